@@ -1,0 +1,64 @@
+# Nexus Discord bot image.
+#   docker build -t nexus .
+#   docker run -d --name nexus -e DISCORD_TOKEN=... -v nexus-data:/data nexus
+# The default database is SQLite in the /data volume; set DATABASE_URL to a
+# postgresql+asyncpg:// URL to use PostgreSQL instead.
+
+# ---- builder: install the project and its dependencies into /opt/venv ----
+FROM python:3.11-slim-bookworm AS builder
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+
+WORKDIR /src
+COPY pyproject.toml README.md alembic.ini ./
+COPY bot/ bot/
+COPY cogs/ cogs/
+COPY models/ models/
+RUN pip install --no-cache-dir .
+
+# ---- runtime ----
+FROM python:3.11-slim-bookworm
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    DATABASE_URL=sqlite+aiosqlite:////data/nexus.db
+
+RUN groupadd --system --gid 10001 nexus \
+    && useradd --system --uid 10001 --gid nexus --home-dir /app --no-create-home \
+        --shell /usr/sbin/nologin nexus \
+    && mkdir -p /data \
+    && chown nexus:nexus /data
+
+COPY --from=builder /opt/venv /opt/venv
+
+# The installed package carries the migrations as package data; the source copy
+# keeps `alembic -c alembic.ini ...` (script_location = models/migrations) usable
+# from the working directory, e.g. `docker exec nexus alembic current`.
+WORKDIR /app
+COPY alembic.ini ./
+COPY models/migrations/ models/migrations/
+
+# SQLite database lives here. /data is owned by nexus in the image, so a fresh named
+# volume starts out writable by the bot (a bind mount must be writable by uid 10001).
+VOLUME /data
+
+# The nexus user, by number: a numeric USER lets runtimes (e.g. Kubernetes
+# runAsNonRoot) verify it is not root without reading /etc/passwd (hadolint DL3066).
+USER 10001:10001
+
+# No HEALTHCHECK: the bot serves no port, and "the process is alive" is already
+# what Docker's restart policy watches. Whether the Discord gateway session is
+# healthy cannot be probed from outside without adding a heartbeat to the bot.
+
+# Python turns SIGINT into KeyboardInterrupt even as PID 1 (it installs no SIGTERM
+# handler), so `docker stop` gives the bot a clean shutdown instead of a SIGKILL
+# after the timeout.
+STOPSIGNAL SIGINT
+
+# `run` applies pending migrations, then starts the bot; it requires DISCORD_TOKEN.
+CMD ["python", "-m", "bot", "run"]

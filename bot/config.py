@@ -1,0 +1,128 @@
+"""Configuration read from the environment and `.env` with pydantic-settings."""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DISCORD_API_BASE_URL = "https://discord.com/api/v10"
+DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/nexus.db"
+DEFAULT_PROJECT_CHANNEL = "prodevprojectnexus"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    """Every setting Nexus reads. Names are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    discord_token: SecretStr | None = Field(default=None)
+    database_url: str = Field(default=DEFAULT_DATABASE_URL)
+    dev_guild_id: int | None = Field(default=None, gt=0)
+    log_level: LogLevel = "INFO"
+    discord_api_base_url: str = DISCORD_API_BASE_URL
+    discord_gateway_url: str = DISCORD_GATEWAY_URL
+    project_channel_name: str = Field(default=DEFAULT_PROJECT_CHANNEL, min_length=1, max_length=100)
+
+    @field_validator("discord_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("dev_guild_id", mode="before")
+    @classmethod
+    def _blank_guild_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("discord_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError("must be a ws:// or wss:// URL")
+        return value
+
+    @property
+    def has_token(self) -> bool:
+        """Whether a Discord token is configured (otherwise the sandbox runs)."""
+        return self.discord_token is not None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests call `get_settings.cache_clear()` after changing the env."""
+    return Settings()
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names it in one line."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming the first bad setting and why, without echoing its value."""
+    first = error.errors()[0]
+    name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+    reason = first["msg"]
+    return f"Invalid setting {name}: {reason}"
+
+
+def load_settings() -> Settings:
+    """Read the settings or raise SettingsError with one clear line."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
+
+
+def load_settings_or_exit() -> Settings:
+    """Read the settings; on error print one line to stderr and exit with status 2."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"nexus: {exc}", file=sys.stderr)  # noqa: T201
+        raise SystemExit(2) from None
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for PostgreSQL or in-memory SQLite."""
+    prefix = "sqlite+aiosqlite:///"
+    if not database_url.startswith(prefix):
+        return None
+    raw = database_url[len(prefix) :].split("?", 1)[0]
+    if not raw or raw == ":memory:":
+        return None
+    return Path(raw)

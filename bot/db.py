@@ -1,0 +1,76 @@
+"""Database engine, sessions and migrations for SQLite (default) and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from bot.config import sqlite_path
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+MIGRATIONS_LOCATION = str(Path(__file__).resolve().parent.parent / "models" / "migrations")
+
+
+def backend_name(database_url: str) -> str:
+    """A short human name for the database behind a URL."""
+    return "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
+
+
+def _set_sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine for the URL; SQLite gets WAL, foreign keys and a busy timeout."""
+    path = sqlite_path(database_url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if database_url.startswith("postgresql"):
+        kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
+    engine = create_async_engine(database_url, **kwargs)
+    if database_url.startswith("sqlite"):
+        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay readable after commit (no lazy reloads in async code)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(database_url: str) -> Config:
+    """An Alembic configuration for the project's migrations against `database_url`."""
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS_LOCATION)
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade_database(database_url: str, revision: str = "head") -> None:
+    """Run the migrations up to `revision` (blocking; call from a thread inside an event loop)."""
+    path = sqlite_path(database_url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(database_url), revision)
+
+
+async def upgrade_database_async(database_url: str, revision: str = "head") -> None:
+    """Run the migrations from async code without blocking the loop."""
+    await asyncio.to_thread(upgrade_database, database_url, revision)

@@ -1,0 +1,1 @@
+"""Pure domain logic: no discord, no sqlalchemy, no I/O."""

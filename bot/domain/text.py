@@ -1,0 +1,50 @@
+"""Making member-written text safe to show: no pings, no broken markdown, bounded length."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+ZERO_WIDTH_SPACE = "\u200b"
+_MASS_MENTION = re.compile(r"@(everyone|here)")
+_MENTION = re.compile(r"<(@[!&]?|#)(\d+)>")
+_MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()-])")
+
+
+def neutralise_mentions(text: str) -> str:
+    """Break @everyone, @here and <@...> mentions so they render as text and ping nobody."""
+    text = _MASS_MENTION.sub(lambda m: f"@{ZERO_WIDTH_SPACE}{m.group(1)}", text)
+    return _MENTION.sub(lambda m: f"<{m.group(1)}{ZERO_WIDTH_SPACE}{m.group(2)}>", text)
+
+
+def escape_markdown(text: str) -> str:
+    """Escape Discord markdown so member text cannot restyle or break an embed."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def strip_control(text: str, *, keep_newlines: bool = True) -> str:
+    """Drop control and format characters (keeping newlines if asked), and trim."""
+    kept = []
+    for char in text:
+        if keep_newlines and char == "\n":
+            kept.append(char)
+        elif unicodedata.category(char) in ("Cc", "Cf") and char != ZERO_WIDTH_SPACE:
+            continue
+        else:
+            kept.append(char)
+    return "".join(kept).strip()
+
+
+def safe_text(text: str, *, limit: int | None = None) -> str:
+    """Member text ready for an embed: control characters dropped, markdown escaped, no pings."""
+    cleaned = neutralise_mentions(escape_markdown(strip_control(text)))
+    if limit is not None:
+        cleaned = truncate(cleaned, limit)
+    return cleaned
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters, marking the cut with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)].rstrip() + "…"

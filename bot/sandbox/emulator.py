@@ -1,0 +1,1352 @@
+"""A loopback Discord: the REST v10 routes and gateway operations discord.py 2.7 uses.
+
+The emulator is an aiohttp server bound to 127.0.0.1. The real, unmodified discord.py client logs
+in to it, opens its gateway, syncs its commands and answers interactions that the emulator (driven by
+a test or by the sandbox console) sends as a member would. Everything the bot sends is recorded; faults
+(dropped gateway, 429, 5xx, delays) can be injected per route.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot.sandbox.state import (
+    BOT_PERMISSIONS,
+    CHANNEL_DM,
+    CHANNEL_TEXT,
+    DEFAULT_MEMBER_PERMISSIONS,
+    EMBED_LINKS,
+    EPHEMERAL_FLAG,
+    LOADING_FLAG,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
+    Attachment,
+    EmuChannel,
+    EmuGuild,
+    EmuMember,
+    EmuMessage,
+    EmuRole,
+    EmuUser,
+    Overwrite,
+    SnowflakeFactory,
+    now,
+)
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v10"
+HEARTBEAT_INTERVAL_MS = 41_250
+DEFAULT_REPLY_TIMEOUT = 10.0
+
+# Interaction types and callback types
+PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
+CB_MESSAGE, CB_DEFER, CB_DEFER_UPDATE, CB_UPDATE, CB_AUTOCOMPLETE, CB_MODAL = 4, 5, 6, 7, 8, 9
+
+# Option types
+OPT_SUBCOMMAND, OPT_GROUP, OPT_STRING, OPT_INTEGER, OPT_BOOLEAN = 1, 2, 3, 4, 5
+OPT_USER, OPT_CHANNEL, OPT_ROLE, OPT_MENTIONABLE, OPT_NUMBER, OPT_ATTACHMENT = 6, 7, 8, 9, 10, 11
+
+# Limits Discord enforces on what a bot sends
+MAX_CONTENT = 2000
+MAX_EMBEDS = 10
+MAX_EMBED_TITLE = 256
+MAX_EMBED_DESCRIPTION = 4096
+MAX_EMBED_FIELDS = 25
+MAX_FIELD_NAME = 256
+MAX_FIELD_VALUE = 1024
+MAX_FOOTER = 2048
+MAX_EMBED_TOTAL = 6000
+MAX_CUSTOM_ID = 100
+MAX_BUTTON_LABEL = 80
+MAX_CHOICES = 25
+MAX_CHOICE_NAME = 100
+
+
+class EmulatorError(Exception):
+    """The driver asked for something a real Discord client could not send."""
+
+
+class DiscordAPIError(Exception):
+    """A REST error the emulator answers with (status, Discord error code, message)."""
+
+    def __init__(self, status: int, code: int, message: str, errors: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.errors = errors
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    status: int = 0
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Fault:
+    """Answer matching requests with `status` (or delay them) for the next `times` requests."""
+
+    method: str | None
+    path: re.Pattern[str]
+    status: int | None = None
+    times: int = 1
+    retry_after: float = 0.05
+    delay: float = 0.0
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and bool(self.path.search(path))
+
+
+@dataclass
+class Interaction:
+    """One interaction the emulator sent, and everything the bot answered to it."""
+
+    id: int
+    token: str
+    type: int
+    user: EmuUser
+    guild_id: int | None
+    channel_id: int
+    payload: dict[str, Any]
+    source_message_id: int | None = None
+    callback_type: int | None = None
+    original_message_id: int | None = None
+    followup_ids: list[int] = field(default_factory=list)
+    choices: list[dict[str, Any]] | None = None
+    modal: dict[str, Any] | None = None
+    events: list[str] = field(default_factory=list)
+    replied: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def deferred(self) -> bool:
+        return self.callback_type in (CB_DEFER, CB_DEFER_UPDATE)
+
+
+@dataclass
+class GatewaySession:
+    session_id: str
+    shard: tuple[int, int]
+    seq: int = 0
+    buffer: list[dict[str, Any]] = field(default_factory=list)
+    ws: web.WebSocketResponse | None = None
+    identified: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def serves(self, guild_id: int | None) -> bool:
+        shard_id, shard_count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return (guild_id >> 22) % shard_count == shard_id
+
+
+class DiscordEmulator:
+    """An in-process Discord for one bot application, on 127.0.0.1."""
+
+    def __init__(self, *, token: str | None = None, bot_name: str = "Nexus") -> None:
+        self.ids = SnowflakeFactory()
+        self.token = token or f"emulator.{secrets.token_urlsafe(24)}"
+        self.application_id = self.ids.next()
+        self.bot_user = EmuUser(self.application_id, bot_name, bot=True)
+        self.users: dict[int, EmuUser] = {self.bot_user.id: self.bot_user}
+        self.guilds: dict[int, EmuGuild] = {}
+        self.channels: dict[int, EmuChannel] = {}
+        self.messages: dict[int, EmuMessage] = {}
+        self.interactions: dict[int, Interaction] = {}
+        self._by_token: dict[str, Interaction] = {}
+        self.global_commands: list[dict[str, Any]] = []
+        self.guild_commands: dict[int, list[dict[str, Any]]] = {}
+        self.requests: list[RecordedRequest] = []
+        self.faults: list[Fault] = []
+        self.sessions: dict[str, GatewaySession] = {}
+        self.identify_count = 0
+        self.resume_count = 0
+        self.command_syncs = 0
+        self.gateway_log: list[dict[str, Any]] = []
+        self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self._port = 0
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._ready_waiters: list[asyncio.Future[None]] = []
+        self._changed = asyncio.Condition()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def api_base_url(self) -> str:
+        return f"{self.base_url}{API_PREFIX}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self._port}/gateway"
+
+    async def start(self, port: int = 0) -> None:
+        app = web.Application(middlewares=[self._middleware], client_max_size=32 * 1024 * 1024)
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/attachments/{att_id}/{filename}", self._get_attachment)
+        r = app.router
+        p = API_PREFIX
+        r.add_get(f"{p}/users/@me", self._get_me)
+        r.add_get(f"{p}/oauth2/applications/@me", self._get_application)
+        r.add_get(f"{p}/applications/@me", self._get_application)
+        r.add_get(f"{p}/gateway", self._get_gateway)
+        r.add_get(f"{p}/gateway/bot", self._get_gateway_bot)
+        r.add_get(f"{p}/applications/{{app}}/commands", self._get_commands)
+        r.add_put(f"{p}/applications/{{app}}/commands", self._put_commands)
+        r.add_get(f"{p}/applications/{{app}}/guilds/{{guild}}/commands", self._get_commands)
+        r.add_put(f"{p}/applications/{{app}}/guilds/{{guild}}/commands", self._put_commands)
+        r.add_post(f"{p}/interactions/{{iid}}/{{token}}/callback", self._callback)
+        r.add_get(f"{p}/webhooks/{{app}}/{{token}}/messages/{{mid}}", self._webhook_get)
+        r.add_patch(f"{p}/webhooks/{{app}}/{{token}}/messages/{{mid}}", self._webhook_edit)
+        r.add_delete(f"{p}/webhooks/{{app}}/{{token}}/messages/{{mid}}", self._webhook_delete)
+        r.add_post(f"{p}/webhooks/{{app}}/{{token}}", self._webhook_followup)
+        r.add_get(f"{p}/channels/{{cid}}", self._get_channel)
+        r.add_post(f"{p}/channels/{{cid}}/messages", self._channel_post)
+        r.add_get(f"{p}/channels/{{cid}}/messages/{{mid}}", self._channel_get_message)
+        r.add_patch(f"{p}/channels/{{cid}}/messages/{{mid}}", self._channel_edit)
+        r.add_delete(f"{p}/channels/{{cid}}/messages/{{mid}}", self._channel_delete)
+        r.add_post(f"{p}/users/@me/channels", self._create_dm)
+        r.add_get(f"{p}/guilds/{{guild}}/members/{{uid}}", self._get_member)
+        r.add_get(f"{p}/guilds/{{guild}}/channels", self._get_guild_channels)
+        r.add_get(f"{p}/guilds/{{guild}}/roles", self._get_guild_roles)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await self._site.start()
+        server = self._site._server
+        assert server is not None
+        sockets = getattr(server, "sockets", None) or []
+        self._port = sockets[0].getsockname()[1]
+        log.info("Discord emulator listening on %s", self.base_url)
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            with contextlib.suppress(Exception):
+                await ws.close(code=1001)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> DiscordEmulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ world building
+
+    def add_guild(self, name: str, *, owner: EmuUser | None = None, shard: tuple[int, int] | None = None) -> EmuGuild:
+        """A guild with @everyone, a Nexus bot role, and the bot as a member."""
+        guild_id = self.ids.for_shard(*shard) if shard else self.ids.next()
+        owner = owner or self.add_user(f"{name.lower().replace(' ', '-')}-owner")
+        guild = EmuGuild(guild_id, name, owner.id)
+        guild.roles[guild_id] = EmuRole(guild_id, guild_id, "@everyone", DEFAULT_MEMBER_PERMISSIONS, 0)
+        bot_role = EmuRole(self.ids.next(), guild_id, self.bot_user.username, BOT_PERMISSIONS, 1)
+        guild.roles[bot_role.id] = bot_role
+        guild.members[owner.id] = EmuMember(owner, guild_id)
+        guild.members[self.bot_user.id] = EmuMember(self.bot_user, guild_id, [bot_role.id])
+        self.guilds[guild_id] = guild
+        return guild
+
+    def add_user(self, username: str) -> EmuUser:
+        user = EmuUser(self.ids.next(), username)
+        self.users[user.id] = user
+        return user
+
+    def add_member(self, guild: EmuGuild, username: str, *, roles: list[EmuRole] | None = None) -> EmuMember:
+        user = self.add_user(username)
+        member = EmuMember(user, guild.id, [role.id for role in roles or []])
+        guild.members[user.id] = member
+        return member
+
+    def add_role(self, guild: EmuGuild, name: str, permissions: int = 0) -> EmuRole:
+        role = EmuRole(self.ids.next(), guild.id, name, permissions, len(guild.roles))
+        guild.roles[role.id] = role
+        self._dispatch_guild(guild.id, "GUILD_ROLE_CREATE", {"guild_id": str(guild.id), "role": role.payload()})
+        return role
+
+    def add_channel(self, guild: EmuGuild, name: str, *, overwrites: list[Overwrite] | None = None) -> EmuChannel:
+        channel = EmuChannel(self.ids.next(), guild.id, name, CHANNEL_TEXT, len(guild.channels), overwrites or [])
+        guild.channels[channel.id] = channel
+        self.channels[channel.id] = channel
+        self._dispatch_guild(guild.id, "CHANNEL_CREATE", channel.payload())
+        return channel
+
+    def delete_channel(self, channel: EmuChannel) -> None:
+        assert channel.guild_id is not None
+        self.guilds[channel.guild_id].channels.pop(channel.id, None)
+        self.channels.pop(channel.id, None)
+        self._dispatch_guild(channel.guild_id, "CHANNEL_DELETE", channel.payload())
+
+    def deny_bot(self, channel: EmuChannel, permissions: int) -> None:
+        """Add a member overwrite denying the bot `permissions` in `channel`."""
+        channel.overwrites = [ow for ow in channel.overwrites if ow.id != self.bot_user.id]
+        channel.overwrites.append(Overwrite(self.bot_user.id, 1, 0, permissions))
+        assert channel.guild_id is not None
+        self._dispatch_guild(channel.guild_id, "CHANNEL_UPDATE", channel.payload())
+
+    # ------------------------------------------------------------------ faults and inspection
+
+    def fail(
+        self,
+        path: str,
+        status: int,
+        *,
+        method: str | None = None,
+        times: int = 1,
+        retry_after: float = 0.05,
+    ) -> Fault:
+        """Answer the next `times` requests whose path matches the regex `path` with `status`."""
+        fault = Fault(method, re.compile(path), status, times, retry_after)
+        self.faults.append(fault)
+        return fault
+
+    def delay(self, path: str, seconds: float, *, method: str | None = None, times: int = 1) -> Fault:
+        fault = Fault(method, re.compile(path), None, times, delay=seconds)
+        self.faults.append(fault)
+        return fault
+
+    async def drop_gateway(self, code: int | None = None) -> None:
+        """Cut every gateway connection: abruptly (network loss) or with a close code."""
+        for ws in list(self._sockets):
+            if code is None:
+                transport = getattr(ws, "_req", None)
+                if transport is not None and transport.transport is not None:
+                    transport.transport.abort()
+                else:
+                    await ws.close(code=4000)
+            else:
+                await ws.close(code=code)
+        for session in self.sessions.values():
+            session.ws = None
+
+    def requests_to(self, pattern: str, method: str | None = None) -> list[RecordedRequest]:
+        rx = re.compile(pattern)
+        return [r for r in self.requests if rx.search(r.path) and (method is None or r.method == method)]
+
+    def channel_messages(self, channel: EmuChannel | int, *, include_deleted: bool = False) -> list[EmuMessage]:
+        channel_id = channel if isinstance(channel, int) else channel.id
+        return [
+            m
+            for m in self.messages.values()
+            if m.channel_id == channel_id and not m.ephemeral and (include_deleted or not m.deleted)
+        ]
+
+    def commands_for(self, guild_id: int | None) -> list[dict[str, Any]]:
+        """The commands a member sees in `guild_id`: the guild's, then the global ones."""
+        commands = list(self.guild_commands.get(guild_id, [])) if guild_id else []
+        names = {c["name"] for c in commands}
+        commands += [c for c in self.global_commands if c["name"] not in names]
+        return commands
+
+    async def wait_until_ready(self, *, timeout: float = 15.0, commands: bool = True) -> None:
+        """Wait until a bot session identified and (optionally) synced some commands."""
+
+        def ready() -> bool:
+            identified = any(s.identified.is_set() and s.ws is not None for s in self.sessions.values())
+            synced = bool(self.global_commands or any(self.guild_commands.values()))
+            return identified and (synced or not commands)
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # ------------------------------------------------------------------ gateway
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=None, max_msg_size=0)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        session: GatewaySession | None = None
+        try:
+            await ws.send_json({"op": 10, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}, "s": None, "t": None})
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                data = json.loads(msg.data)
+                op = data.get("op")
+                self.gateway_log.append({"op": op, "t": data.get("t")})
+                if op == 1:
+                    await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
+                elif op == 2:
+                    session = await self._identify(ws, data["d"])
+                    if session is None:
+                        break
+                elif op == 6:
+                    session = await self._resume(ws, data["d"])
+                    if session is None:
+                        continue
+                # presence updates (3) and others are accepted and ignored
+        finally:
+            self._sockets.discard(ws)
+            if session is not None and session.ws is ws:
+                session.ws = None
+        return ws
+
+    async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> GatewaySession | None:
+        if data.get("token") != self.token:
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return None
+        shard = tuple(data.get("shard") or (0, 1))
+        shard_id, shard_count = int(shard[0]), int(shard[1])
+        session = GatewaySession(secrets.token_hex(16), (shard_id, shard_count), ws=ws)
+        self.sessions[session.session_id] = session
+        self.identify_count += 1
+        guilds = [g for g in self.guilds.values() if session.serves(g.id)]
+        ready = {
+            "v": 10,
+            "user": {**self.bot_user.payload(), "verified": True, "mfa_enabled": False, "flags": 0},
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+            "session_id": session.session_id,
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(self.application_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "user_settings": {},
+            "session_type": "normal",
+            "geo_ordered_rtc_regions": [],
+        }
+        if data.get("shard"):
+            ready["shard"] = [shard_id, shard_count]
+        await self._send(session, "READY", ready)
+        for guild in guilds:
+            await self._send(session, "GUILD_CREATE", guild.payload(bot_user_id=self.bot_user.id))
+        session.identified.set()
+        await self._notify()
+        return session
+
+    async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> GatewaySession | None:
+        session = self.sessions.get(str(data.get("session_id")))
+        if data.get("token") != self.token:
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return None
+        if session is None:
+            await ws.send_json({"op": 9, "d": False, "s": None, "t": None})
+            return None
+        self.resume_count += 1
+        session.ws = ws
+        last = int(data.get("seq") or 0)
+        for event in [e for e in session.buffer if e["s"] > last]:
+            await ws.send_str(json.dumps(event))
+        session.seq += 1
+        await ws.send_json({"op": 0, "t": "RESUMED", "s": session.seq, "d": {}})
+        await self._notify()
+        return session
+
+    async def _send(self, session: GatewaySession, event: str, data: dict[str, Any]) -> None:
+        session.seq += 1
+        frame = {"op": 0, "t": event, "s": session.seq, "d": data}
+        session.buffer.append(frame)
+        if len(session.buffer) > 1000:
+            del session.buffer[:500]
+        if session.ws is not None and not session.ws.closed:
+            try:
+                await session.ws.send_str(json.dumps(frame))
+            except (ConnectionError, RuntimeError):
+                session.ws = None
+
+    def _dispatch_guild(self, guild_id: int | None, event: str, data: dict[str, Any]) -> None:
+        for session in self.sessions.values():
+            if session.identified.is_set() and session.serves(guild_id):
+                task = asyncio.get_running_loop().create_task(self._send(session, event, data))
+                task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+    async def _dispatch_interaction(self, interaction: Interaction) -> None:
+        sessions = [s for s in self.sessions.values() if s.identified.is_set() and s.serves(interaction.guild_id)]
+        if not sessions:
+            raise EmulatorError("no bot session serves this guild; is the bot connected?")
+        # the newest session for the shard gets it (older ones were replaced by a restart)
+        await self._send(sessions[-1], "INTERACTION_CREATE", interaction.payload)
+
+    # ------------------------------------------------------------------ HTTP plumbing
+
+    @web.middleware
+    async def _middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Any]
+    ) -> web.StreamResponse:
+        path = request.path
+        if path == "/gateway" or path.startswith("/attachments/"):
+            result: web.StreamResponse = await handler(request)
+            return result
+        body, files = await self._read_body(request)
+        record = RecordedRequest(request.method, path, dict(request.query), body, files=[f.filename for f in files])
+        self.requests.append(record)
+        request["body"] = body
+        request["files"] = files
+        for fault in list(self.faults):
+            if fault.matches(request.method, path):
+                fault.hits += 1
+                if fault.hits >= fault.times:
+                    self.faults.remove(fault)
+                if fault.delay:
+                    await asyncio.sleep(fault.delay)
+                if fault.status == 429:
+                    record.status = 429
+                    return web.json_response(
+                        {"message": "You are being rate limited.", "retry_after": fault.retry_after, "global": False},
+                        status=429,
+                        headers={
+                            "Via": "1.1 google",
+                            "Retry-After": str(fault.retry_after),
+                            "X-RateLimit-Scope": "user",
+                        },
+                    )
+                if fault.status is not None:
+                    record.status = fault.status
+                    return web.json_response({"message": "Emulated failure", "code": 0}, status=fault.status)
+                break
+        is_webhook = path.startswith(f"{API_PREFIX}/webhooks/") or path.startswith(f"{API_PREFIX}/interactions/")
+        if not is_webhook and request.headers.get("Authorization") != f"Bot {self.token}":
+            record.status = 401
+            return web.json_response({"message": "401: Unauthorized", "code": 0}, status=401)
+        try:
+            response: web.StreamResponse = await handler(request)
+        except DiscordAPIError as exc:
+            payload: dict[str, Any] = {"message": exc.message, "code": exc.code}
+            if exc.errors:
+                payload["errors"] = exc.errors
+            response = web.json_response(payload, status=exc.status)
+        record.status = response.status
+        return response
+
+    async def _read_body(self, request: web.Request) -> tuple[Any, list[Attachment]]:
+        if request.method in ("GET", "DELETE") or not request.can_read_body:
+            return None, []
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            body = json.loads(str(form.get("payload_json", "{}")))
+            files: list[Attachment] = []
+            for key, value in form.items():
+                if isinstance(value, web.FileField):
+                    data = value.file.read()
+                    files.append(Attachment(self.ids.next(), value.filename, data, value.content_type))
+                    log.debug("file field %s", key)
+            return body, files
+        text = await request.text()
+        return (json.loads(text) if text else None), []
+
+    @staticmethod
+    def _json(data: Any, status: int = 200) -> web.Response:
+        return web.json_response(data, status=status)
+
+    # ------------------------------------------------------------------ REST: identity and commands
+
+    async def _get_me(self, request: web.Request) -> web.Response:
+        return self._json({**self.bot_user.payload(), "verified": True, "mfa_enabled": False, "flags": 0})
+
+    async def _get_application(self, request: web.Request) -> web.Response:
+        return self._json(
+            {
+                "id": str(self.application_id),
+                "name": self.bot_user.username,
+                "icon": None,
+                "description": "Emulated application",
+                "rpc_origins": [],
+                "bot_public": False,
+                "bot_require_code_grant": False,
+                "owner": {**self.add_user_payload_owner()},
+                "team": None,
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "summary": "",
+                "bot": self.bot_user.payload(),
+                "interactions_endpoint_url": None,
+                "redirect_uris": [],
+            }
+        )
+
+    def add_user_payload_owner(self) -> dict[str, Any]:
+        return EmuUser(self.application_id + 1, "nexus-owner").payload()
+
+    async def _get_gateway(self, request: web.Request) -> web.Response:
+        return self._json({"url": f"ws://127.0.0.1:{self._port}/gateway"})
+
+    async def _get_gateway_bot(self, request: web.Request) -> web.Response:
+        return self._json(
+            {
+                "url": f"ws://127.0.0.1:{self._port}/gateway",
+                "shards": 1,
+                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+            }
+        )
+
+    async def _get_commands(self, request: web.Request) -> web.Response:
+        guild = request.match_info.get("guild")
+        commands = self.guild_commands.get(int(guild), []) if guild else self.global_commands
+        return self._json(commands)
+
+    async def _put_commands(self, request: web.Request) -> web.Response:
+        guild = request.match_info.get("guild")
+        body = request["body"] or []
+        if len(body) > 100:
+            raise DiscordAPIError(400, 30032, "Maximum number of application commands reached (100)")
+        previous = {c["name"]: c for c in (self.guild_commands.get(int(guild), []) if guild else self.global_commands)}
+        stored: list[dict[str, Any]] = []
+        for command in body:
+            _validate_command(command)
+            old = previous.get(command["name"])
+            stored.append(
+                {
+                    **command,
+                    "id": old["id"] if old else str(self.ids.next()),
+                    "application_id": str(self.application_id),
+                    "version": str(self.ids.next()),
+                    "type": command.get("type", 1),
+                    "options": command.get("options", []),
+                    "default_member_permissions": command.get("default_member_permissions"),
+                    **({"guild_id": guild} if guild else {}),
+                }
+            )
+        if guild:
+            self.guild_commands[int(guild)] = stored
+        else:
+            self.global_commands = stored
+        self.command_syncs += 1
+        await self._notify()
+        return self._json(stored)
+
+    # ------------------------------------------------------------------ REST: interactions
+
+    def _interaction_for(self, request: web.Request) -> Interaction:
+        token = request.match_info["token"]
+        interaction = self._by_token.get(token)
+        if interaction is None:
+            raise DiscordAPIError(404, 10015, "Unknown Webhook")
+        return interaction
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        interaction = self._interaction_for(request)
+        if str(interaction.id) != request.match_info["iid"]:
+            raise DiscordAPIError(404, 10062, "Unknown interaction")
+        if interaction.callback_type is not None:
+            raise DiscordAPIError(400, 40060, "Interaction has already been acknowledged.")
+        body = request["body"] or {}
+        cb_type = int(body.get("type", 0))
+        data = body.get("data") or {}
+        message: EmuMessage | None = None
+        if cb_type == CB_MESSAGE:
+            message = self._new_message(interaction.channel_id, data, request["files"], interaction=interaction)
+            interaction.original_message_id = message.id
+        elif cb_type == CB_DEFER:
+            flags = (int(data.get("flags", 0)) & EPHEMERAL_FLAG) | LOADING_FLAG
+            message = self._new_message(interaction.channel_id, {"flags": flags}, [], interaction=interaction)
+            interaction.original_message_id = message.id
+        elif cb_type == CB_DEFER_UPDATE:
+            if interaction.type not in (MESSAGE_COMPONENT, MODAL_SUBMIT):
+                raise DiscordAPIError(400, 50035, "Invalid Form Body: DEFERRED_UPDATE_MESSAGE needs a component")
+        elif cb_type == CB_UPDATE:
+            if interaction.source_message_id is None:
+                raise DiscordAPIError(400, 50035, "Invalid Form Body: UPDATE_MESSAGE needs a message")
+            message = self._edit_message(self.messages[interaction.source_message_id], data, request["files"])
+        elif cb_type == CB_AUTOCOMPLETE:
+            choices = data.get("choices", [])
+            if len(choices) > MAX_CHOICES or any(len(c.get("name", "")) > MAX_CHOICE_NAME for c in choices):
+                raise DiscordAPIError(400, 50035, "Invalid Form Body: autocomplete choices")
+            interaction.choices = choices
+        elif cb_type == CB_MODAL:
+            _validate_modal(data)
+            interaction.modal = data
+        else:
+            raise DiscordAPIError(400, 50035, f"Invalid Form Body: unknown callback type {cb_type}")
+        interaction.callback_type = cb_type
+        interaction.events.append(f"callback:{cb_type}")
+        if cb_type in (CB_MESSAGE, CB_UPDATE, CB_AUTOCOMPLETE, CB_MODAL):
+            interaction.replied.set()
+        if "with_response" not in request.query:
+            return web.Response(status=204)
+        response: dict[str, Any] = {
+            "interaction": {
+                "id": str(interaction.id),
+                "type": interaction.type,
+                "response_message_loading": cb_type == CB_DEFER,
+                "response_message_ephemeral": bool(message and message.ephemeral),
+            }
+        }
+        if message is not None:
+            response["interaction"]["response_message_id"] = str(message.id)
+            response["resource"] = {"type": cb_type, "message": message.payload(self.base_url)}
+        else:
+            response["resource"] = {"type": cb_type}
+        return self._json(response)
+
+    def _webhook_message(self, interaction: Interaction, mid: str) -> EmuMessage:
+        if mid == "@original":
+            if interaction.original_message_id is None:
+                if interaction.callback_type == CB_DEFER_UPDATE and interaction.source_message_id is not None:
+                    return self.messages[interaction.source_message_id]
+                raise DiscordAPIError(404, 10008, "Unknown Message")
+            return self.messages[interaction.original_message_id]
+        message = self.messages.get(int(mid))
+        if message is None or message.interaction_id != interaction.id or message.deleted:
+            raise DiscordAPIError(404, 10008, "Unknown Message")
+        return message
+
+    async def _webhook_get(self, request: web.Request) -> web.Response:
+        interaction = self._interaction_for(request)
+        message = self._webhook_message(interaction, request.match_info["mid"])
+        return self._json(message.payload(self.base_url))
+
+    async def _webhook_edit(self, request: web.Request) -> web.Response:
+        interaction = self._interaction_for(request)
+        message = self._webhook_message(interaction, request.match_info["mid"])
+        data = request["body"] or {}
+        if message.loading:
+            message.flags &= ~LOADING_FLAG
+        self._edit_message(message, data, request["files"])
+        interaction.events.append("edit")
+        interaction.replied.set()
+        await self._notify()
+        return self._json(message.payload(self.base_url))
+
+    async def _webhook_delete(self, request: web.Request) -> web.Response:
+        interaction = self._interaction_for(request)
+        message = self._webhook_message(interaction, request.match_info["mid"])
+        message.deleted = True
+        interaction.events.append("delete")
+        return web.Response(status=204)
+
+    async def _webhook_followup(self, request: web.Request) -> web.Response:
+        interaction = self._interaction_for(request)
+        if interaction.callback_type is None:
+            raise DiscordAPIError(400, 10015, "Unknown Webhook: interaction not acknowledged")
+        data = request["body"] or {}
+        original = interaction.original_message_id
+        if (
+            original is not None
+            and self.messages[original].loading
+            and interaction.callback_type == CB_DEFER
+            and not interaction.followup_ids
+        ):
+            # Discord turns the first followup after a thinking defer into the original response
+            message = self.messages[original]
+            message.flags = int(data.get("flags", message.flags)) | (message.flags & EPHEMERAL_FLAG)
+            message.flags &= ~LOADING_FLAG
+            self._edit_message(message, data, request["files"])
+        else:
+            message = self._new_message(interaction.channel_id, data, request["files"], interaction=interaction)
+        interaction.followup_ids.append(message.id)
+        interaction.events.append("followup")
+        interaction.replied.set()
+        await self._notify()
+        return self._json(message.payload(self.base_url))
+
+    # ------------------------------------------------------------------ REST: channels and messages
+
+    def _channel(self, request: web.Request) -> EmuChannel:
+        channel = self.channels.get(int(request.match_info["cid"]))
+        if channel is None:
+            raise DiscordAPIError(404, 10003, "Unknown Channel")
+        return channel
+
+    def _check_bot_can(self, channel: EmuChannel, needed: int) -> None:
+        if channel.guild_id is None:
+            return
+        guild = self.guilds[channel.guild_id]
+        perms = guild.channel_permissions(guild.members[self.bot_user.id], channel)
+        if not perms & VIEW_CHANNEL:
+            raise DiscordAPIError(403, 50001, "Missing Access")
+        if perms & needed != needed:
+            raise DiscordAPIError(403, 50013, "Missing Permissions")
+
+    async def _get_channel(self, request: web.Request) -> web.Response:
+        channel = self._channel(request)
+        return self._json(channel.payload())
+
+    async def _channel_post(self, request: web.Request) -> web.Response:
+        channel = self._channel(request)
+        data = request["body"] or {}
+        needed = SEND_MESSAGES | (EMBED_LINKS if data.get("embeds") else 0)
+        self._check_bot_can(channel, needed)
+        message = self._new_message(channel.id, data, request["files"])
+        await self._notify()
+        return self._json(message.payload(self.base_url))
+
+    def _channel_message(self, request: web.Request) -> EmuMessage:
+        channel = self._channel(request)
+        message = self.messages.get(int(request.match_info["mid"]))
+        if message is None or message.channel_id != channel.id or message.deleted or message.ephemeral:
+            raise DiscordAPIError(404, 10008, "Unknown Message")
+        return message
+
+    async def _channel_get_message(self, request: web.Request) -> web.Response:
+        self._check_bot_can(self._channel(request), VIEW_CHANNEL)
+        return self._json(self._channel_message(request).payload(self.base_url))
+
+    async def _channel_edit(self, request: web.Request) -> web.Response:
+        message = self._channel_message(request)
+        if message.author.id != self.bot_user.id:
+            raise DiscordAPIError(403, 50005, "Cannot edit a message authored by another user")
+        self._check_bot_can(self._channel(request), VIEW_CHANNEL)
+        self._edit_message(message, request["body"] or {}, request["files"])
+        await self._notify()
+        return self._json(message.payload(self.base_url))
+
+    async def _channel_delete(self, request: web.Request) -> web.Response:
+        message = self._channel_message(request)
+        message.deleted = True
+        return web.Response(status=204)
+
+    async def _create_dm(self, request: web.Request) -> web.Response:
+        body = request["body"] or {}
+        user = self.users.get(int(body.get("recipient_id", 0)))
+        if user is None:
+            raise DiscordAPIError(400, 50035, "Invalid Form Body: recipient_id")
+        for channel in self.channels.values():
+            if channel.type == CHANNEL_DM and channel.recipients and channel.recipients[0].id == user.id:
+                return self._json(channel.payload())
+        channel = EmuChannel(self.ids.next(), None, f"dm-{user.username}", CHANNEL_DM, recipients=[user])
+        self.channels[channel.id] = channel
+        return self._json(channel.payload())
+
+    def dm_channel(self, user: EmuUser | EmuMember) -> EmuChannel | None:
+        user_id = user.id
+        for channel in self.channels.values():
+            if channel.type == CHANNEL_DM and channel.recipients and channel.recipients[0].id == user_id:
+                return channel
+        return None
+
+    async def _get_member(self, request: web.Request) -> web.Response:
+        guild = self.guilds.get(int(request.match_info["guild"]))
+        if guild is None:
+            raise DiscordAPIError(404, 10004, "Unknown Guild")
+        member = guild.members.get(int(request.match_info["uid"]))
+        if member is None:
+            raise DiscordAPIError(404, 10007, "Unknown Member")
+        return self._json(member.payload())
+
+    async def _get_guild_channels(self, request: web.Request) -> web.Response:
+        guild = self.guilds.get(int(request.match_info["guild"]))
+        if guild is None:
+            raise DiscordAPIError(404, 10004, "Unknown Guild")
+        return self._json([c.payload() for c in guild.channels.values()])
+
+    async def _get_guild_roles(self, request: web.Request) -> web.Response:
+        guild = self.guilds.get(int(request.match_info["guild"]))
+        if guild is None:
+            raise DiscordAPIError(404, 10004, "Unknown Guild")
+        return self._json([r.payload() for r in guild.roles.values()])
+
+    async def _get_attachment(self, request: web.Request) -> web.Response:
+        att_id = int(request.match_info["att_id"])
+        for message in self.messages.values():
+            for att in message.attachments:
+                if att.id == att_id:
+                    return web.Response(body=att.data, content_type=att.content_type or "application/octet-stream")
+        raise web.HTTPNotFound()
+
+    def _new_message(
+        self,
+        channel_id: int,
+        data: dict[str, Any],
+        files: list[Attachment],
+        *,
+        interaction: Interaction | None = None,
+    ) -> EmuMessage:
+        _validate_message(data)
+        channel = self.channels.get(channel_id)
+        message = EmuMessage(
+            id=self.ids.next(),
+            channel_id=channel_id,
+            guild_id=channel.guild_id if channel else None,
+            author=self.bot_user,
+            content=str(data.get("content") or ""),
+            embeds=list(data.get("embeds") or []),
+            components=list(data.get("components") or []),
+            attachments=list(files),
+            flags=int(data.get("flags") or 0),
+            type=20 if interaction is not None and interaction.type == APPLICATION_COMMAND else 0,
+            allowed_mentions=data.get("allowed_mentions"),
+            interaction_id=interaction.id if interaction else None,
+            webhook_id=self.application_id if interaction else None,
+        )
+        self.messages[message.id] = message
+        return message
+
+    def _edit_message(self, message: EmuMessage, data: dict[str, Any], files: list[Attachment]) -> EmuMessage:
+        _validate_message(data)
+        message.history.append(
+            {"content": message.content, "embeds": message.embeds, "components": message.components}
+        )
+        if "content" in data:
+            message.content = str(data["content"] or "")
+        if "embeds" in data:
+            message.embeds = list(data["embeds"] or [])
+        if "components" in data:
+            message.components = list(data["components"] or [])
+        if "allowed_mentions" in data:
+            message.allowed_mentions = data["allowed_mentions"]
+        if "attachments" in data or files:
+            keep = {int(a["id"]) for a in data.get("attachments") or [] if str(a.get("id", "")).isdigit()}
+            message.attachments = [a for a in message.attachments if a.id in keep] + list(files)
+        message.edited_at = now()
+        return message
+
+    # ------------------------------------------------------------------ the driver: acting as members
+
+    def _find_command(self, guild_id: int | None, name: str, type_: int = 1) -> dict[str, Any]:
+        for command in self.commands_for(guild_id):
+            if command["name"] == name and command.get("type", 1) == type_:
+                return command
+        raise EmulatorError(f"command /{name} is not synced here (have: {[c['name'] for c in self.commands_for(guild_id)]})")
+
+    def _base_interaction(
+        self,
+        type_: int,
+        actor: EmuMember | EmuUser,
+        channel: EmuChannel | None,
+        data: dict[str, Any],
+    ) -> Interaction:
+        interaction_id = self.ids.next()
+        token = f"itok.{secrets.token_urlsafe(32)}"
+        if isinstance(actor, EmuMember):
+            guild = self.guilds[actor.guild_id]
+            if channel is None:
+                channel = next(iter(guild.channels.values()))
+            perms = guild.channel_permissions(actor, channel)
+            app_perms = guild.channel_permissions(guild.members[self.bot_user.id], channel)
+            user = actor.user
+            payload: dict[str, Any] = {
+                "guild_id": str(guild.id),
+                "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
+                "member": {**actor.payload(), "permissions": str(perms)},
+                "app_permissions": str(app_perms),
+                "guild_locale": "en-US",
+                "context": 0,
+                "authorizing_integration_owners": {"0": str(guild.id)},
+            }
+            guild_id: int | None = guild.id
+        else:
+            user = actor
+            if channel is None:
+                channel = self._dm_for(user)
+            payload = {
+                "user": user.payload(),
+                "app_permissions": str(BOT_PERMISSIONS),
+                "context": 1,
+                "authorizing_integration_owners": {"0": str(user.id)},
+            }
+            guild_id = None
+        payload.update(
+            {
+                "id": str(interaction_id),
+                "application_id": str(self.application_id),
+                "type": type_,
+                "data": data,
+                "channel_id": str(channel.id),
+                "channel": channel.payload(),
+                "token": token,
+                "version": 1,
+                "locale": "en-US",
+                "entitlements": [],
+                "attachment_size_limit": 10 * 1024 * 1024,
+            }
+        )
+        interaction = Interaction(interaction_id, token, type_, user, guild_id, channel.id, payload)
+        self.interactions[interaction_id] = interaction
+        self._by_token[token] = interaction
+        return interaction
+
+    def _dm_for(self, user: EmuUser) -> EmuChannel:
+        existing = self.dm_channel(user)
+        if existing is not None:
+            return existing
+        channel = EmuChannel(self.ids.next(), None, f"dm-{user.username}", CHANNEL_DM, recipients=[user])
+        self.channels[channel.id] = channel
+        return channel
+
+    def _command_data(
+        self,
+        actor: EmuMember | EmuUser,
+        path: str,
+        options: dict[str, Any],
+        *,
+        focused: str | None = None,
+        validate: bool = True,
+    ) -> dict[str, Any]:
+        guild_id = actor.guild_id if isinstance(actor, EmuMember) else None
+        names = path.strip().lstrip("/").split()
+        if not names:
+            raise EmulatorError("empty command")
+        command = self._find_command(guild_id, names[0])
+        resolved: dict[str, dict[str, Any]] = {}
+        leaf_defs: list[dict[str, Any]] = command.get("options", [])
+        chain: list[tuple[str, int]] = []
+        for name in names[1:]:
+            match = next(
+                (o for o in leaf_defs if o["name"] == name and o["type"] in (OPT_SUBCOMMAND, OPT_GROUP)), None
+            )
+            if match is None:
+                raise EmulatorError(f"/{' '.join(names)}: no subcommand {name!r}")
+            chain.append((name, match["type"]))
+            leaf_defs = match.get("options", [])
+        if any(o["type"] in (OPT_SUBCOMMAND, OPT_GROUP) for o in leaf_defs):
+            raise EmulatorError(f"/{' '.join(names)} needs a subcommand")
+        built: list[dict[str, Any]] = []
+        for key, value in options.items():
+            name = key.replace("_", "-") if not any(o["name"] == key for o in leaf_defs) else key
+            spec = next((o for o in leaf_defs if o["name"] == name), None)
+            if spec is None:
+                raise EmulatorError(f"/{' '.join(names)} has no option {key!r}")
+            item = self._option_value(spec, value, resolved, actor, validate=validate and name != focused)
+            if name == focused:
+                item["focused"] = True
+            built.append(item)
+        if validate and focused is None:
+            given = {o["name"] for o in built}
+            missing = [o["name"] for o in leaf_defs if o.get("required") and o["name"] not in given]
+            if missing:
+                raise EmulatorError(f"/{' '.join(names)} is missing required option(s) {missing}")
+        tree: list[dict[str, Any]] = built
+        for name, type_ in reversed(chain):
+            tree = [{"name": name, "type": type_, "options": tree}]
+        data: dict[str, Any] = {"id": command["id"], "name": command["name"], "type": 1, "options": tree}
+        if command.get("guild_id"):
+            data["guild_id"] = command["guild_id"]
+        if resolved:
+            data["resolved"] = resolved
+        return data
+
+    def _option_value(
+        self,
+        spec: dict[str, Any],
+        value: Any,
+        resolved: dict[str, dict[str, Any]],
+        actor: EmuMember | EmuUser,
+        *,
+        validate: bool,
+    ) -> dict[str, Any]:
+        type_ = spec["type"]
+        name = spec["name"]
+        out: dict[str, Any] = {"name": name, "type": type_}
+        if type_ == OPT_STRING:
+            text = str(value)
+            if validate:
+                if len(text) > int(spec.get("max_length", 6000)) or len(text) < int(spec.get("min_length", 0)):
+                    raise EmulatorError(f"option {name}: length {len(text)} outside Discord's limits")
+                _check_choice(spec, text)
+            out["value"] = text
+        elif type_ in (OPT_INTEGER, OPT_NUMBER):
+            number = int(value) if type_ == OPT_INTEGER else float(value)
+            if validate:
+                if "min_value" in spec and number < spec["min_value"]:
+                    raise EmulatorError(f"option {name}: below {spec['min_value']}")
+                if "max_value" in spec and number > spec["max_value"]:
+                    raise EmulatorError(f"option {name}: above {spec['max_value']}")
+                _check_choice(spec, number)
+            out["value"] = number
+        elif type_ == OPT_BOOLEAN:
+            out["value"] = bool(value)
+        elif type_ in (OPT_USER, OPT_MENTIONABLE) and isinstance(value, EmuMember | EmuUser):
+            user = value.user if isinstance(value, EmuMember) else value
+            out["value"] = str(user.id)
+            resolved.setdefault("users", {})[str(user.id)] = user.payload()
+            member = value if isinstance(value, EmuMember) else None
+            if member is None and isinstance(actor, EmuMember):
+                member = self.guilds[actor.guild_id].members.get(user.id)
+            if member is not None:
+                guild = self.guilds[member.guild_id]
+                perms = guild.base_permissions(member)
+                resolved.setdefault("members", {})[str(user.id)] = {
+                    **member.payload(with_user=False),
+                    "permissions": str(perms),
+                }
+        elif type_ == OPT_CHANNEL and isinstance(value, EmuChannel):
+            out["value"] = str(value.id)
+            perms = 0
+            if value.guild_id is not None:
+                guild = self.guilds[value.guild_id]
+                perms = guild.channel_permissions(guild.members[self.bot_user.id], value)
+            resolved.setdefault("channels", {})[str(value.id)] = {
+                "id": str(value.id),
+                "name": value.name,
+                "type": value.type,
+                "permissions": str(perms),
+                "guild_id": str(value.guild_id),
+                "parent_id": None,
+                "nsfw": False,
+                "flags": 0,
+                "last_message_id": None,
+                "rate_limit_per_user": 0,
+                "topic": None,
+                "position": value.position,
+            }
+            allowed = spec.get("channel_types")
+            if validate and allowed and value.type not in allowed:
+                raise EmulatorError(f"option {name}: channel type {value.type} not allowed")
+        elif type_ in (OPT_ROLE, OPT_MENTIONABLE) and isinstance(value, EmuRole):
+            out["value"] = str(value.id)
+            resolved.setdefault("roles", {})[str(value.id)] = value.payload()
+        else:
+            raise EmulatorError(f"option {name}: cannot send {value!r} as option type {type_}")
+        return out
+
+    async def command(
+        self,
+        actor: EmuMember | EmuUser,
+        path: str,
+        *,
+        channel: EmuChannel | None = None,
+        wait: bool = True,
+        validate: bool = True,
+        **options: Any,
+    ) -> Interaction:
+        """A member runs `/path` with options; by default waits for the bot's reply."""
+        data = self._command_data(actor, path, options, validate=validate)
+        interaction = self._base_interaction(APPLICATION_COMMAND, actor, channel, data)
+        await self._dispatch_interaction(interaction)
+        if wait:
+            await self.wait_reply(interaction)
+        return interaction
+
+    async def autocomplete(
+        self,
+        actor: EmuMember | EmuUser,
+        path: str,
+        focused: str,
+        *,
+        channel: EmuChannel | None = None,
+        **options: Any,
+    ) -> list[dict[str, Any]]:
+        """The choices the bot offers while `focused` is being typed."""
+        options.setdefault(focused.replace("-", "_"), "")
+        data = self._command_data(actor, path, options, focused=focused)
+        interaction = self._base_interaction(AUTOCOMPLETE, actor, channel, data)
+        await self._dispatch_interaction(interaction)
+        await self.wait_reply(interaction)
+        return interaction.choices or []
+
+    async def click(
+        self,
+        actor: EmuMember | EmuUser,
+        message: EmuMessage,
+        button: str | dict[str, Any],
+        *,
+        wait: bool = True,
+    ) -> Interaction:
+        """Press a button (by label, or a button dict) on `message`."""
+        spec = message.button(button) if isinstance(button, str) else button
+        if spec.get("disabled"):
+            raise EmulatorError(f"button {spec.get('label')!r} is disabled")
+        if "custom_id" not in spec:
+            raise EmulatorError("link buttons do not send interactions")
+        channel = self.channels[message.channel_id]
+        data = {"custom_id": spec["custom_id"], "component_type": 2}
+        interaction = self._base_interaction(MESSAGE_COMPONENT, actor, channel, data)
+        interaction.source_message_id = message.id
+        interaction.payload["message"] = message.payload(self.base_url)
+        await self._dispatch_interaction(interaction)
+        if wait:
+            await self.wait_reply(interaction)
+        return interaction
+
+    async def submit_modal(
+        self,
+        actor: EmuMember | EmuUser,
+        opened_by: Interaction,
+        values: dict[str, str],
+        *,
+        wait: bool = True,
+    ) -> Interaction:
+        """Fill the modal that `opened_by` answered with; `values` maps custom_id or label to text."""
+        modal = opened_by.modal
+        if modal is None:
+            raise EmulatorError("that interaction did not open a modal")
+        components = []
+        used: set[str] = set()
+        for row in modal.get("components", []):
+            if row.get("type") == 18:
+                inner = row["component"]
+                label = row.get("label", "")
+                value = values.get(inner["custom_id"], values.get(label, inner.get("value", "")))
+                used.update({inner["custom_id"], label})
+                _check_text_input(inner, value)
+                components.append({"type": 18, "component": {"type": 4, "custom_id": inner["custom_id"], "value": value}})
+            else:
+                sub = []
+                for inner in row.get("components", []):
+                    label = inner.get("label", "")
+                    value = values.get(inner["custom_id"], values.get(label, inner.get("value", "")))
+                    used.update({inner["custom_id"], label})
+                    _check_text_input(inner, value)
+                    sub.append({"type": 4, "custom_id": inner["custom_id"], "value": value})
+                components.append({"type": 1, "components": sub})
+        unknown = set(values) - used
+        if unknown:
+            raise EmulatorError(f"the modal has no field(s) {sorted(unknown)}")
+        channel = self.channels[opened_by.channel_id]
+        data = {"custom_id": modal["custom_id"], "components": components}
+        interaction = self._base_interaction(MODAL_SUBMIT, actor, channel, data)
+        if opened_by.source_message_id is not None:
+            interaction.source_message_id = opened_by.source_message_id
+            interaction.payload["message"] = self.messages[opened_by.source_message_id].payload(self.base_url)
+        await self._dispatch_interaction(interaction)
+        if wait:
+            await self.wait_reply(interaction)
+        return interaction
+
+    async def wait_reply(self, interaction: Interaction, timeout: float = DEFAULT_REPLY_TIMEOUT) -> Interaction:
+        try:
+            await asyncio.wait_for(interaction.replied.wait(), timeout)
+        except TimeoutError:
+            raise EmulatorError(
+                f"no reply to interaction {interaction.id} within {timeout}s (events: {interaction.events})"
+            ) from None
+        return interaction
+
+    # ------------------------------------------------------------------ reading replies
+
+    def reply(self, interaction: Interaction) -> EmuMessage:
+        """The message a member sees as the answer: the last followup, else the original response."""
+        if interaction.followup_ids:
+            return self.messages[interaction.followup_ids[-1]]
+        if interaction.original_message_id is not None:
+            return self.messages[interaction.original_message_id]
+        if interaction.source_message_id is not None:
+            return self.messages[interaction.source_message_id]
+        raise EmulatorError(f"interaction {interaction.id} has no message reply (events: {interaction.events})")
+
+    def messages_of(self, interaction: Interaction) -> list[EmuMessage]:
+        ids = ([interaction.original_message_id] if interaction.original_message_id else []) + interaction.followup_ids
+        return [self.messages[i] for i in dict.fromkeys(ids)]
+
+
+def _check_choice(spec: dict[str, Any], value: Any) -> None:
+    choices = spec.get("choices")
+    if choices and value not in [c["value"] for c in choices]:
+        raise EmulatorError(f"option {spec['name']}: {value!r} is not one of its choices")
+
+
+def _check_text_input(spec: dict[str, Any], value: str) -> None:
+    if spec.get("required", True) and not value:
+        raise EmulatorError(f"modal field {spec.get('custom_id')} is required")
+    max_length = spec.get("max_length")
+    if max_length is not None and len(value) > int(max_length):
+        raise EmulatorError(f"modal field {spec.get('custom_id')}: longer than {max_length}")
+    min_length = spec.get("min_length")
+    if value and min_length is not None and len(value) < int(min_length):
+        raise EmulatorError(f"modal field {spec.get('custom_id')}: shorter than {min_length}")
+
+
+_COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+
+
+def _validate_command(command: dict[str, Any]) -> None:
+    def bad(reason: str) -> DiscordAPIError:
+        return DiscordAPIError(400, 50035, f"Invalid Form Body: command {command.get('name')!r}: {reason}")
+
+    def check_options(options: list[dict[str, Any]], depth: int) -> None:
+        if len(options) > 25:
+            raise bad("more than 25 options")
+        seen_optional = False
+        for option in options:
+            name = option.get("name", "")
+            if not _COMMAND_NAME.match(name) or name != name.lower():
+                raise bad(f"option name {name!r}")
+            if not 1 <= len(option.get("description", "")) <= 100:
+                raise bad(f"option {name!r} description length")
+            if option["type"] in (OPT_SUBCOMMAND, OPT_GROUP):
+                if depth >= 2:
+                    raise bad("nesting too deep")
+                check_options(option.get("options", []), depth + 1)
+                continue
+            if option.get("required"):
+                if seen_optional:
+                    raise bad(f"required option {name!r} after an optional one")
+            else:
+                seen_optional = True
+            if len(option.get("choices", []) or []) > 25:
+                raise bad(f"option {name!r} has more than 25 choices")
+
+    name = command.get("name", "")
+    if not _COMMAND_NAME.match(name) or name != name.lower():
+        raise bad("name")
+    if command.get("type", 1) == 1 and not 1 <= len(command.get("description", "")) <= 100:
+        raise bad("description length")
+    check_options(command.get("options", []), 0)
+
+
+def _validate_message(data: dict[str, Any]) -> None:
+    def bad(reason: str) -> DiscordAPIError:
+        return DiscordAPIError(400, 50035, f"Invalid Form Body: {reason}", {"reason": reason})
+
+    content = data.get("content") or ""
+    if len(content) > MAX_CONTENT:
+        raise bad(f"content longer than {MAX_CONTENT}")
+    embeds = data.get("embeds") or []
+    if len(embeds) > MAX_EMBEDS:
+        raise bad("more than 10 embeds")
+    total = 0
+    for embed in embeds:
+        title = embed.get("title") or ""
+        description = embed.get("description") or ""
+        if len(title) > MAX_EMBED_TITLE:
+            raise bad("embed title too long")
+        if len(description) > MAX_EMBED_DESCRIPTION:
+            raise bad("embed description too long")
+        fields = embed.get("fields") or []
+        if len(fields) > MAX_EMBED_FIELDS:
+            raise bad("more than 25 embed fields")
+        total += len(title) + len(description)
+        for fld in fields:
+            if not fld.get("name") or len(fld["name"]) > MAX_FIELD_NAME:
+                raise bad("embed field name empty or too long")
+            if not fld.get("value") or len(fld["value"]) > MAX_FIELD_VALUE:
+                raise bad("embed field value empty or too long")
+            total += len(fld["name"]) + len(fld["value"])
+        footer = (embed.get("footer") or {}).get("text") or ""
+        if len(footer) > MAX_FOOTER:
+            raise bad("embed footer too long")
+        total += len(footer) + len((embed.get("author") or {}).get("name") or "")
+    if total > MAX_EMBED_TOTAL:
+        raise bad("embeds longer than 6000 characters in total")
+    for button in _walk_components(data.get("components") or []):
+        custom_id = button.get("custom_id")
+        if custom_id is not None and not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
+            raise bad("custom_id length")
+        if button.get("type") == 2 and len(button.get("label") or "") > MAX_BUTTON_LABEL:
+            raise bad("button label too long")
+    if len(data.get("components") or []) > 5 and not int(data.get("flags") or 0) & (1 << 15):
+        raise bad("more than 5 action rows")
+
+
+def _validate_modal(data: dict[str, Any]) -> None:
+    custom_id = data.get("custom_id", "")
+    if not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
+        raise DiscordAPIError(400, 50035, "Invalid Form Body: modal custom_id")
+    if not 1 <= len(data.get("title", "")) <= 45:
+        raise DiscordAPIError(400, 50035, "Invalid Form Body: modal title must be 1-45 characters")
+    if not 1 <= len(data.get("components", [])) <= 5:
+        raise DiscordAPIError(400, 50035, "Invalid Form Body: a modal has 1 to 5 components")
+
+
+def _walk_components(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for item in items:
+        found.append(item)
+        if isinstance(item.get("components"), list):
+            found.extend(_walk_components(item["components"]))
+        if isinstance(item.get("accessory"), dict):
+            found.append(item["accessory"])
+    return found

@@ -1,0 +1,63 @@
+"""Per-guild settings: the project channel and the staff role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import GuildSettings
+
+
+@dataclass(frozen=True)
+class GuildConfig:
+    """What staff configured for one guild; ids are None until set."""
+
+    guild_id: int
+    project_channel_id: int | None = None
+    staff_role_id: int | None = None
+
+
+def _config(row: GuildSettings | None, guild_id: int) -> GuildConfig:
+    if row is None:
+        return GuildConfig(guild_id)
+    return GuildConfig(row.guild_id, row.project_channel_id, row.staff_role_id)
+
+
+class SettingsService:
+    """Reads and writes `GuildSettings`, one transaction per call."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get(self, guild_id: int) -> GuildConfig:
+        """The guild's settings (defaults when staff have set nothing)."""
+        async with self._sessions() as session:
+            return _config(await session.get(GuildSettings, guild_id), guild_id)
+
+    async def set_project_channel(self, guild_id: int, channel_id: int) -> GuildConfig:
+        """Make `channel_id` the channel Nexus posts announcements and proposals in."""
+        return await self._update(guild_id, project_channel_id=channel_id)
+
+    async def set_staff_role(self, guild_id: int, role_id: int | None) -> GuildConfig:
+        """Members with `role_id` may run staff commands; None leaves it to Manage Server."""
+        return await self._update(guild_id, staff_role_id=role_id)
+
+    async def _update(self, guild_id: int, **values: int | None) -> GuildConfig:
+        for attempt in range(2):
+            try:
+                async with self._sessions.begin() as session:
+                    row = await session.get(GuildSettings, guild_id, with_for_update=True)
+                    if row is None:
+                        row = GuildSettings(guild_id=guild_id)
+                        session.add(row)
+                    for key, value in values.items():
+                        setattr(row, key, value)
+                    await session.flush()
+                    return _config(row, guild_id)
+            except IntegrityError:
+                # another process created the row between our read and insert; update it instead
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")

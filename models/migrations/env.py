@@ -1,0 +1,70 @@
+"""Alembic environment: async engines, URL from the caller or from the settings."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+import models
+from bot.db import create_engine
+from models.base import UTCDateTime
+
+config = context.config
+target_metadata = models.Base.metadata
+
+
+def _database_url() -> str:
+    url = config.attributes.get("database_url")
+    if url:
+        return str(url)
+    from bot.config import load_settings_or_exit
+
+    return load_settings_or_exit().database_url
+
+
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Render project column types as plain SQLAlchemy types so migrations stay self-contained."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_item=_render_item,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    engine = create_engine(_database_url())
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=_database_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    asyncio.run(_run_async())
