@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +65,21 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade_database(database_url: str, revision: str = "head") -> None:
-    """Run the migrations up to `revision` (blocking; call from a thread inside an event loop)."""
+    """Run the migrations up to `revision`, blocking until done.
+
+    Alembic's async env.py starts its own event loop, so inside a running loop the work moves to a
+    worker thread.
+    """
     path = sqlite_path(database_url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(database_url), revision)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        command.upgrade(alembic_config(database_url), revision)
+        return
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(command.upgrade, alembic_config(database_url), revision).result()
 
 
 async def upgrade_database_async(database_url: str, revision: str = "head") -> None:

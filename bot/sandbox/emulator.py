@@ -504,7 +504,7 @@ class DiscordEmulator:
                     await asyncio.sleep(fault.delay)
                 if fault.status == 429:
                     record.status = 429
-                    return web.json_response(
+                    return self._json(
                         {"message": "You are being rate limited.", "retry_after": fault.retry_after, "global": False},
                         status=429,
                         headers={
@@ -515,19 +515,19 @@ class DiscordEmulator:
                     )
                 if fault.status is not None:
                     record.status = fault.status
-                    return web.json_response({"message": "Emulated failure", "code": 0}, status=fault.status)
+                    return self._json({"message": "Emulated failure", "code": 0}, status=fault.status)
                 break
         is_webhook = path.startswith(f"{API_PREFIX}/webhooks/") or path.startswith(f"{API_PREFIX}/interactions/")
         if not is_webhook and request.headers.get("Authorization") != f"Bot {self.token}":
             record.status = 401
-            return web.json_response({"message": "401: Unauthorized", "code": 0}, status=401)
+            return self._json({"message": "401: Unauthorized", "code": 0}, status=401)
         try:
             response: web.StreamResponse = await handler(request)
         except DiscordAPIError as exc:
             payload: dict[str, Any] = {"message": exc.message, "code": exc.code}
             if exc.errors:
                 payload["errors"] = exc.errors
-            response = web.json_response(payload, status=exc.status)
+            response = self._json(payload, status=exc.status)
         record.status = response.status
         return response
 
@@ -548,8 +548,11 @@ class DiscordEmulator:
         return (json.loads(text) if text else None), []
 
     @staticmethod
-    def _json(data: Any, status: int = 200) -> web.Response:
-        return web.json_response(data, status=status)
+    def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+        # discord.py parses JSON only when the content type is exactly application/json (no charset)
+        return web.Response(
+            body=json.dumps(data).encode(), status=status, content_type="application/json", headers=headers
+        )
 
     # ------------------------------------------------------------------ REST: identity and commands
 
@@ -990,6 +993,9 @@ class DiscordEmulator:
         if not names:
             raise EmulatorError("empty command")
         command = self._find_command(guild_id, names[0])
+        contexts = command.get("contexts")
+        if validate and guild_id is None and contexts is not None and 1 not in contexts:
+            raise EmulatorError(f"/{names[0]} is not available in direct messages")
         resolved: dict[str, dict[str, Any]] = {}
         leaf_defs: list[dict[str, Any]] = command.get("options", [])
         chain: list[tuple[str, int]] = []
@@ -1107,14 +1113,14 @@ class DiscordEmulator:
         actor: EmuMember | EmuUser,
         path: str,
         *,
-        channel: EmuChannel | None = None,
+        in_channel: EmuChannel | None = None,
         wait: bool = True,
         validate: bool = True,
         **options: Any,
     ) -> Interaction:
-        """A member runs `/path` with options; by default waits for the bot's reply."""
+        """A member runs `/path` with options (in `in_channel`); by default waits for the reply."""
         data = self._command_data(actor, path, options, validate=validate)
-        interaction = self._base_interaction(APPLICATION_COMMAND, actor, channel, data)
+        interaction = self._base_interaction(APPLICATION_COMMAND, actor, in_channel, data)
         await self._dispatch_interaction(interaction)
         if wait:
             await self.wait_reply(interaction)
@@ -1126,13 +1132,13 @@ class DiscordEmulator:
         path: str,
         focused: str,
         *,
-        channel: EmuChannel | None = None,
+        in_channel: EmuChannel | None = None,
         **options: Any,
     ) -> list[dict[str, Any]]:
         """The choices the bot offers while `focused` is being typed."""
         options.setdefault(focused.replace("-", "_"), "")
         data = self._command_data(actor, path, options, focused=focused)
-        interaction = self._base_interaction(AUTOCOMPLETE, actor, channel, data)
+        interaction = self._base_interaction(AUTOCOMPLETE, actor, in_channel, data)
         await self._dispatch_interaction(interaction)
         await self.wait_reply(interaction)
         return interaction.choices or []

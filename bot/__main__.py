@@ -1,0 +1,77 @@
+"""Command line: `python -m bot [run|migrate|sync|sandbox]`.
+
+With no subcommand, Nexus connects to Discord when DISCORD_TOKEN is set and otherwise opens the
+local sandbox, so a newcomer can try it without a Discord application.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.config import Settings, load_settings_or_exit
+from bot.logging_setup import configure_logging
+
+DEFAULT_SANDBOX_DB = Path("data/sandbox.db")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Nexus, the Project Nexus Discord bot")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="apply migrations, then connect to Discord (needs DISCORD_TOKEN)")
+    sub.add_parser("migrate", help="upgrade the database to the latest schema")
+    sync = sub.add_parser("sync", help="sync slash commands globally, or to one server with --guild")
+    sync.add_argument("--guild", type=int, help="server id to sync to (instant, for development)")
+    sandbox = sub.add_parser("sandbox", help="run against the local Discord emulator with a console")
+    sandbox.add_argument("--db", type=Path, default=DEFAULT_SANDBOX_DB, help="SQLite file (default %(default)s)")
+    sandbox.add_argument("--script", type=Path, help="play the lines of FILE, then exit (non-zero on an error)")
+    return parser
+
+
+def _require_token(settings: Settings) -> None:
+    if settings.discord_token is None:
+        print("nexus: Missing setting DISCORD_TOKEN: put the bot token in .env or the environment", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings_or_exit()
+    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
+    configure_logging(settings.log_level, secrets=[token])
+    command = args.command or ("run" if settings.has_token else "sandbox")
+
+    if command == "migrate":
+        from bot.db import upgrade_database
+
+        upgrade_database(settings.database_url)
+        print(f"Database at head ({settings.database_url.split('://', 1)[0]}).")
+        return 0
+    if command == "sync":
+        from bot.runtime import sync_commands
+
+        _require_token(settings)
+        count = asyncio.run(sync_commands(settings, args.guild))
+        where = f"server {args.guild}" if args.guild else "all servers (global; may take up to an hour to show)"
+        print(f"Synced {count} commands to {where}.")
+        return 0
+    if command == "run":
+        from bot.runtime import run_bot
+
+        _require_token(settings)
+        asyncio.run(run_bot(settings))
+        return 0
+
+    from bot.sandbox.console import run_sandbox
+
+    if args.command is None:
+        print("No DISCORD_TOKEN set: starting the local sandbox (type 'help').", file=sys.stderr)
+    db = getattr(args, "db", DEFAULT_SANDBOX_DB)
+    script = getattr(args, "script", None)
+    return asyncio.run(run_sandbox(settings, db=db, script=script))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

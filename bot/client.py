@@ -1,0 +1,98 @@
+"""The Nexus bot: resources passed in, extensions loaded in setup_hook, commands synced on demand."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import discord
+from discord.ext import commands
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot import __version__
+from bot.config import Settings
+from bot.db import backend_name
+from bot.services import Services
+from bot.tree import NexusTree
+
+log = logging.getLogger("nexus")
+
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.meta",
+    "cogs.setup",
+)
+"""Every cog Nexus loads, in order. A test loads them all to catch name clashes."""
+
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[discord.ui.Item[discord.ui.View]]], ...] = ()
+"""Persistent buttons rebuilt from their custom_id after a restart."""
+
+
+def default_allowed_mentions() -> discord.AllowedMentions:
+    """Members may be mentioned by id; @everyone, @here and roles never ping."""
+    return discord.AllowedMentions(everyone=False, roles=False, users=True, replied_user=False)
+
+
+def nexus_intents() -> discord.Intents:
+    """Only the guilds intent: no privileged intents, no message content."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
+class NexusBot(commands.Bot):
+    """The bot process for one or many guilds; all state lives in the database."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        extensions: Sequence[str] = EXTENSIONS,
+        sync_on_start: bool = True,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=nexus_intents(),
+            allowed_mentions=default_allowed_mentions(),
+            tree_cls=NexusTree,
+            max_messages=None,
+            chunk_guilds_at_startup=False,
+            guild_ready_timeout=guild_ready_timeout,
+        )
+        self.settings = settings
+        self.engine = engine
+        self.sessions = sessions
+        self.services = Services.create(sessions)
+        self.version = __version__
+        self.database_backend = backend_name(settings.database_url)
+        self.started_monotonic = time.monotonic()
+        self._extensions = tuple(extensions)
+        self._sync_on_start = sync_on_start
+
+    async def setup_hook(self) -> None:
+        for extension in self._extensions:
+            await self.load_extension(extension)
+        if DYNAMIC_ITEMS:
+            self.add_dynamic_items(*DYNAMIC_ITEMS)
+        if self._sync_on_start and self.settings.dev_guild_id is not None:
+            synced = await self.sync_commands(self.settings.dev_guild_id)
+            log.info("Synced %d commands to the dev guild %s", len(synced), self.settings.dev_guild_id)
+
+    async def sync_commands(self, guild_id: int | None = None) -> list[discord.app_commands.AppCommand]:
+        """Push the command tree to one guild (instantly) or globally (when guild_id is None)."""
+        if guild_id is None:
+            return await self.tree.sync()
+        guild = discord.Object(id=guild_id)
+        self.tree.copy_global_to(guild=guild)
+        return await self.tree.sync(guild=guild)
+
+    async def on_ready(self) -> None:
+        log.info("Connected as %s to %d guild(s)", self.user, len(self.guilds))
+
+    @property
+    def uptime_seconds(self) -> float:
+        return time.monotonic() - self.started_monotonic

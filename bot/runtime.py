@@ -1,0 +1,76 @@
+"""Building and running the bot: endpoints, resources, signals, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.client import NexusBot
+from bot.config import Settings
+from bot.db import create_engine, create_sessionmaker, upgrade_database_async
+
+log = logging.getLogger("nexus")
+
+
+def apply_discord_endpoints(api_base_url: str, gateway_url: str) -> None:
+    """Point discord.py at Discord, a proxy, or the loopback emulator."""
+    Route.BASE = api_base_url.rstrip("/")
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def build_bot(settings: Settings, *, sync_on_start: bool = True, guild_ready_timeout: float = 2.0) -> NexusBot:
+    """A bot with its own engine and sessions (closed by `close_bot`)."""
+    apply_discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url)
+    engine = create_engine(settings.database_url)
+    return NexusBot(
+        settings=settings,
+        engine=engine,
+        sessions=create_sessionmaker(engine),
+        sync_on_start=sync_on_start,
+        guild_ready_timeout=guild_ready_timeout,
+    )
+
+
+async def run_bot(settings: Settings, *, migrate: bool = True) -> None:
+    """Migrate, connect and serve until SIGTERM or Ctrl-C, then shut down cleanly."""
+    assert settings.discord_token is not None
+    if migrate:
+        await upgrade_database_async(settings.database_url)
+    bot = build_bot(settings)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        async with bot:
+            runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
+            stopper = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if stopper in done:
+                log.info("Shutting down")
+                await bot.close()
+            stopper.cancel()
+            await runner
+    finally:
+        await bot.engine.dispose()
+        log.info("Stopped")
+
+
+async def sync_commands(settings: Settings, guild_id: int | None) -> int:
+    """Log in over REST only, sync the command tree, log out; returns how many were synced."""
+    assert settings.discord_token is not None
+    bot = build_bot(settings, sync_on_start=False)
+    try:
+        async with bot:
+            await bot.login(settings.discord_token.get_secret_value())
+            synced = await bot.sync_commands(guild_id)
+            return len(synced)
+    finally:
+        await bot.engine.dispose()

@@ -1,0 +1,1 @@
+"""Discord rendering: embeds, views, persistent DynamicItems."""

@@ -1,0 +1,1 @@
+"""Thin feature cogs: parse the interaction, call a service, render the result."""

@@ -1,0 +1,71 @@
+"""/nexus: help and about."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import is_staff_command
+from bot.client import NexusBot
+from bot.ui.embeds import NEXUS_COLOUR, chunk_lines, format_duration
+
+
+def help_lines(tree: app_commands.CommandTree[Any]) -> dict[str, list[str]]:
+    """Every command of the tree grouped by its top-level name, one line each."""
+    groups: dict[str, list[str]] = {}
+    for top in sorted(tree.get_commands(type=discord.AppCommandType.chat_input), key=lambda c: c.name):
+        leaves = (
+            [c for c in top.walk_commands() if isinstance(c, app_commands.Command)]
+            if isinstance(top, app_commands.Group)
+            else [top]
+        )
+        lines = []
+        for command in leaves:
+            staff = " *(staff)*" if isinstance(command, app_commands.Command) and is_staff_command(command) else ""
+            lines.append(f"`/{command.qualified_name}` {command.description}{staff}")
+        groups[top.name] = lines
+    return groups
+
+
+@app_commands.guild_only()
+class NexusCog(commands.GroupCog, group_name="nexus", group_description="About Nexus and your progress"):
+    """Help and status for everyone."""
+
+    def __init__(self, bot: NexusBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="help", description="Every Nexus command with one line on what it does")
+    async def help(self, interaction: discord.Interaction[NexusBot]) -> None:
+        embed = discord.Embed(
+            title="Nexus commands",
+            description=(
+                "Nexus runs Project Nexus: announce your project, find your frontend/backend partner, "
+                "agree your API and share what you learn. Replies marked *(staff)* need Manage Server "
+                "or the cohort's staff role."
+            ),
+            colour=NEXUS_COLOUR,
+        )
+        for group, lines in help_lines(self.bot.tree).items():
+            for index, block in enumerate(chunk_lines(lines)):
+                embed.add_field(name=f"/{group}" + (" (more)" if index else ""), value=block, inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="about", description="Version, uptime, database and gateway latency")
+    async def about(self, interaction: discord.Interaction[NexusBot]) -> None:
+        latency = self.bot.latency
+        latency_text = "measuring…" if math.isnan(latency) or math.isinf(latency) else f"{latency * 1000:.0f} ms"
+        embed = discord.Embed(title="About Nexus", colour=NEXUS_COLOUR)
+        embed.add_field(name="Version", value=self.bot.version)
+        embed.add_field(name="Uptime", value=format_duration(self.bot.uptime_seconds))
+        embed.add_field(name="Database", value=self.bot.database_backend)
+        embed.add_field(name="Gateway latency", value=latency_text)
+        embed.add_field(name="Servers", value=str(len(self.bot.guilds)))
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: NexusBot) -> None:
+    await bot.add_cog(NexusCog(bot))

@@ -1,0 +1,104 @@
+"""/setup: the project channel and the staff role (staff only)."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import staff_only
+from bot.client import NexusBot
+from bot.domain.errors import ValidationError
+from bot.services.settings import GuildConfig
+from bot.ui.embeds import NEXUS_COLOUR
+
+POSTING_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+
+
+def missing_post_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+    """The permissions Nexus lacks to post its embeds in `channel`."""
+    perms = channel.permissions_for(me)
+    return [name.replace("_", " ").title() for name in POSTING_PERMISSIONS if not getattr(perms, name)]
+
+
+def resolve_project_channel(
+    guild: discord.Guild, config: GuildConfig, default_name: str
+) -> discord.TextChannel | None:
+    """The configured project channel, else a text channel named like the default, else None."""
+    if config.project_channel_id is not None:
+        channel = guild.get_channel(config.project_channel_id)
+        return channel if isinstance(channel, discord.TextChannel) else None
+    wanted = default_name.lower().lstrip("#")
+    for candidate in guild.text_channels:
+        if candidate.name.lower() == wanted:
+            return candidate
+    return None
+
+
+@app_commands.guild_only()
+class SetupCog(commands.GroupCog, group_name="setup", group_description="Configure Nexus for this server (staff)"):
+    """Per-guild settings."""
+
+    def __init__(self, bot: NexusBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="channel", description="Choose the channel where Nexus posts announcements")
+    @app_commands.describe(channel="The cohort's project channel, e.g. #prodevprojectnexus")
+    @staff_only()
+    async def channel(self, interaction: discord.Interaction[NexusBot], channel: discord.TextChannel) -> None:
+        assert interaction.guild is not None
+        await self.bot.services.settings.set_project_channel(interaction.guild.id, channel.id)
+        message = f"Nexus will post in {channel.mention}."
+        missing = missing_post_permissions(channel, interaction.guild.me)
+        if missing:
+            message += f"\n⚠️ I can't post there yet: I need {', '.join(missing)} in that channel."
+        await interaction.response.send_message(message, ephemeral=True)
+
+    @app_commands.command(name="staff-role", description="Choose the role whose members can run staff commands")
+    @app_commands.describe(role="Members with this role count as staff; leave empty to rely on Manage Server only")
+    @staff_only()
+    async def staff_role(self, interaction: discord.Interaction[NexusBot], role: discord.Role | None = None) -> None:
+        assert interaction.guild is not None
+        if role is not None and (role.is_default() or role.managed):
+            raise ValidationError(f"{role.name} can't be the staff role: pick a role that staff are given by hand.")
+        await self.bot.services.settings.set_staff_role(interaction.guild.id, role.id if role else None)
+        text = (
+            f"Members with {role.mention} can now run staff commands."
+            if role
+            else "Staff role cleared: only members with Manage Server can run staff commands."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="show", description="Show this server's Nexus settings")
+    @staff_only()
+    async def show(self, interaction: discord.Interaction[NexusBot]) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        config = await self.bot.services.settings.get(guild.id)
+        channel = resolve_project_channel(guild, config, self.bot.settings.project_channel_name)
+        embed = discord.Embed(title="Nexus settings", colour=NEXUS_COLOUR)
+        if channel is None:
+            state = (
+                "the channel that was set no longer exists"
+                if config.project_channel_id
+                else f"not set (no #{self.bot.settings.project_channel_name} channel found)"
+            )
+            embed.add_field(name="Project channel", value=f"⚠️ {state}. Use `/setup channel`.", inline=False)
+        else:
+            origin = "" if config.project_channel_id else " (found by name; set it with `/setup channel`)"
+            value = f"{channel.mention}{origin}"
+            missing = missing_post_permissions(channel, guild.me)
+            if missing:
+                value += f"\n⚠️ I need {', '.join(missing)} there."
+            embed.add_field(name="Project channel", value=value, inline=False)
+        role = guild.get_role(config.staff_role_id) if config.staff_role_id else None
+        embed.add_field(
+            name="Staff role",
+            value=role.mention if role else "not set: Manage Server only",
+            inline=False,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+
+async def setup(bot: NexusBot) -> None:
+    await bot.add_cog(SetupCog(bot))
