@@ -76,6 +76,11 @@ class Settings(BaseSettings):
             raise ValueError("must be a ws:// or wss:// URL")
         return value
 
+    @classmethod
+    def model_fields_upper(cls) -> list[str]:
+        """The environment variable names of every setting."""
+        return [name.upper() for name in cls.model_fields]
+
     @property
     def has_token(self) -> bool:
         """Whether a Discord token is configured (otherwise the sandbox runs)."""

@@ -1,0 +1,83 @@
+"""Configuration: defaults, validation, and the CLI's one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE_URL, Settings, SettingsError, load_settings, sqlite_path
+
+
+def _env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.upper() not in Settings.model_fields_upper()}
+    env.update(values)
+    return env
+
+
+def _cli(tmp_path, *args: str, **values: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,  # no .env here
+        env=_env(**values),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_defaults(monkeypatch):
+    for name in Settings.model_fields_upper():
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.discord_token is None and not settings.has_token
+    assert settings.discord_api_base_url == "https://discord.com/api/v10"
+    assert settings.discord_gateway_url == "wss://gateway.discord.gg/"
+    assert sqlite_path(settings.database_url) is not None
+
+
+def test_token_is_secret(monkeypatch):
+    monkeypatch.setenv("DISCORD_TOKEN", "super-secret-token")
+    settings = Settings(_env_file=None)
+    assert "super-secret-token" not in repr(settings)
+    assert "super-secret-token" not in str(settings.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "mysql://root@127.0.0.1/x"),
+        ("DEV_GUILD_ID", "not-a-number"),
+        ("LOG_LEVEL", "LOUD"),
+        ("DISCORD_API_BASE_URL", "ftp://example"),
+        ("DISCORD_GATEWAY_URL", "http://127.0.0.1:1/"),
+    ],
+)
+def test_invalid_setting_is_named(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        load_settings()
+
+
+def test_cli_invalid_setting_prints_one_line_and_exits_2(tmp_path):
+    result = _cli(tmp_path, "migrate", DATABASE_URL="mysql://root@127.0.0.1/x")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "DATABASE_URL" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_run_without_token_exits_2(tmp_path):
+    result = _cli(tmp_path, "run", DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/x.db")
+    assert result.returncode == 2
+    assert "DISCORD_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_migrate_creates_database(tmp_path):
+    result = _cli(tmp_path, "migrate", DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/data/new.db")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "new.db").exists()
