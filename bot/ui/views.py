@@ -1,0 +1,179 @@
+"""Views shared by every feature: error-safe callbacks, pagination, confirmation."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import discord
+
+from bot.errors import report_error
+
+VIEW_TIMEOUT_SECONDS = 600
+"""How long pagination and confirmation buttons stay usable."""
+
+SelfT = TypeVar("SelfT")
+Callback = Callable[[SelfT, discord.Interaction[Any]], Awaitable[None]]
+
+
+def guarded(func: Callback[SelfT]) -> Callback[SelfT]:
+    """Wrap a component callback so any failure becomes a clear ephemeral reply.
+
+    discord.py only logs exceptions raised in DynamicItem callbacks; the member would see
+    "This interaction failed". Every persistent button's callback goes through this.
+    """
+
+    @functools.wraps(func)
+    async def wrapper(self: SelfT, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await func(self, interaction)
+        except Exception as exc:  # every failure gets an answer
+            await report_error(interaction, exc)
+
+    return wrapper
+
+
+class NexusView(discord.ui.View):
+    """A view whose buttons only its owner may press, with errors reported to the presser."""
+
+    def __init__(self, owner_id: int | None, *, timeout: float | None = VIEW_TIMEOUT_SECONDS) -> None:
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+        self.message: discord.Message | discord.InteractionMessage | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        if self.owner_id is not None and interaction.user.id != self.owner_id:
+            await interaction.response.send_message("These buttons belong to someone else's command.", ephemeral=True)
+            return False
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        await report_error(interaction, error)
+
+    def disable_all(self) -> None:
+        for child in self.children:
+            if isinstance(child, discord.ui.Button | discord.ui.Select):
+                child.disabled = True
+
+
+PageSource = Callable[[int], Awaitable[discord.Embed]]
+
+
+class Paginator(NexusView):
+    """Previous/next buttons over `page_count` pages produced on demand by `source(index)`."""
+
+    def __init__(self, owner_id: int, source: PageSource, page_count: int, *, start: int = 0) -> None:
+        super().__init__(owner_id)
+        self.source = source
+        self.page_count = max(1, page_count)
+        self.index = min(max(0, start), self.page_count - 1)
+        self._sync_buttons()
+
+    @classmethod
+    def from_embeds(cls, owner_id: int, pages: Sequence[discord.Embed]) -> Paginator:
+        async def source(index: int) -> discord.Embed:
+            return pages[index]
+
+        return cls(owner_id, source, len(pages))
+
+    def _sync_buttons(self) -> None:
+        self.previous.disabled = self.index == 0
+        self.next.disabled = self.index >= self.page_count - 1
+        self.position.label = f"{self.index + 1}/{self.page_count}"
+
+    async def first_page(self) -> discord.Embed:
+        return await self.source(self.index)
+
+    async def send(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
+        """Answer `interaction` with the first page (and the buttons when there is more than one)."""
+        embed = await self.first_page()
+        if self.page_count == 1:
+            if interaction.response.is_done():
+                await interaction.followup.send(embed=embed, ephemeral=ephemeral)
+            else:
+                await interaction.response.send_message(embed=embed, ephemeral=ephemeral)
+            return
+        if interaction.response.is_done():
+            self.message = await interaction.followup.send(embed=embed, view=self, ephemeral=ephemeral, wait=True)
+        else:
+            await interaction.response.send_message(embed=embed, view=self, ephemeral=ephemeral)
+            self.message = await interaction.original_response()
+
+    async def _show(self, interaction: discord.Interaction[Any]) -> None:
+        self._sync_buttons()
+        embed = await self.source(self.index)
+        await interaction.response.edit_message(embed=embed, view=self)
+
+    @discord.ui.button(label="◀ Previous", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        self.index = max(0, self.index - 1)
+        await self._show(interaction)
+
+    @discord.ui.button(label="1/1", style=discord.ButtonStyle.secondary, disabled=True)
+    async def position(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        await interaction.response.defer()
+
+    @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        self.index = min(self.page_count - 1, self.index + 1)
+        await self._show(interaction)
+
+    async def on_timeout(self) -> None:
+        self.disable_all()
+        if self.message is not None:
+            try:
+                await self.message.edit(view=self)
+            except discord.HTTPException:
+                pass
+
+
+class Confirm(NexusView):
+    """Confirm/Cancel buttons for a destructive action; `value` is True, False, or None (timed out)."""
+
+    def __init__(self, owner_id: int, *, confirm_label: str = "Confirm", timeout: float = 120) -> None:
+        super().__init__(owner_id, timeout=timeout)
+        self.value: bool | None = None
+        self.interaction: discord.Interaction[Any] | None = None
+        self.confirm.label = confirm_label
+
+    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        self.value = True
+        self.interaction = interaction
+        self.stop()
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        self.value = False
+        self.interaction = interaction
+        self.stop()
+
+
+async def ask_confirmation(
+    interaction: discord.Interaction[Any],
+    question: str,
+    *,
+    confirm_label: str = "Confirm",
+) -> discord.Interaction[Any] | None:
+    """Ask `question` ephemerally; return the button press to answer if confirmed, else None.
+
+    On cancel or timeout the prompt is edited to say nothing was changed.
+    """
+    view = Confirm(interaction.user.id, confirm_label=confirm_label)
+    await interaction.response.send_message(question, view=view, ephemeral=True)
+    await view.wait()
+    if view.value and view.interaction is not None:
+        return view.interaction
+    view.disable_all()
+    text = "Cancelled: nothing was changed." if view.value is False else "No answer: nothing was changed."
+    if view.interaction is not None:
+        await view.interaction.response.edit_message(content=text, view=None)
+    else:
+        try:
+            await interaction.edit_original_response(content=text, view=None)
+        except discord.HTTPException:
+            pass
+    return None
