@@ -32,7 +32,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _require_token(settings: Settings) -> None:
     if settings.discord_token is None:
-        print("nexus: Missing setting DISCORD_TOKEN: put the bot token in .env or the environment", file=sys.stderr)
+        print(
+            "nexus: Missing setting DISCORD_TOKEN: put the bot token in .env or the environment",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
 
 

@@ -24,9 +24,7 @@ async def is_staff(interaction: discord.Interaction[Any]) -> bool:
         return True
     bot = cast("NexusBot", interaction.client)
     config = await bot.services.settings.get(interaction.guild.id)
-    if config.staff_role_id is not None and interaction.user.get_role(config.staff_role_id) is not None:
-        return True
-    return False
+    return bool(config.staff_role_id is not None and interaction.user.get_role(config.staff_role_id) is not None)
 
 
 async def _staff_predicate(interaction: discord.Interaction[Any]) -> bool:

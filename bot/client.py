@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord.ext import commands
@@ -13,18 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot import __version__
 from bot.config import Settings
 from bot.db import backend_name
+from bot.publish import Publisher
 from bot.services import Services
 from bot.tree import NexusTree
+from bot.ui.cohort import KickoffAnnounceButton
 
 log = logging.getLogger("nexus")
 
 EXTENSIONS: tuple[str, ...] = (
     "cogs.meta",
     "cogs.setup",
+    "cogs.catalog",
+    "cogs.profile",
+    "cogs.project",
+    "cogs.cohort",
 )
 """Every cog Nexus loads, in order. A test loads them all to catch name clashes."""
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[discord.ui.Item[discord.ui.View]]], ...] = ()
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (KickoffAnnounceButton,)
 """Persistent buttons rebuilt from their custom_id after a restart."""
 
 
@@ -67,6 +74,7 @@ class NexusBot(commands.Bot):
         self.engine = engine
         self.sessions = sessions
         self.services = Services.create(sessions)
+        self.publisher = Publisher(self)
         self.version = __version__
         self.database_backend = backend_name(settings.database_url)
         self.started_monotonic = time.monotonic()

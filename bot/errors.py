@@ -54,24 +54,30 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use that command here.", True
     if isinstance(error, discord.Forbidden):
-        return "Discord refused: I am missing a permission in that channel. Staff can check with /setup show.", True
+        return (
+            "Discord refused: I am missing a permission in that channel. Staff can check with /setup show.",
+            True,
+        )
     if isinstance(error, OperationalError | DBAPIError) and getattr(error, "connection_invalidated", True):
         return DATABASE_UNAVAILABLE_MESSAGE, False
     return "", False
 
 
+def error_text(error: BaseException, context: object = None) -> str:
+    """The member-facing text for `error`; unexpected errors are logged with a short reference."""
+    message, expected = describe_error(error)
+    if expected:
+        return message
+    reference = secrets.token_hex(4)
+    log.error("Unhandled error [ref %s] in %s", reference, context, exc_info=_unwrap(error))
+    base = message or "Something went wrong on our side and nothing was saved."
+    return f"{base} If it happens again, tell staff this reference: `{reference}`."
+
+
 async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
     """Reply to the member ephemerally; log unexpected errors with a reference they also see."""
-    message, expected = describe_error(error)
-    if not expected:
-        reference = secrets.token_hex(4)
-        command = interaction.command.qualified_name if interaction.command else interaction.data
-        log.error("Unhandled error [ref %s] in %s", reference, command, exc_info=_unwrap(error))
-        base = message or "Something went wrong on our side and nothing was saved."
-        message = f"{base} If it happens again, tell staff this reference: `{reference}`."
-    else:
-        log.debug("Expected failure for %s: %s", interaction.user.id, message)
-    await send_ephemeral(interaction, message)
+    context = interaction.command.qualified_name if interaction.command else interaction.data
+    await send_ephemeral(interaction, error_text(error, context))
 
 
 async def send_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.checks import is_staff_command
 from bot.client import NexusBot
+from bot.ui.cohort import checklist_embed
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines, format_duration
 
 
@@ -65,6 +66,14 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         embed.add_field(name="Gateway latency", value=latency_text)
         embed.add_field(name="Servers", value=str(len(self.bot.guilds)))
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="progress", description="Your Week-1 checklist")
+    async def progress(self, interaction: discord.Interaction[NexusBot]) -> None:
+        assert interaction.guild_id is not None
+        checklist = await self.bot.services.cohort.checklist(interaction.guild_id, interaction.user.id)
+        await interaction.response.send_message(
+            embed=checklist_embed(checklist, interaction.user.display_name), ephemeral=True
+        )
 
 
 async def setup(bot: NexusBot) -> None:

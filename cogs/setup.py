@@ -9,30 +9,8 @@ from discord.ext import commands
 from bot.checks import staff_only
 from bot.client import NexusBot
 from bot.domain.errors import ValidationError
-from bot.services.settings import GuildConfig
+from bot.publish import missing_post_permissions, resolve_project_channel
 from bot.ui.embeds import NEXUS_COLOUR
-
-POSTING_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
-
-
-def missing_post_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
-    """The permissions Nexus lacks to post its embeds in `channel`."""
-    perms = channel.permissions_for(me)
-    return [name.replace("_", " ").title() for name in POSTING_PERMISSIONS if not getattr(perms, name)]
-
-
-def resolve_project_channel(
-    guild: discord.Guild, config: GuildConfig, default_name: str
-) -> discord.TextChannel | None:
-    """The configured project channel, else a text channel named like the default, else None."""
-    if config.project_channel_id is not None:
-        channel = guild.get_channel(config.project_channel_id)
-        return channel if isinstance(channel, discord.TextChannel) else None
-    wanted = default_name.lower().lstrip("#")
-    for candidate in guild.text_channels:
-        if candidate.name.lower() == wanted:
-            return candidate
-    return None
 
 
 @app_commands.guild_only()
@@ -46,13 +24,20 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
     @app_commands.describe(channel="The cohort's project channel, e.g. #prodevprojectnexus")
     @staff_only()
     async def channel(self, interaction: discord.Interaction[NexusBot], channel: discord.TextChannel) -> None:
-        assert interaction.guild is not None
-        await self.bot.services.settings.set_project_channel(interaction.guild.id, channel.id)
+        guild = interaction.guild
+        assert guild is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.bot.services.settings.set_project_channel(guild.id, channel.id)
         message = f"Nexus will post in {channel.mention}."
-        missing = missing_post_permissions(channel, interaction.guild.me)
+        missing = missing_post_permissions(channel, guild.me)
         if missing:
             message += f"\n⚠️ I can't post there yet: I need {', '.join(missing)} in that channel."
-        await interaction.response.send_message(message, ephemeral=True)
+        posted, waiting = await self.bot.publisher.flush_guild(guild)
+        if posted:
+            message += f"\nPosted {posted} announcement(s) that were waiting for a channel."
+        if waiting:
+            message += f"\n{waiting} announcement(s) are still waiting to be posted."
+        await interaction.followup.send(message, ephemeral=True)
 
     @app_commands.command(name="staff-role", description="Choose the role whose members can run staff commands")
     @app_commands.describe(role="Members with this role count as staff; leave empty to rely on Manage Server only")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, Boolean, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamped
@@ -16,3 +16,4 @@ class GuildSettings(Base, Timestamped):
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     project_channel_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     staff_role_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    catalog_seeded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

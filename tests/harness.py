@@ -173,7 +173,7 @@ class BotProcess:
         )
         log.close()
         deadline = asyncio.get_running_loop().time() + timeout
-        while emu.identify_count == before or not emu.commands_for(None) and not emu.guild_commands:
+        while emu.identify_count == before or (not emu.commands_for(None) and not emu.guild_commands):
             if self.proc.returncode is not None:
                 raise RuntimeError(f"bot exited with {self.proc.returncode}:\n{self.log_path.read_text()}")
             if asyncio.get_running_loop().time() > deadline:

@@ -8,7 +8,8 @@ import unicodedata
 ZERO_WIDTH_SPACE = "\u200b"
 _MASS_MENTION = re.compile(r"@(everyone|here)")
 _MENTION = re.compile(r"<(@[!&]?|#)(\d+)>")
-_MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()-])")
+_MARKDOWN = re.compile(r"([\\*_~`|\[\]])")
+_LINE_START = re.compile(r"^(\s*)([>#-]|\d+\.)", re.MULTILINE)
 
 
 def neutralise_mentions(text: str) -> str:
@@ -19,7 +20,8 @@ def neutralise_mentions(text: str) -> str:
 
 def escape_markdown(text: str) -> str:
     """Escape Discord markdown so member text cannot restyle or break an embed."""
-    return _MARKDOWN.sub(r"\\\1", text)
+    escaped = _MARKDOWN.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", escaped)
 
 
 def strip_control(text: str, *, keep_newlines: bool = True) -> str:
@@ -28,7 +30,7 @@ def strip_control(text: str, *, keep_newlines: bool = True) -> str:
     for char in text:
         if keep_newlines and char == "\n":
             kept.append(char)
-        elif unicodedata.category(char) in ("Cc", "Cf") and char != ZERO_WIDTH_SPACE:
+        elif unicodedata.category(char) in ("Cc", "Cf"):
             continue
         else:
             kept.append(char)

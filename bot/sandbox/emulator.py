@@ -14,7 +14,7 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -483,9 +483,7 @@ class DiscordEmulator:
     # ------------------------------------------------------------------ HTTP plumbing
 
     @web.middleware
-    async def _middleware(
-        self, request: web.Request, handler: Callable[[web.Request], Any]
-    ) -> web.StreamResponse:
+    async def _middleware(self, request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
         path = request.path
         if path == "/gateway" or path.startswith("/attachments/"):
             result: web.StreamResponse = await handler(request)
@@ -505,7 +503,11 @@ class DiscordEmulator:
                 if fault.status == 429:
                     record.status = 429
                     return self._json(
-                        {"message": "You are being rate limited.", "retry_after": fault.retry_after, "global": False},
+                        {
+                            "message": "You are being rate limited.",
+                            "retry_after": fault.retry_after,
+                            "global": False,
+                        },
                         status=429,
                         headers={
                             "Via": "1.1 google",
@@ -591,7 +593,12 @@ class DiscordEmulator:
             {
                 "url": f"ws://127.0.0.1:{self._port}/gateway",
                 "shards": 1,
-                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
             }
         )
 
@@ -889,9 +896,7 @@ class DiscordEmulator:
 
     def _edit_message(self, message: EmuMessage, data: dict[str, Any], files: list[Attachment]) -> EmuMessage:
         _validate_message(data)
-        message.history.append(
-            {"content": message.content, "embeds": message.embeds, "components": message.components}
-        )
+        message.history.append({"content": message.content, "embeds": message.embeds, "components": message.components})
         if "content" in data:
             message.content = str(data["content"] or "")
         if "embeds" in data:
@@ -912,7 +917,9 @@ class DiscordEmulator:
         for command in self.commands_for(guild_id):
             if command["name"] == name and command.get("type", 1) == type_:
                 return command
-        raise EmulatorError(f"command /{name} is not synced here (have: {[c['name'] for c in self.commands_for(guild_id)]})")
+        raise EmulatorError(
+            f"command /{name} is not synced here (have: {[c['name'] for c in self.commands_for(guild_id)]})"
+        )
 
     def _base_interaction(
         self,
@@ -1000,9 +1007,7 @@ class DiscordEmulator:
         leaf_defs: list[dict[str, Any]] = command.get("options", [])
         chain: list[tuple[str, int]] = []
         for name in names[1:]:
-            match = next(
-                (o for o in leaf_defs if o["name"] == name and o["type"] in (OPT_SUBCOMMAND, OPT_GROUP)), None
-            )
+            match = next((o for o in leaf_defs if o["name"] == name and o["type"] in (OPT_SUBCOMMAND, OPT_GROUP)), None)
             if match is None:
                 raise EmulatorError(f"/{' '.join(names)}: no subcommand {name!r}")
             chain.append((name, match["type"]))
@@ -1171,7 +1176,7 @@ class DiscordEmulator:
         self,
         actor: EmuMember | EmuUser,
         opened_by: Interaction,
-        values: dict[str, str],
+        values: Mapping[str, str | list[str]],
         *,
         wait: bool = True,
     ) -> Interaction:
@@ -1181,22 +1186,31 @@ class DiscordEmulator:
             raise EmulatorError("that interaction did not open a modal")
         components = []
         used: set[str] = set()
+
+        def answer(inner: dict[str, Any], label: str) -> dict[str, Any]:
+            used.update({inner["custom_id"], label})
+            given = values.get(inner["custom_id"], values.get(label))
+            if inner.get("type") == 3:  # a string select inside a label
+                chosen = [] if given is None else [given] if isinstance(given, str) else list(given)
+                options = {o["value"]: o for o in inner.get("options", [])}
+                labels = {o["label"]: o["value"] for o in inner.get("options", [])}
+                chosen = [labels.get(v, v) for v in chosen]
+                if not chosen:
+                    chosen = [o["value"] for o in inner.get("options", []) if o.get("default")]
+                if any(v not in options for v in chosen):
+                    raise EmulatorError(f"modal select {inner['custom_id']}: {chosen} not among its options")
+                if inner.get("required", True) and len(chosen) < int(inner.get("min_values", 1)):
+                    raise EmulatorError(f"modal select {inner['custom_id']} is required")
+                return {"type": 3, "custom_id": inner["custom_id"], "values": chosen}
+            value = str(given) if given is not None else inner.get("value", "")
+            _check_text_input(inner, value)
+            return {"type": 4, "custom_id": inner["custom_id"], "value": value}
+
         for row in modal.get("components", []):
             if row.get("type") == 18:
-                inner = row["component"]
-                label = row.get("label", "")
-                value = values.get(inner["custom_id"], values.get(label, inner.get("value", "")))
-                used.update({inner["custom_id"], label})
-                _check_text_input(inner, value)
-                components.append({"type": 18, "component": {"type": 4, "custom_id": inner["custom_id"], "value": value}})
-            else:
-                sub = []
-                for inner in row.get("components", []):
-                    label = inner.get("label", "")
-                    value = values.get(inner["custom_id"], values.get(label, inner.get("value", "")))
-                    used.update({inner["custom_id"], label})
-                    _check_text_input(inner, value)
-                    sub.append({"type": 4, "custom_id": inner["custom_id"], "value": value})
+                components.append({"type": 18, "component": answer(row["component"], row.get("label", ""))})
+            elif row.get("type") == 1:
+                sub = [answer(inner, inner.get("label", "")) for inner in row.get("components", [])]
                 components.append({"type": 1, "components": sub})
         unknown = set(values) - used
         if unknown:

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.announcements import AnnouncementService
+from bot.services.catalog import CatalogService
+from bot.services.cohort import CohortService
+from bot.services.profiles import ProfileService
 from bot.services.settings import SettingsService
 
 
@@ -14,7 +18,17 @@ class Services:
     """Every service the cogs call, built once from the session factory."""
 
     settings: SettingsService
+    catalog: CatalogService
+    profiles: ProfileService
+    announcements: AnnouncementService
+    cohort: CohortService
 
     @classmethod
     def create(cls, sessions: async_sessionmaker[AsyncSession]) -> Services:
-        return cls(settings=SettingsService(sessions))
+        return cls(
+            settings=SettingsService(sessions),
+            catalog=CatalogService(sessions),
+            profiles=ProfileService(sessions),
+            announcements=AnnouncementService(sessions),
+            cohort=CohortService(sessions),
+        )

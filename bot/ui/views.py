@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import discord
 
-from bot.errors import report_error
+from bot.errors import error_text, report_error
 
 VIEW_TIMEOUT_SECONDS = 600
 """How long pagination and confirmation buttons stay usable."""
 
 SelfT = TypeVar("SelfT")
-Callback = Callable[[SelfT, discord.Interaction[Any]], Awaitable[None]]
+Callback = Callable[[SelfT, discord.Interaction[Any]], Coroutine[Any, Any, None]]
 
 
 def guarded(func: Callback[SelfT]) -> Callback[SelfT]:
@@ -124,10 +125,8 @@ class Paginator(NexusView):
     async def on_timeout(self) -> None:
         self.disable_all()
         if self.message is not None:
-            try:
+            with contextlib.suppress(discord.HTTPException):
                 await self.message.edit(view=self)
-            except discord.HTTPException:
-                pass
 
 
 class Confirm(NexusView):
@@ -172,8 +171,25 @@ async def ask_confirmation(
     if view.interaction is not None:
         await view.interaction.response.edit_message(content=text, view=None)
     else:
-        try:
+        with contextlib.suppress(discord.HTTPException):
             await interaction.edit_original_response(content=text, view=None)
-        except discord.HTTPException:
-            pass
     return None
+
+
+async def confirm_then(
+    interaction: discord.Interaction[Any],
+    question: str,
+    action: Callable[[], Awaitable[str]],
+    *,
+    confirm_label: str = "Confirm",
+) -> None:
+    """Ask `question`; when confirmed run `action` and show its text (or the error) in the prompt."""
+    press = await ask_confirmation(interaction, question, confirm_label=confirm_label)
+    if press is None:
+        return
+    await press.response.defer()
+    try:
+        text = await action()
+    except Exception as exc:  # the press must always be answered
+        text = error_text(exc)
+    await press.edit_original_response(content=text, view=None)

@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from bot.domain.text import ZERO_WIDTH_SPACE, escape_markdown, neutralise_mentions, safe_text, strip_control, truncate
+from bot.domain.text import (
+    ZERO_WIDTH_SPACE,
+    escape_markdown,
+    neutralise_mentions,
+    safe_text,
+    strip_control,
+    truncate,
+)
 from bot.sandbox.state import compute_pings
 
 
@@ -12,7 +19,8 @@ def test_mass_mentions_are_broken():
 
 
 def test_markdown_is_escaped():
-    assert escape_markdown("**bold** `code` [x](y)") == r"\*\*bold\*\* \`code\` \[x\]\(y\)"
+    assert escape_markdown("**bold** `code` [x](y)") == r"\*\*bold\*\* \`code\` \[x\](y)"
+    assert escape_markdown("# title\n> quote\n- item\nE-Commerce") == "\\# title\n\\> quote\n\\- item\nE-Commerce"
 
 
 def test_control_characters_are_dropped_but_newlines_kept():

@@ -1,0 +1,206 @@
+"""Week-1 rules: tracks, profiles, announcements, the catalog and the learner checklist."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.domain.errors import ValidationError
+from bot.domain.text import strip_control
+
+PITCH_MAX = 300
+REPO_URL_MAX = 200
+PROJECT_NAME_MAX = 60
+PROJECT_DESCRIPTION_MAX = 200
+GITHUB_HANDLE_MAX = 39
+SKILLS_MAX_COUNT = 10
+SKILL_MAX = 30
+DISPLAY_NAME_MAX = 80
+
+_GITHUB = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+_HOST = re.compile(
+    r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+
+
+class Track(StrEnum):
+    """Which side of the project a learner builds."""
+
+    BACKEND = "backend"
+    FRONTEND = "frontend"
+
+    @property
+    def opposite(self) -> Track:
+        return Track.FRONTEND if self is Track.BACKEND else Track.BACKEND
+
+    @property
+    def label(self) -> str:
+        return self.value.title()
+
+
+def parse_track(value: str) -> Track:
+    """A track from its name; anything else is a validation error."""
+    try:
+        return Track(value.strip().lower())
+    except ValueError:
+        raise ValidationError("The track must be backend or frontend.") from None
+
+
+def clean_pitch(text: str) -> str:
+    """The pitch as stored: control characters dropped, trimmed, 1 to PITCH_MAX characters."""
+    pitch = strip_control(text)
+    if not pitch:
+        raise ValidationError("Your pitch is empty: say in a sentence what you are building.")
+    if len(pitch) > PITCH_MAX:
+        raise ValidationError(f"Your pitch is {len(pitch)} characters; keep it to {PITCH_MAX}.")
+    return pitch
+
+
+def clean_repo_url(text: str | None) -> str | None:
+    """An https repository URL, or None when not given."""
+    if text is None or not text.strip():
+        return None
+    url = text.strip()
+    if any(ch.isspace() for ch in url) or any(unicodedata.category(ch) in ("Cc", "Cf") for ch in url):
+        raise ValidationError("The repository link must not contain spaces or control characters.")
+    if len(url) > REPO_URL_MAX:
+        raise ValidationError(f"The repository link is longer than {REPO_URL_MAX} characters.")
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or not _HOST.match(parts.hostname):
+        raise ValidationError("The repository must be an https:// link, e.g. https://github.com/you/project.")
+    if parts.username or parts.password:
+        raise ValidationError("The repository link must not contain a user name or password.")
+    return url
+
+
+def clean_github(text: str | None) -> str | None:
+    """A GitHub handle without the @, or None when not given."""
+    if text is None or not text.strip():
+        return None
+    handle = text.strip().removeprefix("@")
+    if handle.lower().startswith(("https://github.com/", "github.com/")):
+        handle = handle.split("github.com/", 1)[1].strip("/")
+    if not _GITHUB.match(handle):
+        raise ValidationError(f"{handle[:GITHUB_HANDLE_MAX]!r} is not a valid GitHub handle.")
+    return handle
+
+
+def parse_skills(text: str | None) -> tuple[str, ...]:
+    """A short comma-separated list of skills, deduplicated, in the order given."""
+    if text is None:
+        return ()
+    skills: list[str] = []
+    seen: set[str] = set()
+    for raw in strip_control(text, keep_newlines=False).split(","):
+        skill = " ".join(raw.split())
+        if not skill:
+            continue
+        if len(skill) > SKILL_MAX:
+            raise ValidationError(f"Skill {skill[:SKILL_MAX]!r}… is longer than {SKILL_MAX} characters.")
+        if skill.casefold() not in seen:
+            seen.add(skill.casefold())
+            skills.append(skill)
+    if len(skills) > SKILLS_MAX_COUNT:
+        raise ValidationError(f"List at most {SKILLS_MAX_COUNT} skills.")
+    return tuple(skills)
+
+
+def clean_timezone(name: str) -> str:
+    """An IANA time zone name (case-insensitive input), e.g. Africa/Lagos."""
+    candidate = name.strip()
+    lookup = {tz.lower(): tz for tz in all_timezones()}
+    found = lookup.get(candidate.lower())
+    if found is None:
+        raise ValidationError(f"{candidate[:60]!r} is not a time zone; pick one from the list, e.g. Africa/Lagos.")
+    try:
+        ZoneInfo(found)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{found} is not available on this server.") from None
+    return found
+
+
+_TIMEZONES: tuple[str, ...] = ()
+
+
+def all_timezones() -> tuple[str, ...]:
+    """Every IANA zone name, sorted (computed once)."""
+    global _TIMEZONES
+    if not _TIMEZONES:
+        _TIMEZONES = tuple(sorted(tz for tz in available_timezones() if "/" in tz or tz == "UTC"))
+    return _TIMEZONES
+
+
+def project_key(name: str) -> str:
+    """The case-insensitive identity of a project name."""
+    return " ".join(name.casefold().split())
+
+
+def clean_project_name(name: str) -> str:
+    """A catalog project name: trimmed, single-spaced, 2 to PROJECT_NAME_MAX characters."""
+    cleaned = " ".join(strip_control(name, keep_newlines=False).split())
+    if len(cleaned) < 2:
+        raise ValidationError("A project name needs at least 2 characters.")
+    if len(cleaned) > PROJECT_NAME_MAX:
+        raise ValidationError(f"A project name has at most {PROJECT_NAME_MAX} characters.")
+    return cleaned
+
+
+def clean_description(text: str) -> str:
+    description = " ".join(strip_control(text, keep_newlines=False).split())
+    if len(description) > PROJECT_DESCRIPTION_MAX:
+        raise ValidationError(f"A description has at most {PROJECT_DESCRIPTION_MAX} characters.")
+    return description
+
+
+def clean_display_name(name: str) -> str:
+    """A member's name as Nexus stores it for lists and exports."""
+    cleaned = strip_control(name, keep_newlines=False) or "member"
+    return cleaned[:DISPLAY_NAME_MAX]
+
+
+class ChecklistStep(StrEnum):
+    """The Week-1 steps every learner goes through, in order."""
+
+    PROFILE = "profile"
+    ANNOUNCED = "announced"
+    PARTNER = "partner"
+    API = "api"
+    NOTE = "note"
+
+
+CHECKLIST_LABELS: dict[ChecklistStep, str] = {
+    ChecklistStep.PROFILE: "Profile set (`/profile set`)",
+    ChecklistStep.ANNOUNCED: "Project announced (`/project announce`)",
+    ChecklistStep.PARTNER: "Partner found (`/partner find`)",
+    ChecklistStep.API: "API contract agreed (`/api agree`)",
+    ChecklistStep.NOTE: "First learning note (`/note add`)",
+}
+
+
+@dataclass(frozen=True)
+class Checklist:
+    """Which Week-1 steps one learner has done."""
+
+    done: frozenset[ChecklistStep]
+
+    def lines(self) -> list[str]:
+        return [f"{'✅' if step in self.done else '⬜'} {label}" for step, label in CHECKLIST_LABELS.items()]
+
+    @property
+    def next_step(self) -> ChecklistStep | None:
+        for step in ChecklistStep:
+            if step not in self.done:
+                return step
+        return None
+
+
+class RosterStep(StrEnum):
+    """What a facilitator can ask the roster for."""
+
+    NOT_ANNOUNCED = "not-announced"
+    NO_PARTNER = "no-partner"
+    NO_NOTES = "no-notes"

@@ -1,0 +1,160 @@
+"""Putting records into the project channel: post once, then edit the same message."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.services.settings import GuildConfig
+
+if TYPE_CHECKING:
+    from bot.client import NexusBot
+
+log = logging.getLogger("nexus.publish")
+
+POSTING_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+MAX_CATCH_UP = 3
+"""Edits in a row while the record keeps changing under us, before giving up for now."""
+
+
+def missing_post_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+    """The permissions Nexus lacks to post its embeds in `channel`."""
+    perms = channel.permissions_for(me)
+    return [name.replace("_", " ").title() for name in POSTING_PERMISSIONS if not getattr(perms, name)]
+
+
+def resolve_project_channel(guild: discord.Guild, config: GuildConfig, default_name: str) -> discord.TextChannel | None:
+    """The configured project channel, else a text channel named like the default, else None."""
+    if config.project_channel_id is not None:
+        channel = guild.get_channel(config.project_channel_id)
+        return channel if isinstance(channel, discord.TextChannel) else None
+    wanted = default_name.lower().lstrip("#")
+    for candidate in guild.text_channels:
+        if candidate.name.lower() == wanted:
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    """Where a record now shows, or why it could not be shown (a sentence for people)."""
+
+    channel_id: int | None = None
+    message_id: int | None = None
+    problem: str | None = None
+    guild_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None and self.message_id is not None
+
+    @property
+    def jump_url(self) -> str | None:
+        if not self.ok or self.guild_id is None:
+            return None
+        return f"https://discord.com/channels/{self.guild_id}/{self.channel_id}/{self.message_id}"
+
+
+async def project_channel(bot: NexusBot, guild: discord.Guild) -> tuple[discord.TextChannel | None, str | None]:
+    """The project channel and None, or None and the reason it can't be used."""
+    config = await bot.services.settings.get(guild.id)
+    channel = resolve_project_channel(guild, config, bot.settings.project_channel_name)
+    if channel is None:
+        if config.project_channel_id is not None:
+            return None, "the project channel that staff set no longer exists (staff: run `/setup channel`)"
+        return None, "no project channel is set yet (staff: run `/setup channel`)"
+    missing = missing_post_permissions(channel, guild.me)
+    if missing:
+        return None, f"I can't post in {channel.mention}: I need {', '.join(missing)} there"
+    return channel, None
+
+
+async def post_or_edit(
+    bot: NexusBot,
+    guild: discord.Guild,
+    *,
+    embed: discord.Embed,
+    view: discord.ui.View | None = None,
+    channel_id: int | None = None,
+    message_id: int | None = None,
+) -> PostOutcome:
+    """Edit the existing message when it is still there, else post a new one in the project channel."""
+    channel, problem = await project_channel(bot, guild)
+    if channel is None:
+        return PostOutcome(problem=problem, guild_id=guild.id)
+    try:
+        if message_id is not None and channel_id == channel.id:
+            try:
+                if view is None:
+                    await channel.get_partial_message(message_id).edit(embed=embed)
+                else:
+                    await channel.get_partial_message(message_id).edit(embed=embed, view=view)
+                return PostOutcome(channel.id, message_id, guild_id=guild.id)
+            except discord.NotFound:
+                log.info("Message %s vanished from %s; posting a new one", message_id, channel.id)
+        if view is None:
+            message = await channel.send(embed=embed)
+        else:
+            message = await channel.send(embed=embed, view=view)
+        return PostOutcome(channel.id, message.id, guild_id=guild.id)
+    except discord.Forbidden:
+        return PostOutcome(
+            problem=f"Discord refused my post in {channel.mention} (missing permission)", guild_id=guild.id
+        )
+    except discord.NotFound:
+        return PostOutcome(
+            problem="the project channel no longer exists (staff: run `/setup channel`)", guild_id=guild.id
+        )
+    except discord.HTTPException as exc:
+        log.warning("Posting in %s failed: %s", channel.id, exc)
+        return PostOutcome(problem="Discord did not accept the post just now; it will be retried", guild_id=guild.id)
+
+
+class Publisher:
+    """Keeps each record's channel post in step with the database, one post per record."""
+
+    def __init__(self, bot: NexusBot) -> None:
+        self.bot = bot
+        self._locks: dict[tuple[str, int], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def publish_announcement(self, guild: discord.Guild, announcement_id: int) -> PostOutcome:
+        """Post or edit the announcement's message until it shows the latest revision."""
+        from bot.ui.cohort import announcement_embed
+
+        service = self.bot.services.announcements
+        async with self._locks[("announcement", announcement_id)]:
+            outcome = PostOutcome(problem="not attempted", guild_id=guild.id)
+            for _ in range(MAX_CATCH_UP):
+                info = await service.get(announcement_id)
+                if not info.needs_post and info.message_id is not None:
+                    return PostOutcome(info.channel_id, info.message_id, guild_id=guild.id)
+                outcome = await post_or_edit(
+                    self.bot,
+                    guild,
+                    embed=announcement_embed(info),
+                    channel_id=info.channel_id,
+                    message_id=info.message_id,
+                )
+                if not outcome.ok:
+                    await service.mark_post_failed(announcement_id, outcome.problem or "unknown")
+                    return outcome
+                assert outcome.channel_id is not None and outcome.message_id is not None
+                if await service.mark_posted(announcement_id, info.revision, outcome.channel_id, outcome.message_id):
+                    return outcome
+            return outcome
+
+    async def flush_guild(self, guild: discord.Guild) -> tuple[int, int]:
+        """Post every announcement still waiting in this guild; returns (posted, still waiting)."""
+        posted = waiting = 0
+        for announcement_id in await self.bot.services.announcements.unposted(guild.id):
+            outcome = await self.publish_announcement(guild, announcement_id)
+            if outcome.ok:
+                posted += 1
+            else:
+                waiting += 1
+        return posted, waiting

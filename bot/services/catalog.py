@@ -1,0 +1,140 @@
+"""The per-guild project catalog, seeded from bot/data/catalog.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+from rapidfuzz import fuzz, process
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.domain.cohort import clean_description, clean_project_name, project_key
+from bot.domain.errors import ConflictError, NotFoundError, ValidationError
+from models import Announcement, GuildSettings, Project
+
+AUTOCOMPLETE_LIMIT = 25
+SUGGESTION_SCORE = 60
+CATALOG_MAX = 100
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """A catalog entry as the cogs show it."""
+
+    id: int
+    name: str
+    description: str
+
+
+@lru_cache(maxsize=1)
+def default_catalog() -> tuple[tuple[str, str], ...]:
+    """(name, description) pairs from the packaged default catalog."""
+    text = resources.files("bot").joinpath("data/catalog.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
+    return tuple((str(p["name"]), str(p.get("description", ""))) for p in data.get("projects", []))
+
+
+def _info(row: Project) -> ProjectInfo:
+    return ProjectInfo(row.id, row.name, row.description)
+
+
+async def ensure_catalog(session: AsyncSession, guild_id: int) -> None:
+    """Seed the guild's catalog from the default file the first time it is needed."""
+    settings = await session.get(GuildSettings, guild_id)
+    if settings is not None and settings.catalog_seeded:
+        return
+    if settings is None:
+        settings = GuildSettings(guild_id=guild_id)
+        session.add(settings)
+    existing = set((await session.scalars(select(Project.name_key).where(Project.guild_id == guild_id))).all())
+    for name, description in default_catalog():
+        if project_key(name) not in existing:
+            session.add(Project(guild_id=guild_id, name=name, name_key=project_key(name), description=description))
+    settings.catalog_seeded = True
+    await session.flush()
+
+
+async def resolve_project(session: AsyncSession, guild_id: int, text: str) -> Project:
+    """The project named `text` (case-insensitively), or a NotFoundError suggesting close names."""
+    key = project_key(text)
+    row = await session.scalar(select(Project).where(Project.guild_id == guild_id, Project.name_key == key))
+    if row is not None:
+        return row
+    names = list((await session.scalars(select(Project.name).where(Project.guild_id == guild_id))).all())
+    close = [m[0] for m in process.extract(text, names, scorer=fuzz.WRatio, limit=3) if m[1] >= SUGGESTION_SCORE]
+    hint = f" Did you mean {', '.join(close)}?" if close else " See `/catalog list`."
+    raise NotFoundError(f"There is no project called {text[:80]!r} in this server's catalog.{hint}")
+
+
+class CatalogService:
+    """Lists and changes a guild's catalog."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def projects(self, guild_id: int) -> list[ProjectInfo]:
+        """Every project in the catalog, by name."""
+        async with self._sessions.begin() as session:
+            await self._seed(session, guild_id)
+            rows = await session.scalars(select(Project).where(Project.guild_id == guild_id).order_by(Project.name))
+            return [_info(row) for row in rows]
+
+    async def autocomplete(self, guild_id: int, current: str) -> list[str]:
+        """Project names for an autocomplete box, best matches first."""
+        projects = await self.projects(guild_id)
+        names = [p.name for p in projects]
+        if not current.strip():
+            return names[:AUTOCOMPLETE_LIMIT]
+        ranked = process.extract(current, names, scorer=fuzz.WRatio, limit=AUTOCOMPLETE_LIMIT)
+        return [name for name, score, _ in ranked if score >= 40]
+
+    async def add(self, guild_id: int, name: str, description: str) -> ProjectInfo:
+        """Add a project; names are unique per guild, ignoring case."""
+        clean = clean_project_name(name)
+        about = clean_description(description)
+        try:
+            async with self._sessions.begin() as session:
+                await self._seed(session, guild_id)
+                count = await session.scalar(select(func.count()).where(Project.guild_id == guild_id))
+                if (count or 0) >= CATALOG_MAX:
+                    raise ValidationError(f"The catalog already has {CATALOG_MAX} projects; remove one first.")
+                clash = await session.scalar(
+                    select(Project).where(Project.guild_id == guild_id, Project.name_key == project_key(clean))
+                )
+                if clash is not None:
+                    raise ConflictError(f"{clash.name} is already in the catalog.")
+                row = Project(guild_id=guild_id, name=clean, name_key=project_key(clean), description=about)
+                session.add(row)
+                await session.flush()
+                return _info(row)
+        except IntegrityError:
+            raise ConflictError(f"{clean} is already in the catalog.") from None
+
+    async def remove(self, guild_id: int, name: str) -> ProjectInfo:
+        """Remove a project nobody has announced; otherwise refuse and say how many have."""
+        async with self._sessions.begin() as session:
+            await self._seed(session, guild_id)
+            row = await resolve_project(session, guild_id, name)
+            used = await session.scalar(
+                select(func.count()).where(Announcement.project_id == row.id, Announcement.guild_id == guild_id)
+            )
+            if used:
+                raise ConflictError(
+                    f"{row.name} can't be removed: {used} announcement(s) use it. "
+                    "They would lose their project; ask those learners to re-announce first."
+                )
+            info = _info(row)
+            await session.delete(row)
+            return info
+
+    async def _seed(self, session: AsyncSession, guild_id: int) -> None:
+        try:
+            async with session.begin_nested():
+                await ensure_catalog(session, guild_id)
+        except IntegrityError:
+            # another request seeded it at the same moment; its rows are what we need
+            pass

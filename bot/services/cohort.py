@@ -1,0 +1,178 @@
+"""Cohort-wide views: the project board, a learner's Week-1 checklist, the facilitator roster."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.domain.cohort import Checklist, ChecklistStep, RosterStep, Track
+from bot.services.catalog import ensure_catalog
+from models import Announcement, ApiAgreement, ApiEndpoint, Learner, Project, Team, TeamMember
+from models.matching import TEAM_ACTIVE
+
+ROSTER_MAX = 5000
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    project_name: str
+    backend: int
+    frontend: int
+    without_partner: int
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    user_id: int
+    display_name: str
+    project_name: str | None
+    track: Track | None
+    missing: tuple[RosterStep, ...]
+
+
+NoteAuthors = Callable[[int, Sequence[int]], Awaitable[set[int]]]
+"""Which of the given members have written at least one note in a guild."""
+
+
+def _in_active_team(guild_id: int) -> ColumnElement[bool]:
+    return exists().where(
+        TeamMember.guild_id == guild_id,
+        TeamMember.user_id == Announcement.user_id,
+        TeamMember.is_current.is_(True),
+        Team.id == TeamMember.team_id,
+        Team.status == TEAM_ACTIVE,
+    )
+
+
+class CohortService:
+    """Read-only cohort summaries."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], note_authors: NoteAuthors | None = None) -> None:
+        self._sessions = sessions
+        self._note_authors = note_authors
+
+    async def board(self, guild_id: int) -> list[BoardRow]:
+        """Every catalog project with its active backend and frontend counts and the unpaired."""
+        async with self._sessions.begin() as session:
+            await ensure_catalog(session, guild_id)
+            in_team = _in_active_team(guild_id)
+            counts = (
+                select(
+                    Announcement.project_id.label("project_id"),
+                    func.sum(case((Announcement.track == Track.BACKEND.value, 1), else_=0)).label("backend"),
+                    func.sum(case((Announcement.track == Track.FRONTEND.value, 1), else_=0)).label("frontend"),
+                    func.sum(case((in_team, 0), else_=1)).label("alone"),
+                )
+                .where(Announcement.guild_id == guild_id, Announcement.active.is_(True))
+                .group_by(Announcement.project_id)
+                .subquery()
+            )
+            rows = await session.execute(
+                select(Project.name, counts.c.backend, counts.c.frontend, counts.c.alone)
+                .outerjoin(counts, counts.c.project_id == Project.id)
+                .where(Project.guild_id == guild_id)
+                .order_by(Project.name)
+            )
+            return [BoardRow(name, int(be or 0), int(fe or 0), int(alone or 0)) for name, be, fe, alone in rows]
+
+    async def checklist(self, guild_id: int, user_id: int) -> Checklist:
+        """Which Week-1 steps the learner has done."""
+        done: set[ChecklistStep] = set()
+        async with self._sessions() as session:
+            learner = await session.get(Learner, (guild_id, user_id))
+            if learner is not None and learner.profile_set_at is not None:
+                done.add(ChecklistStep.PROFILE)
+            announced = await session.scalar(
+                select(Announcement.id).where(
+                    Announcement.guild_id == guild_id,
+                    Announcement.user_id == user_id,
+                    Announcement.active.is_(True),
+                )
+            )
+            if announced:
+                done.add(ChecklistStep.ANNOUNCED)
+            team_id = await session.scalar(
+                select(Team.id)
+                .join(TeamMember, TeamMember.team_id == Team.id)
+                .where(
+                    TeamMember.guild_id == guild_id,
+                    TeamMember.user_id == user_id,
+                    TeamMember.is_current.is_(True),
+                    Team.status == TEAM_ACTIVE,
+                )
+            )
+            if team_id is not None:
+                done.add(ChecklistStep.PARTNER)
+                if await _contract_agreed(session, team_id):
+                    done.add(ChecklistStep.API)
+        if self._note_authors is not None and user_id in await self._note_authors(guild_id, [user_id]):
+            done.add(ChecklistStep.NOTE)
+        return Checklist(frozenset(done))
+
+    async def known_learners(self, guild_id: int) -> int:
+        """How many members of the guild Nexus has seen."""
+        async with self._sessions() as session:
+            return await _count_learners(session, guild_id)
+
+    async def roster(self, guild_id: int, step: RosterStep | None = None) -> list[RosterEntry]:
+        """Learners Nexus knows who are missing `step` (or any step), by name."""
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(Learner, Announcement, Project.name, _in_active_team(guild_id).label("teamed"))
+                    .outerjoin(
+                        Announcement,
+                        and_(Announcement.guild_id == Learner.guild_id, Announcement.user_id == Learner.user_id),
+                    )
+                    .outerjoin(Project, Project.id == Announcement.project_id)
+                    .where(Learner.guild_id == guild_id)
+                    .order_by(Learner.display_name, Learner.user_id)
+                    .limit(ROSTER_MAX)
+                )
+            ).all()
+        authors: set[int] = set()
+        if self._note_authors is not None:
+            authors = await self._note_authors(guild_id, [learner.user_id for learner, *_ in rows])
+        entries = []
+        for learner, announcement, project_name, teamed in rows:
+            announced = announcement is not None and announcement.active
+            missing: list[RosterStep] = []
+            if not announced:
+                missing.append(RosterStep.NOT_ANNOUNCED)
+            elif not teamed:
+                missing.append(RosterStep.NO_PARTNER)
+            if learner.user_id not in authors:
+                missing.append(RosterStep.NO_NOTES)
+            if step is not None and step not in missing:
+                continue
+            if step is None and not missing:
+                continue
+            entries.append(
+                RosterEntry(
+                    learner.user_id,
+                    learner.display_name,
+                    project_name if announced else None,
+                    Track(announcement.track) if announced else None,
+                    tuple(missing),
+                )
+            )
+        return entries
+
+
+async def _contract_agreed(session: AsyncSession, team_id: int) -> bool:
+    """True when the team has at least one endpoint and every member agreed every endpoint."""
+    members = await session.scalar(
+        select(func.count()).where(TeamMember.team_id == team_id, TeamMember.is_current.is_(True))
+    )
+    endpoints = list(await session.scalars(select(ApiEndpoint.id).where(ApiEndpoint.team_id == team_id)))
+    if not endpoints or not members:
+        return False
+    agreements = await session.scalar(select(func.count()).where(ApiAgreement.endpoint_id.in_(endpoints)))
+    return (agreements or 0) >= len(endpoints) * members
+
+
+async def _count_learners(session: AsyncSession, guild_id: int) -> int:
+    return int(await session.scalar(select(func.count()).where(Learner.guild_id == guild_id)) or 0)

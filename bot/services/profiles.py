@@ -1,0 +1,103 @@
+"""Learner profiles: track, time zone, GitHub handle and skills."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.domain.cohort import (
+    Track,
+    clean_display_name,
+    clean_github,
+    clean_timezone,
+    parse_skills,
+    parse_track,
+)
+from models import Learner, utcnow
+
+SKILL_SEPARATOR = ", "
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a learner told Nexus about themselves."""
+
+    guild_id: int
+    user_id: int
+    display_name: str
+    track: Track | None
+    timezone: str | None
+    github: str | None
+    skills: tuple[str, ...]
+    profile_set_at: datetime | None
+
+    @property
+    def is_set(self) -> bool:
+        return self.profile_set_at is not None
+
+
+def profile_of(row: Learner) -> Profile:
+    return Profile(
+        guild_id=row.guild_id,
+        user_id=row.user_id,
+        display_name=row.display_name,
+        track=Track(row.track) if row.track else None,
+        timezone=row.timezone,
+        github=row.github,
+        skills=tuple(s for s in row.skills.split(SKILL_SEPARATOR) if s) if row.skills else (),
+        profile_set_at=row.profile_set_at,
+    )
+
+
+async def touch_learner(session: AsyncSession, guild_id: int, user_id: int, display_name: str) -> Learner:
+    """The learner row for this member, created on first sight; the name is kept current."""
+    row = await session.get(Learner, (guild_id, user_id))
+    name = clean_display_name(display_name)
+    if row is None:
+        row = Learner(guild_id=guild_id, user_id=user_id, display_name=name, skills="")
+        session.add(row)
+        await session.flush()
+    elif row.display_name != name:
+        row.display_name = name
+    return row
+
+
+class ProfileService:
+    """Reads and writes learner profiles."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def set(
+        self,
+        guild_id: int,
+        user_id: int,
+        display_name: str,
+        *,
+        track: str,
+        timezone: str,
+        github: str | None,
+        skills: str | None,
+    ) -> Profile:
+        """Validate and store the profile; returns what was stored."""
+        parsed_track = parse_track(track)
+        zone = clean_timezone(timezone)
+        handle = clean_github(github)
+        skill_list = parse_skills(skills)
+        async with self._sessions.begin() as session:
+            row = await touch_learner(session, guild_id, user_id, display_name)
+            row.track = parsed_track.value
+            row.timezone = zone
+            row.github = handle
+            row.skills = SKILL_SEPARATOR.join(skill_list)
+            row.profile_set_at = utcnow()
+            await session.flush()
+            return profile_of(row)
+
+    async def get(self, guild_id: int, user_id: int) -> Profile | None:
+        """The learner's profile, or None if Nexus has never seen them."""
+        async with self._sessions() as session:
+            row = await session.get(Learner, (guild_id, user_id))
+            return profile_of(row) if row else None

@@ -1,0 +1,74 @@
+"""/catalog: the projects learners can announce."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import staff_only
+from bot.client import NexusBot
+from bot.domain.cohort import PROJECT_DESCRIPTION_MAX, PROJECT_NAME_MAX
+from bot.domain.text import safe_text
+from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
+from bot.ui.views import confirm_then
+
+
+async def project_autocomplete(
+    interaction: discord.Interaction[NexusBot], current: str
+) -> list[app_commands.Choice[str]]:
+    """Catalog names matching what the member has typed so far."""
+    if interaction.guild_id is None:
+        return []
+    names = await interaction.client.services.catalog.autocomplete(interaction.guild_id, current)
+    return [app_commands.Choice(name=name[:100], value=name[:100]) for name in names]
+
+
+@app_commands.guild_only()
+class CatalogCog(commands.GroupCog, group_name="catalog", group_description="The projects learners can pick"):
+    def __init__(self, bot: NexusBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="list", description="Every project in this server's catalog")
+    async def list_projects(self, interaction: discord.Interaction[NexusBot]) -> None:
+        assert interaction.guild_id is not None
+        projects = await self.bot.services.catalog.projects(interaction.guild_id)
+        lines = [f"**{safe_text(p.name)}**: {safe_text(p.description) or '—'}" for p in projects]
+        embed = discord.Embed(title="Project catalog", colour=NEXUS_COLOUR)
+        blocks = chunk_lines(lines, 4000) or ["The catalog is empty: staff can add projects with `/catalog add`."]
+        embed.description = blocks[0]
+        embed.set_footer(text=f"{len(projects)} project(s) · announce with /project announce")
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="add", description="Add a project to the catalog")
+    @app_commands.describe(name="Project name, unique in this server", description="One line about the project")
+    @staff_only()
+    async def add(
+        self,
+        interaction: discord.Interaction[NexusBot],
+        name: app_commands.Range[str, 2, PROJECT_NAME_MAX],
+        description: app_commands.Range[str, 0, PROJECT_DESCRIPTION_MAX] = "",
+    ) -> None:
+        assert interaction.guild_id is not None
+        project = await self.bot.services.catalog.add(interaction.guild_id, name, description)
+        await interaction.response.send_message(f"Added **{safe_text(project.name)}** to the catalog.", ephemeral=True)
+
+    @app_commands.command(name="remove", description="Remove a project nobody has announced")
+    @app_commands.describe(project="The project to remove")
+    @app_commands.autocomplete(project=project_autocomplete)
+    @staff_only()
+    async def remove(self, interaction: discord.Interaction[NexusBot], project: str) -> None:
+        assert interaction.guild_id is not None
+        guild_id = interaction.guild_id
+
+        async def remove() -> str:
+            removed = await self.bot.services.catalog.remove(guild_id, project)
+            return f"Removed **{safe_text(removed.name)}**."
+
+        await confirm_then(
+            interaction, f"Remove **{safe_text(project)}** from the catalog?", remove, confirm_label="Remove"
+        )
+
+
+async def setup(bot: NexusBot) -> None:
+    await bot.add_cog(CatalogCog(bot))

@@ -1,0 +1,120 @@
+"""/cohort: the Week-1 kickoff post and the facilitator roster (staff)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import staff_only
+from bot.client import NexusBot
+from bot.domain.cohort import RosterStep
+from bot.domain.text import safe_text
+from bot.publish import post_or_edit
+from bot.services.cohort import RosterEntry
+from bot.ui.cohort import kickoff_embed, kickoff_view
+from bot.ui.embeds import NEXUS_COLOUR
+from bot.ui.views import Paginator
+
+ROSTER_PAGE_SIZE = 15
+STEP_LABELS = {
+    RosterStep.NOT_ANNOUNCED: "not announced",
+    RosterStep.NO_PARTNER: "no partner",
+    RosterStep.NO_NOTES: "no notes",
+}
+STEP_CHOICES = [app_commands.Choice(name=label, value=step.value) for step, label in STEP_LABELS.items()]
+
+
+def roster_csv(entries: list[RosterEntry]) -> bytes:
+    """The roster as CSV (one row per learner), safe to open in a spreadsheet."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["user_id", "name", "project", "track", "missing"])
+    for entry in entries:
+        name = entry.display_name
+        if name[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            name = "'" + name  # a spreadsheet must not read a member's name as a formula
+        writer.writerow(
+            [
+                entry.user_id,
+                name,
+                entry.project_name or "",
+                entry.track.value if entry.track else "",
+                "; ".join(STEP_LABELS[s] for s in entry.missing),
+            ]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+def roster_pages(entries: list[RosterEntry], step: RosterStep | None, known: int) -> list[discord.Embed]:
+    title = f"Roster: {STEP_LABELS[step]}" if step else "Roster: learners missing a step"
+    total = max(1, -(-len(entries) // ROSTER_PAGE_SIZE))
+    pages = []
+    for page in range(total):
+        chunk = entries[page * ROSTER_PAGE_SIZE : (page + 1) * ROSTER_PAGE_SIZE]
+        lines = [
+            f"<@{e.user_id}> · {safe_text(e.project_name) if e.project_name else '—'}"
+            f"{f' ({e.track.value})' if e.track else ''} · missing: {', '.join(STEP_LABELS[s] for s in e.missing)}"
+            for e in chunk
+        ]
+        embed = discord.Embed(
+            title=title,
+            description="\n".join(lines) if lines else "Nobody is missing that step. 🎉",
+            colour=NEXUS_COLOUR,
+        )
+        embed.set_footer(
+            text=f"{len(entries)} of {known} learners Nexus knows · page {page + 1}/{total} · "
+            "members who never used Nexus are not listed"
+        )
+        pages.append(embed)
+    return pages
+
+
+@app_commands.guild_only()
+class CohortCog(commands.GroupCog, group_name="cohort", group_description="Run the cohort's Week 1 (staff)"):
+    def __init__(self, bot: NexusBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="kickoff", description="Post the Week-1 checklist with an Announce button")
+    @staff_only()
+    async def kickoff(self, interaction: discord.Interaction[NexusBot]) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await post_or_edit(self.bot, guild, embed=kickoff_embed(), view=kickoff_view())
+        if outcome.ok:
+            await interaction.followup.send(f"Kickoff posted: {outcome.jump_url}", ephemeral=True)
+        else:
+            await interaction.followup.send(f"I could not post the kickoff: {outcome.problem}.", ephemeral=True)
+
+    @app_commands.command(name="roster", description="Learners missing a Week-1 step")
+    @app_commands.describe(step="Only learners missing this step", csv_file="Attach the list as a CSV file")
+    @app_commands.rename(csv_file="csv")
+    @app_commands.choices(step=STEP_CHOICES)
+    @staff_only()
+    async def roster(
+        self,
+        interaction: discord.Interaction[NexusBot],
+        step: app_commands.Choice[str] | None = None,
+        csv_file: bool = False,
+    ) -> None:
+        assert interaction.guild_id is not None
+        wanted = RosterStep(step.value) if step else None
+        entries = await self.bot.services.cohort.roster(interaction.guild_id, wanted)
+        known = await self.bot.services.cohort.known_learners(interaction.guild_id)
+        if csv_file:
+            name = f"roster-{wanted.value if wanted else 'all'}.csv"
+            await interaction.response.send_message(
+                f"{len(entries)} learner(s).",
+                file=discord.File(io.BytesIO(roster_csv(entries)), filename=name),
+                ephemeral=True,
+            )
+            return
+        await Paginator.from_embeds(interaction.user.id, roster_pages(entries, wanted, known)).send(interaction)
+
+
+async def setup(bot: NexusBot) -> None:
+    await bot.add_cog(CohortCog(bot))

@@ -1,0 +1,120 @@
+"""Partner matching: proposals and teams, their members, pair history and the API contract."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, utcnow
+
+TEAM_PROPOSED = "proposed"
+TEAM_ACTIVE = "active"
+TEAM_DECLINED = "declined"
+TEAM_EXPIRED = "expired"
+TEAM_DISSOLVED = "dissolved"
+TEAM_CANCELLED = "cancelled"
+
+
+class Team(Base):
+    """A proposal that becomes a team when every member accepts."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(16), default=TEAM_PROPOSED)
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    formed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    channel_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    posted_revision: Mapped[int] = mapped_column(Integer, default=0)
+    post_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+class TeamMember(Base):
+    """A learner in a proposal or team; `is_current` rows are unique per learner (database-enforced)."""
+
+    __tablename__ = "team_members"
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id"),
+        Index(
+            "uq_team_members_current_learner",
+            "guild_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("is_current"),
+            postgresql_where=text("is_current"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    track: Mapped[str] = mapped_column(String(16))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PairHistory(Base):
+    """How an earlier pairing of two learners ended; declined and dissolved pairs never return."""
+
+    __tablename__ = "pair_history"
+    __table_args__ = (Index("ix_pair_history_pair", "guild_id", "user_low", "user_high"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    user_low: Mapped[int] = mapped_column(BigInteger)
+    user_high: Mapped[int] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PoolEntry(Base):
+    """A learner waiting for a partner (asked with /partner find and not yet placed)."""
+
+    __tablename__ = "partner_pool"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ApiEndpoint(Base):
+    """One endpoint of a team's API contract."""
+
+    __tablename__ = "api_endpoints"
+    __table_args__ = (UniqueConstraint("team_id", "method", "path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ApiAgreement(Base):
+    """A team member's agreement to one endpoint as it stands."""
+
+    __tablename__ = "api_agreements"
+
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("api_endpoints.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    agreed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
