@@ -18,6 +18,7 @@ from bot.publish import Publisher
 from bot.services import Services
 from bot.tree import NexusTree
 from bot.ui.cohort import KickoffAnnounceButton
+from bot.ui.matching import ProposalButton
 
 log = logging.getLogger("nexus")
 
@@ -28,10 +29,12 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.profile",
     "cogs.project",
     "cogs.cohort",
+    "cogs.partner",
+    "cogs.api",
 )
 """Every cog Nexus loads, in order. A test loads them all to catch name clashes."""
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (KickoffAnnounceButton,)
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (KickoffAnnounceButton, ProposalButton)
 """Persistent buttons rebuilt from their custom_id after a restart."""
 
 
@@ -73,7 +76,7 @@ class NexusBot(commands.Bot):
         self.settings = settings
         self.engine = engine
         self.sessions = sessions
-        self.services = Services.create(sessions)
+        self.services = Services.create(sessions, proposal_hours=settings.proposal_expiry_hours)
         self.publisher = Publisher(self)
         self.version = __version__
         self.database_backend = backend_name(settings.database_url)

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     discord_api_base_url: str = DISCORD_API_BASE_URL
     discord_gateway_url: str = DISCORD_GATEWAY_URL
     project_channel_name: str = Field(default=DEFAULT_PROJECT_CHANNEL, min_length=1, max_length=100)
+    proposal_expiry_hours: float = Field(default=48.0, gt=0, le=24 * 14)
+    expiry_check_seconds: float = Field(default=300.0, ge=1, le=86_400)
 
     @field_validator("discord_token", mode="before")
     @classmethod

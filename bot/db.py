@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -25,7 +27,13 @@ def backend_name(database_url: str) -> str:
     return "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
 
 
+WRITE_OPTION = "nexus_write"
+"""Execution option marking a connection that will write: SQLite begins it IMMEDIATE."""
+
+
 def _set_sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    # the driver must not issue its own BEGIN: ours (below) says DEFERRED or IMMEDIATE
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -48,7 +56,23 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(database_url, **kwargs)
     if database_url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A write transaction takes SQLite's write lock up front, so two writers queue on the busy
+    # timeout instead of one failing with "database is locked" when it upgrades a read lock.
+    write = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@asynccontextmanager
+async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One write transaction: committed when the block ends, rolled back if it raises."""
+    async with sessions() as session, session.begin():
+        await session.connection(execution_options={WRITE_OPTION: True})
+        yield session
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

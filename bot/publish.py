@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -80,6 +81,7 @@ async def post_or_edit(
     *,
     embed: discord.Embed,
     view: discord.ui.View | None = None,
+    content: str | None = None,
     channel_id: int | None = None,
     message_id: int | None = None,
 ) -> PostOutcome:
@@ -91,16 +93,16 @@ async def post_or_edit(
         if message_id is not None and channel_id == channel.id:
             try:
                 if view is None:
-                    await channel.get_partial_message(message_id).edit(embed=embed)
+                    await channel.get_partial_message(message_id).edit(content=content, embed=embed)
                 else:
-                    await channel.get_partial_message(message_id).edit(embed=embed, view=view)
+                    await channel.get_partial_message(message_id).edit(content=content, embed=embed, view=view)
                 return PostOutcome(channel.id, message_id, guild_id=guild.id)
             except discord.NotFound:
                 log.info("Message %s vanished from %s; posting a new one", message_id, channel.id)
         if view is None:
-            message = await channel.send(embed=embed)
+            message = await channel.send(content, embed=embed)
         else:
-            message = await channel.send(embed=embed, view=view)
+            message = await channel.send(content, embed=embed, view=view)
         return PostOutcome(channel.id, message.id, guild_id=guild.id)
     except discord.Forbidden:
         return PostOutcome(
@@ -148,11 +150,43 @@ class Publisher:
                     return outcome
             return outcome
 
+    async def publish_team(self, guild: discord.Guild, team_id: int) -> PostOutcome:
+        """Post or edit a proposal/team message (mentioning its members) until it is current."""
+        from bot.ui.matching import team_embed, team_mentions, team_view
+
+        service = self.bot.services.matching
+        async with self._locks[("team", team_id)]:
+            outcome = PostOutcome(problem="not attempted", guild_id=guild.id)
+            for _ in range(MAX_CATCH_UP):
+                team = await service.team(team_id)
+                if not team.needs_post and team.message_id is not None:
+                    return PostOutcome(team.channel_id, team.message_id, guild_id=guild.id)
+                outcome = await post_or_edit(
+                    self.bot,
+                    guild,
+                    embed=team_embed(team),
+                    view=team_view(team),
+                    content=team_mentions(team),
+                    channel_id=team.channel_id,
+                    message_id=team.message_id,
+                )
+                if not outcome.ok:
+                    await service.mark_post_failed(team_id, outcome.problem or "unknown")
+                    return outcome
+                assert outcome.channel_id is not None and outcome.message_id is not None
+                if await service.mark_posted(team_id, team.revision, outcome.channel_id, outcome.message_id):
+                    return outcome
+            return outcome
+
     async def flush_guild(self, guild: discord.Guild) -> tuple[int, int]:
-        """Post every announcement still waiting in this guild; returns (posted, still waiting)."""
+        """Post every announcement and proposal still waiting in this guild: (posted, still waiting)."""
         posted = waiting = 0
-        for announcement_id in await self.bot.services.announcements.unposted(guild.id):
-            outcome = await self.publish_announcement(guild, announcement_id)
+        jobs: list[tuple[Callable[[discord.Guild, int], Awaitable[PostOutcome]], int]] = [
+            (self.publish_announcement, i) for i in await self.bot.services.announcements.unposted(guild.id)
+        ]
+        jobs += [(self.publish_team, i) for i in await self.bot.services.matching.unposted(guild.id)]
+        for publish, record_id in jobs:
+            outcome = await publish(guild, record_id)
             if outcome.ok:
                 posted += 1
             else:

@@ -11,6 +11,7 @@ from bot.domain.cohort import PITCH_MAX, REPO_URL_MAX
 from bot.domain.text import safe_text
 from bot.ui.cohort import announce_flow, who_pages
 from bot.ui.embeds import NEXUS_COLOUR
+from bot.ui.matching import notify_members
 from bot.ui.views import Paginator, confirm_then
 from cogs.catalog import project_autocomplete
 from cogs.profile import TRACK_CHOICES
@@ -53,8 +54,18 @@ class ProjectCog(commands.GroupCog, group_name="project", group_description="Ann
         user_id = interaction.user.id
 
         async def withdraw() -> str:
-            info = await self.bot.services.announcements.withdraw(guild.id, user_id)
-            outcome = await self.bot.publisher.publish_announcement(guild, info.id)
+            withdrawal = await self.bot.services.announcements.withdraw(guild.id, user_id)
+            outcome = await self.bot.publisher.publish_announcement(guild, withdrawal.announcement.id)
+            if withdrawal.team_id is not None:
+                await self.bot.publisher.publish_team(guild, withdrawal.team_id)
+            if withdrawal.notify:
+                await notify_members(
+                    self.bot,
+                    guild,
+                    withdrawal.notify,
+                    f"<@{user_id}> withdrew their Project Nexus announcement, so your team was dissolved. "
+                    "You are back in the pool; run `/partner find` for a new partner.",
+                )
             note = "" if outcome.ok else f" (the channel post will be updated later: {outcome.problem})"
             return f"Withdrawn{note}."
 

@@ -8,7 +8,7 @@ reason. Inputs are sorted first, so the same input always gives the same plan.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -336,9 +336,9 @@ def _reason(person: Candidate, candidates: Sequence[Candidate], any_pairs: bool,
 
 
 def plan_cohort(
-    projects: dict[int, Sequence[Candidate]],
+    projects: Mapping[int, Sequence[Candidate]],
     rules: PairRules,
-    existing: dict[int, Sequence[ExistingPair]] | None = None,
+    existing: Mapping[int, Sequence[ExistingPair]] | None = None,
 ) -> dict[int, ProjectOutcome]:
     """Plan every project independently, in project-id order."""
     existing = existing or {}

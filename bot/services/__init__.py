@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.announcements import AnnouncementService
+from bot.services.api import ApiService
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
+from bot.services.matching import MatchingService
 from bot.services.profiles import ProfileService
 from bot.services.settings import SettingsService
 
@@ -22,13 +24,17 @@ class Services:
     profiles: ProfileService
     announcements: AnnouncementService
     cohort: CohortService
+    matching: MatchingService
+    api: ApiService
 
     @classmethod
-    def create(cls, sessions: async_sessionmaker[AsyncSession]) -> Services:
+    def create(cls, sessions: async_sessionmaker[AsyncSession], *, proposal_hours: float = 48.0) -> Services:
         return cls(
             settings=SettingsService(sessions),
             catalog=CatalogService(sessions),
             profiles=ProfileService(sessions),
             announcements=AnnouncementService(sessions),
             cohort=CohortService(sessions),
+            matching=MatchingService(sessions, proposal_hours),
+            api=ApiService(sessions),
         )

@@ -8,9 +8,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import transaction
 from bot.domain.cohort import Track, clean_pitch, clean_repo_url, parse_track
 from bot.domain.errors import NotFoundError
 from bot.services.catalog import ensure_catalog, resolve_project
+from bot.services.matching import end_membership
 from bot.services.profiles import touch_learner
 from models import Announcement, AnnouncementRevision, Learner, Project
 
@@ -43,6 +45,15 @@ class AnnouncementInfo:
     def needs_post(self) -> bool:
         """Whether the channel post is missing or shows an older revision."""
         return self.posted_revision != self.revision
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A withdrawn announcement and the team it ended, if any, with the members to tell."""
+
+    announcement: AnnouncementInfo
+    team_id: int | None
+    notify: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -144,7 +155,7 @@ class AnnouncementService:
         parsed_track = parse_track(track)
         clean = clean_pitch(pitch)
         repo = clean_repo_url(repo_url)
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             await ensure_catalog(session, guild_id)
             chosen = await resolve_project(session, guild_id, project)
             await touch_learner(session, guild_id, user_id, display_name)
@@ -178,9 +189,12 @@ class AnnouncementService:
             await session.flush()
             return await _load(session, row.id)
 
-    async def withdraw(self, guild_id: int, user_id: int) -> AnnouncementInfo:
-        """Withdraw the learner's active announcement (kept in history; the post is edited)."""
-        async with self._sessions.begin() as session:
+    async def withdraw(self, guild_id: int, user_id: int) -> Withdrawal:
+        """Withdraw the learner's active announcement (kept in history; the post is edited).
+
+        Their open proposal or team ends in the same transaction.
+        """
+        async with transaction(self._sessions) as session:
             row = await session.scalar(
                 select(Announcement)
                 .where(Announcement.guild_id == guild_id, Announcement.user_id == user_id)
@@ -192,8 +206,10 @@ class AnnouncementService:
             _remember(session, row, project.name if project else "")
             row.active = False
             row.revision += 1
+            ended = await end_membership(session, guild_id, user_id, reason=f"<@{user_id}> withdrew their announcement")
             await session.flush()
-            return await _load(session, row.id)
+            info = await _load(session, row.id)
+            return Withdrawal(info, ended[0] if ended else None, ended[1] if ended else ())
 
     async def current(self, guild_id: int, user_id: int) -> AnnouncementInfo | None:
         """The learner's announcement (active or withdrawn), if any."""
@@ -229,7 +245,7 @@ class AnnouncementService:
 
     async def mark_posted(self, announcement_id: int, revision: int, channel_id: int, message_id: int) -> bool:
         """Record that `revision` is visible at channel_id/message_id; False if a newer one exists."""
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             row = await session.get(Announcement, announcement_id, with_for_update=True)
             if row is None:
                 return False
@@ -242,14 +258,14 @@ class AnnouncementService:
             return False
 
     async def mark_post_failed(self, announcement_id: int, reason: str) -> None:
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             row = await session.get(Announcement, announcement_id, with_for_update=True)
             if row is not None:
                 row.post_error = reason[:POST_ERROR_MAX]
 
     async def who(self, guild_id: int, project: str) -> ProjectTeamList:
         """Every learner with an active announcement for `project`, per track, by name."""
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             await ensure_catalog(session, guild_id)
             chosen = await resolve_project(session, guild_id, project)
             rows = await session.execute(

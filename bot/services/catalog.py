@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import transaction
 from bot.domain.cohort import clean_description, clean_project_name, project_key
 from bot.domain.errors import ConflictError, NotFoundError, ValidationError
 from models import Announcement, GuildSettings, Project
@@ -78,7 +79,7 @@ class CatalogService:
 
     async def projects(self, guild_id: int) -> list[ProjectInfo]:
         """Every project in the catalog, by name."""
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             await self._seed(session, guild_id)
             rows = await session.scalars(select(Project).where(Project.guild_id == guild_id).order_by(Project.name))
             return [_info(row) for row in rows]
@@ -97,7 +98,7 @@ class CatalogService:
         clean = clean_project_name(name)
         about = clean_description(description)
         try:
-            async with self._sessions.begin() as session:
+            async with transaction(self._sessions) as session:
                 await self._seed(session, guild_id)
                 count = await session.scalar(select(func.count()).where(Project.guild_id == guild_id))
                 if (count or 0) >= CATALOG_MAX:
@@ -116,7 +117,7 @@ class CatalogService:
 
     async def remove(self, guild_id: int, name: str) -> ProjectInfo:
         """Remove a project nobody has announced; otherwise refuse and say how many have."""
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             await self._seed(session, guild_id)
             row = await resolve_project(session, guild_id, name)
             used = await session.scalar(

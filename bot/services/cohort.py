@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import transaction
 from bot.domain.cohort import Checklist, ChecklistStep, RosterStep, Track
+from bot.services.api import load_contract
 from bot.services.catalog import ensure_catalog
-from models import Announcement, ApiAgreement, ApiEndpoint, Learner, Project, Team, TeamMember
+from models import Announcement, Learner, Project, Team, TeamMember
 from models.matching import TEAM_ACTIVE
 
 ROSTER_MAX = 5000
@@ -56,7 +58,7 @@ class CohortService:
 
     async def board(self, guild_id: int) -> list[BoardRow]:
         """Every catalog project with its active backend and frontend counts and the unpaired."""
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             await ensure_catalog(session, guild_id)
             in_team = _in_active_team(guild_id)
             counts = (
@@ -163,15 +165,9 @@ class CohortService:
 
 
 async def _contract_agreed(session: AsyncSession, team_id: int) -> bool:
-    """True when the team has at least one endpoint and every member agreed every endpoint."""
-    members = await session.scalar(
-        select(func.count()).where(TeamMember.team_id == team_id, TeamMember.is_current.is_(True))
-    )
-    endpoints = list(await session.scalars(select(ApiEndpoint.id).where(ApiEndpoint.team_id == team_id)))
-    if not endpoints or not members:
-        return False
-    agreements = await session.scalar(select(func.count()).where(ApiAgreement.endpoint_id.in_(endpoints)))
-    return (agreements or 0) >= len(endpoints) * members
+    """True when the team has endpoints and every current member agreed every one of them."""
+    team = await session.get(Team, team_id)
+    return team is not None and (await load_contract(session, team)).agreed
 
 
 async def _count_learners(session: AsyncSession, guild_id: int) -> int:

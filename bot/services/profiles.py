@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import transaction
 from bot.domain.cohort import (
     Track,
     clean_display_name,
@@ -86,7 +87,7 @@ class ProfileService:
         zone = clean_timezone(timezone)
         handle = clean_github(github)
         skill_list = parse_skills(skills)
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             row = await touch_learner(session, guild_id, user_id, display_name)
             row.track = parsed_track.value
             row.timezone = zone

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import transaction
 from models import GuildSettings
 
 
@@ -47,7 +48,7 @@ class SettingsService:
     async def _update(self, guild_id: int, **values: int | None) -> GuildConfig:
         for attempt in range(2):
             try:
-                async with self._sessions.begin() as session:
+                async with transaction(self._sessions) as session:
                     row = await session.get(GuildSettings, guild_id, with_for_update=True)
                     if row is None:
                         row = GuildSettings(guild_id=guild_id)

@@ -1,0 +1,168 @@
+"""Proposal posts with persistent Accept/Decline buttons, team embeds and plan summaries."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+
+from bot.domain.matching import ProjectOutcome
+from bot.domain.text import safe_text
+from bot.services.matching import TeamView
+from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
+from bot.ui.views import guarded
+from models.matching import TEAM_ACTIVE, TEAM_PROPOSED
+
+if TYPE_CHECKING:
+    from bot.client import NexusBot
+
+log = logging.getLogger("nexus.matching")
+
+STATUS_TEXT = {
+    TEAM_PROPOSED: "Proposed: every member accepts to form the team",
+    TEAM_ACTIVE: "Team formed",
+    "declined": "Declined",
+    "expired": "Expired: nobody answered in time",
+    "dissolved": "Dissolved",
+    "cancelled": "Cancelled",
+}
+STATUS_COLOUR = {
+    TEAM_PROPOSED: discord.Colour.gold(),
+    TEAM_ACTIVE: discord.Colour.green(),
+}
+
+
+def team_mentions(team: TeamView) -> str:
+    return " ".join(f"<@{uid}>" for uid in team.user_ids)
+
+
+def team_embed(team: TeamView) -> discord.Embed:
+    """The proposal/team post: project, members with their tracks and answers, status."""
+    embed = discord.Embed(
+        title=f"🤝 {safe_text(team.project_name)}",
+        description=STATUS_TEXT.get(team.status, team.status),
+        colour=STATUS_COLOUR.get(team.status, discord.Colour.light_grey()),
+    )
+    for member in team.members:
+        if team.status in (TEAM_PROPOSED, TEAM_ACTIVE):
+            answer = "✅ accepted" if member.accepted else "⏳ waiting"
+        else:
+            answer = ""
+        embed.add_field(name=member.track.label, value=f"<@{member.user_id}> {answer}".strip())
+    if team.status == TEAM_PROPOSED or team.pending:
+        embed.add_field(name="Answer by", value=f"<t:{int(team.expires_at.timestamp())}:R>", inline=False)
+    if team.end_reason and team.status not in (TEAM_PROPOSED, TEAM_ACTIVE):
+        embed.add_field(name="Why", value=safe_text(team.end_reason).replace("<@\u200b", "<@"), inline=False)
+    if team.status == TEAM_ACTIVE and not team.pending:
+        embed.set_footer(text="Next: agree your API with /api add and /api agree")
+    return embed
+
+
+def team_view(team: TeamView) -> discord.ui.View:
+    """Accept/Decline while someone still has to answer; no buttons otherwise."""
+    if team.status not in (TEAM_PROPOSED, TEAM_ACTIVE) or not team.pending:
+        return discord.ui.View(timeout=None)  # an empty view removes old buttons on edit
+    view = discord.ui.View(timeout=None)
+    view.add_item(ProposalButton("accept", team.id))
+    view.add_item(ProposalButton("decline", team.id))
+    return view
+
+
+class ProposalButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"nexus:match:(?P<action>accept|decline):(?P<team>[0-9]+)"
+):
+    """Accept or Decline on a proposal post; rebuilt from its custom_id after a restart."""
+
+    def __init__(self, action: str, team_id: int) -> None:
+        self.action = action
+        self.team_id = team_id
+        super().__init__(
+            discord.ui.Button(
+                label="Accept" if action == "accept" else "Decline",
+                style=discord.ButtonStyle.success if action == "accept" else discord.ButtonStyle.secondary,
+                custom_id=f"nexus:match:{action}:{team_id}",
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ProposalButton:
+        return cls(match["action"], int(match["team"]))
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot = cast("NexusBot", interaction.client)
+        guild = interaction.guild
+        if guild is None:
+            raise discord.app_commands.NoPrivateMessage()
+        result = await bot.services.matching.answer(
+            guild.id, self.team_id, interaction.user.id, accept=self.action == "accept"
+        )
+        team = result.team
+        await interaction.response.edit_message(embed=team_embed(team), view=team_view(team))
+        if interaction.message is not None:
+            await bot.services.matching.mark_posted(
+                team.id, team.revision, interaction.channel_id or 0, interaction.message.id
+            )
+        await interaction.followup.send(result.message, ephemeral=True)
+
+
+def plan_pages(outcomes: dict[str, ProjectOutcome], names: dict[int, str], *, dry_run: bool) -> list[discord.Embed]:
+    """The plan of a /match run: pairs, trios, joins into existing pairs, and the unplaced with reasons."""
+
+    def who(uid: int) -> str:
+        return f"<@{uid}>"
+
+    lines: list[str] = []
+    total_groups = total_unplaced = 0
+    for project, outcome in sorted(outcomes.items()):
+        if not (outcome.groups or outcome.joins or outcome.unplaced):
+            continue
+        lines.append(f"**{safe_text(project)}**")
+        for group in outcome.groups:
+            kind = "trio" if group.is_trio else "pair"
+            lines.append(f"• {kind}: " + ", ".join(f"{who(m.user_id)} ({m.track.value})" for m in group.members))
+        for join in outcome.joins:
+            lines.append(f"• joins team #{join.team_id} as a trio: {who(join.candidate.user_id)}")
+        for unplaced in outcome.unplaced:
+            lines.append(f"• unplaced: {who(unplaced.user_id)}: {safe_text(unplaced.reason)}")
+        total_groups += len(outcome.groups)
+        total_unplaced += len(outcome.unplaced)
+    title = "Matching plan (dry run: nothing was posted)" if dry_run else "Matching run"
+    blocks = chunk_lines(lines, 3800) or ["Nobody is waiting for a partner."]
+    pages = []
+    for index, block in enumerate(blocks):
+        embed = discord.Embed(title=title, description=block, colour=NEXUS_COLOUR)
+        embed.set_footer(
+            text=f"{total_groups} proposal(s) · {total_unplaced} unplaced · page {index + 1}/{len(blocks)}"
+        )
+        pages.append(embed)
+    return pages
+
+
+async def notify_members(bot: NexusBot, guild: discord.Guild, user_ids: tuple[int, ...], text: str) -> None:
+    """Tell members something by DM; if their DMs are closed, mention them in the project channel."""
+    from bot.publish import project_channel
+
+    unreachable: list[int] = []
+    for user_id in user_ids:
+        try:
+            user = bot.get_user(user_id) or await bot.fetch_user(user_id)
+            await user.send(text)
+        except discord.HTTPException:
+            unreachable.append(user_id)
+    if unreachable:
+        channel, problem = await project_channel(bot, guild)
+        if channel is None:
+            log.warning("Could not tell %s: %s", unreachable, problem)
+            return
+        mentions = " ".join(f"<@{uid}>" for uid in unreachable)
+        try:
+            await channel.send(
+                f"{mentions} {text}", allowed_mentions=discord.AllowedMentions(users=True, everyone=False, roles=False)
+            )
+        except discord.HTTPException:
+            log.warning("Could not tell %s in the project channel", unreachable)

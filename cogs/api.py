@@ -1,0 +1,122 @@
+"""/api: a formed team's endpoint contract, exported as OpenAPI 3.1."""
+
+from __future__ import annotations
+
+import io
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import NexusBot
+from bot.domain.api_contract import HTTP_METHODS, PATH_MAX, SUMMARY_MAX
+from bot.domain.text import safe_text
+from bot.services.api import Contract
+from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
+from bot.ui.views import confirm_then
+
+METHOD_CHOICES = [app_commands.Choice(name=m, value=m) for m in HTTP_METHODS]
+
+
+def contract_embed(contract: Contract) -> discord.Embed:
+    lines = []
+    for e in contract.endpoints:
+        mark = "✅" if e.agreed else f"⏳ {len(e.agreed_by)}/{len(e.members)}"
+        lines.append(f"`#{e.id}` **{e.method}** `{e.path.replace('`', '')}` {safe_text(e.summary)} · {mark}")
+    embed = discord.Embed(
+        title=f"API contract · {safe_text(contract.project_name)}",
+        description="\n".join(chunk_lines(lines, 4000)[:1]) if lines else "No endpoints yet: `/api add`.",
+        colour=NEXUS_COLOUR,
+    )
+    state = "agreed by everyone" if contract.agreed else "not agreed yet"
+    embed.set_footer(text=f"{len(contract.endpoints)} endpoint(s) · {state} · /api export for OpenAPI")
+    return embed
+
+
+async def endpoint_autocomplete(
+    interaction: discord.Interaction[NexusBot], current: str
+) -> list[app_commands.Choice[int]]:
+    if interaction.guild_id is None:
+        return []
+    try:
+        contract = await interaction.client.services.api.contract(interaction.guild_id, interaction.user.id)
+    except Exception:
+        return []
+    text = current.lower().strip()
+    choices = []
+    for e in contract.endpoints:
+        label = f"#{e.id} {e.method} {e.path}"
+        if not text or text in label.lower() or text in e.summary.lower():
+            choices.append(app_commands.Choice(name=label[:100], value=e.id))
+    return choices[:25]
+
+
+@app_commands.guild_only()
+class ApiCog(commands.GroupCog, group_name="api", group_description="Agree your team's API contract"):
+    def __init__(self, bot: NexusBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="add", description="Add an endpoint to your team's contract")
+    @app_commands.describe(method="HTTP method", path="e.g. /jobs/{job_id}", summary="What it does")
+    @app_commands.choices(method=METHOD_CHOICES)
+    async def add(
+        self,
+        interaction: discord.Interaction[NexusBot],
+        method: app_commands.Choice[str],
+        path: app_commands.Range[str, 1, PATH_MAX],
+        summary: app_commands.Range[str, 1, SUMMARY_MAX],
+    ) -> None:
+        assert interaction.guild_id is not None
+        contract = await self.bot.services.api.add(
+            interaction.guild_id, interaction.user.id, method.value, path, summary
+        )
+        await interaction.response.send_message(
+            "Added. Your teammates agree with `/api agree`.", embed=contract_embed(contract), ephemeral=True
+        )
+
+    @app_commands.command(name="list", description="Your team's contract and who agreed what")
+    async def list_endpoints(self, interaction: discord.Interaction[NexusBot]) -> None:
+        assert interaction.guild_id is not None
+        contract = await self.bot.services.api.contract(interaction.guild_id, interaction.user.id)
+        await interaction.response.send_message(embed=contract_embed(contract), ephemeral=True)
+
+    @app_commands.command(name="agree", description="Agree to one endpoint as it stands")
+    @app_commands.describe(id="The endpoint (see /api list)")
+    @app_commands.autocomplete(id=endpoint_autocomplete)
+    async def agree(self, interaction: discord.Interaction[NexusBot], id: app_commands.Range[int, 1]) -> None:
+        assert interaction.guild_id is not None
+        contract, endpoint = await self.bot.services.api.agree(interaction.guild_id, interaction.user.id, id)
+        state = "agreed by everyone ✅" if endpoint.agreed else "waiting for your teammates"
+        await interaction.response.send_message(
+            f"You agreed to {endpoint.method} `{endpoint.path}`: {state}.",
+            embed=contract_embed(contract),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="remove", description="Remove an endpoint from your team's contract")
+    @app_commands.describe(id="The endpoint (see /api list)")
+    @app_commands.autocomplete(id=endpoint_autocomplete)
+    async def remove(self, interaction: discord.Interaction[NexusBot], id: app_commands.Range[int, 1]) -> None:
+        guild_id = interaction.guild_id
+        assert guild_id is not None
+        user_id = interaction.user.id
+
+        async def remove() -> str:
+            removed = await self.bot.services.api.remove(guild_id, user_id, id)
+            return f"Removed {removed.method} `{removed.path}`."
+
+        await confirm_then(interaction, f"Remove endpoint #{id} from your contract?", remove, confirm_label="Remove")
+
+    @app_commands.command(name="export", description="Your contract as an OpenAPI 3.1 YAML file")
+    async def export(self, interaction: discord.Interaction[NexusBot]) -> None:
+        assert interaction.guild_id is not None
+        name, text = await self.bot.services.api.export_yaml(interaction.guild_id, interaction.user.id)
+        await interaction.response.send_message(
+            "Your API contract (OpenAPI 3.1):",
+            file=discord.File(io.BytesIO(text.encode()), filename=name),
+            ephemeral=True,
+        )
+
+
+async def setup(bot: NexusBot) -> None:
+    await bot.add_cog(ApiCog(bot))
