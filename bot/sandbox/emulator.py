@@ -224,6 +224,7 @@ class DiscordEmulator:
         r.add_patch(f"{p}/channels/{{cid}}/messages/{{mid}}", self._channel_edit)
         r.add_delete(f"{p}/channels/{{cid}}/messages/{{mid}}", self._channel_delete)
         r.add_post(f"{p}/users/@me/channels", self._create_dm)
+        r.add_get(f"{p}/users/{{uid}}", self._get_user)
         r.add_get(f"{p}/guilds/{{guild}}/members/{{uid}}", self._get_member)
         r.add_get(f"{p}/guilds/{{guild}}/channels", self._get_guild_channels)
         r.add_get(f"{p}/guilds/{{guild}}/roles", self._get_guild_roles)
@@ -830,6 +831,12 @@ class DiscordEmulator:
         self.channels[channel.id] = channel
         return self._json(channel.payload())
 
+    async def _get_user(self, request: web.Request) -> web.Response:
+        user = self.users.get(int(request.match_info["uid"])) if request.match_info["uid"].isdigit() else None
+        if user is None:
+            raise DiscordAPIError(404, 10013, "Unknown User")
+        return self._json(user.payload())
+
     def dm_channel(self, user: EmuUser | EmuMember) -> EmuChannel | None:
         user_id = user.id
         for channel in self.channels.values():
@@ -1020,9 +1027,11 @@ class DiscordEmulator:
             spec = next((o for o in leaf_defs if o["name"] == name), None)
             if spec is None:
                 raise EmulatorError(f"/{' '.join(names)} has no option {key!r}")
-            item = self._option_value(spec, value, resolved, actor, validate=validate and name != focused)
             if name == focused:
-                item["focused"] = True
+                # Discord sends what the member has typed so far, as a string, whatever the type
+                item = {"name": name, "type": spec["type"], "value": str(value), "focused": True}
+            else:
+                item = self._option_value(spec, value, resolved, actor, validate=validate)
             built.append(item)
         if validate and focused is None:
             given = {o["name"] for o in built}
@@ -1117,6 +1126,7 @@ class DiscordEmulator:
         self,
         actor: EmuMember | EmuUser,
         path: str,
+        /,
         *,
         in_channel: EmuChannel | None = None,
         wait: bool = True,
@@ -1136,6 +1146,7 @@ class DiscordEmulator:
         actor: EmuMember | EmuUser,
         path: str,
         focused: str,
+        /,
         *,
         in_channel: EmuChannel | None = None,
         **options: Any,

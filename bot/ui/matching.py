@@ -98,15 +98,12 @@ class ProposalButton(
         guild = interaction.guild
         if guild is None:
             raise discord.app_commands.NoPrivateMessage()
+        await interaction.response.defer(ephemeral=True, thinking=True)
         result = await bot.services.matching.answer(
             guild.id, self.team_id, interaction.user.id, accept=self.action == "accept"
         )
-        team = result.team
-        await interaction.response.edit_message(embed=team_embed(team), view=team_view(team))
-        if interaction.message is not None:
-            await bot.services.matching.mark_posted(
-                team.id, team.revision, interaction.channel_id or 0, interaction.message.id
-            )
+        # the post is brought up to date before the member's private answer, so both agree
+        await bot.publisher.publish_team(guild, result.team.id)
         await interaction.followup.send(result.message, ephemeral=True)
 
 
