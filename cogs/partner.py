@@ -12,11 +12,13 @@ from discord.ext import commands, tasks
 from bot.checks import staff_only
 from bot.client import NexusBot
 from bot.domain.text import safe_text
+from bot.publish import post_or_edit
 from bot.ui.matching import notify_members, plan_pages, team_embed
 from bot.ui.views import Paginator, confirm_then
 from cogs.catalog import project_autocomplete
 
 log = logging.getLogger("nexus.partner")
+SUMMARY_MENTIONS_MAX = 1900
 
 
 @app_commands.guild_only()
@@ -146,9 +148,11 @@ class MatchCog(commands.GroupCog, group_name="match", group_description="Cohort-
                 failed += not outcome.ok
             summary = pages[0].copy()
             summary.title = "Partner matching: proposals are up"
-            from bot.publish import post_or_edit
-
-            await post_or_edit(self.bot, guild, embed=summary)
+            # new proposals ping their members in their own posts; joiners and the unplaced are pinged here
+            told = [j.candidate.user_id for o in result.outcomes.values() for j in o.joins]
+            told += [u.user_id for o in result.outcomes.values() for u in o.unplaced]
+            mentions = " ".join(f"<@{uid}>" for uid in told)[:SUMMARY_MENTIONS_MAX].rsplit(" ", 1)[0] if told else None
+            await post_or_edit(self.bot, guild, embed=summary, content=mentions)
             if failed:
                 pages[0].add_field(name="Not posted yet", value=f"{failed} proposal(s); they will be posted later.")
         await Paginator.from_embeds(interaction.user.id, pages).send(interaction)

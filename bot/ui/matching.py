@@ -40,9 +40,13 @@ def team_mentions(team: TeamView) -> str:
 
 def team_embed(team: TeamView) -> discord.Embed:
     """The proposal/team post: project, members with their tracks and answers, status."""
+    status = STATUS_TEXT.get(team.status, team.status)
+    if team.status == TEAM_ACTIVE and team.pending:
+        newcomers = ", ".join(f"<@{m.user_id}>" for m in team.pending)
+        status = f"Team formed; {newcomers} proposed to join as a trio (accept to join)"
     embed = discord.Embed(
         title=f"🤝 {safe_text(team.project_name)}",
-        description=STATUS_TEXT.get(team.status, team.status),
+        description=status,
         colour=STATUS_COLOUR.get(team.status, discord.Colour.light_grey()),
     )
     for member in team.members:
