@@ -151,7 +151,9 @@ class MatchCog(commands.GroupCog, group_name="match", group_description="Cohort-
             # new proposals ping their members in their own posts; joiners and the unplaced are pinged here
             told = [j.candidate.user_id for o in result.outcomes.values() for j in o.joins]
             told += [u.user_id for o in result.outcomes.values() for u in o.unplaced]
-            mentions = " ".join(f"<@{uid}>" for uid in told)[:SUMMARY_MENTIONS_MAX].rsplit(" ", 1)[0] if told else None
+            mentions = " ".join(f"<@{uid}>" for uid in told) or None
+            if mentions and len(mentions) > SUMMARY_MENTIONS_MAX:
+                mentions = mentions[:SUMMARY_MENTIONS_MAX].rsplit(" ", 1)[0]
             await post_or_edit(self.bot, guild, embed=summary, content=mentions)
             if failed:
                 pages[0].add_field(name="Not posted yet", value=f"{failed} proposal(s); they will be posted later.")
