@@ -234,6 +234,8 @@ async def test_match_run_on_a_cohort_of_twenty(nexus, world: World, sessions):
         assert "You are in the pool" in status
     summary = [m for m in emu.channel_messages(world.project) if "proposals are up" in m.text()]
     assert len(summary) == 1
+    assert {m.id for m in unplaced} <= summary[0].pings().users and not summary[0].pings().mass
+
     refused = emu.reply(await emu.command(extra[0], "match run"))
     assert "Only staff" in refused.content
 
