@@ -31,6 +31,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.cohort",
     "cogs.partner",
     "cogs.api",
+    "cogs.outbox",
 )
 """Every cog Nexus loads, in order. A test loads them all to catch name clashes."""
 

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     project_channel_name: str = Field(default=DEFAULT_PROJECT_CHANNEL, min_length=1, max_length=100)
     proposal_expiry_hours: float = Field(default=48.0, gt=0, le=24 * 14)
     expiry_check_seconds: float = Field(default=300.0, ge=1, le=86_400)
+    outbox_interval_seconds: float = Field(default=15.0, ge=0.2, le=3_600)
 
     @field_validator("discord_token", mode="before")
     @classmethod

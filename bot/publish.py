@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import discord
+from discord.utils import MISSING
 
+from bot.services.outbox import POSTED_KINDS
 from bot.services.settings import GuildConfig
+from models import utcnow
 
 if TYPE_CHECKING:
     from bot.client import NexusBot
@@ -84,6 +86,7 @@ async def post_or_edit(
     content: str | None = None,
     channel_id: int | None = None,
     message_id: int | None = None,
+    nonce: str | None = None,
 ) -> PostOutcome:
     """Edit the existing message when it is still there, else post a new one in the project channel."""
     channel, problem = await project_channel(bot, guild)
@@ -99,10 +102,11 @@ async def post_or_edit(
                 return PostOutcome(channel.id, message_id, guild_id=guild.id)
             except discord.NotFound:
                 log.info("Message %s vanished from %s; posting a new one", message_id, channel.id)
+        # the nonce makes Discord return the first message if a post is retried after a crash
         if view is None:
-            message = await channel.send(content, embed=embed)
+            message = await channel.send(content, embed=embed, nonce=nonce or MISSING)
         else:
-            message = await channel.send(content, embed=embed, view=view)
+            message = await channel.send(content, embed=embed, view=view, nonce=nonce or MISSING)
         return PostOutcome(channel.id, message.id, guild_id=guild.id)
     except discord.Forbidden:
         return PostOutcome(
@@ -117,78 +121,100 @@ async def post_or_edit(
         return PostOutcome(problem="Discord did not accept the post just now; it will be retried", guild_id=guild.id)
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A record's post as it should look now, and where it currently is."""
+
+    revision: int
+    posted_revision: int
+    channel_id: int | None
+    message_id: int | None
+    embed: discord.Embed
+    view: discord.ui.View | None = None
+    content: str | None = None
+
+    @property
+    def current(self) -> bool:
+        return self.posted_revision == self.revision and self.message_id is not None
+
+
 class Publisher:
-    """Keeps each record's channel post in step with the database, one post per record."""
+    """Keeps each record's channel post in step with the database: one post per record, edited.
+
+    Called right after a change is committed, and by the outbox task for whatever is still waiting
+    (a failed post, a process killed between the commit and the post).
+    """
 
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
         self._locks: dict[tuple[str, int], asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    async def publish_announcement(self, guild: discord.Guild, announcement_id: int) -> PostOutcome:
-        """Post or edit the announcement's message until it shows the latest revision."""
-        from bot.ui.cohort import announcement_embed
+    async def _render(self, kind: str, record_id: int) -> Rendered:
+        if kind == "announcement":
+            from bot.ui.cohort import announcement_embed
 
-        service = self.bot.services.announcements
-        async with self._locks[("announcement", announcement_id)]:
-            outcome = PostOutcome(problem="not attempted", guild_id=guild.id)
-            for _ in range(MAX_CATCH_UP):
-                info = await service.get(announcement_id)
-                if not info.needs_post and info.message_id is not None:
-                    return PostOutcome(info.channel_id, info.message_id, guild_id=guild.id)
-                outcome = await post_or_edit(
-                    self.bot,
-                    guild,
-                    embed=announcement_embed(info),
-                    channel_id=info.channel_id,
-                    message_id=info.message_id,
-                )
-                if not outcome.ok:
-                    await service.mark_post_failed(announcement_id, outcome.problem or "unknown")
-                    return outcome
-                assert outcome.channel_id is not None and outcome.message_id is not None
-                if await service.mark_posted(announcement_id, info.revision, outcome.channel_id, outcome.message_id):
-                    return outcome
-            return outcome
-
-    async def publish_team(self, guild: discord.Guild, team_id: int) -> PostOutcome:
-        """Post or edit a proposal/team message (mentioning its members) until it is current."""
+            info = await self.bot.services.announcements.get(record_id)
+            return Rendered(
+                info.revision, info.posted_revision, info.channel_id, info.message_id, announcement_embed(info)
+            )
         from bot.ui.matching import team_embed, team_mentions, team_view
 
-        service = self.bot.services.matching
-        async with self._locks[("team", team_id)]:
+        team = await self.bot.services.matching.team(record_id)
+        return Rendered(
+            team.revision,
+            team.posted_revision,
+            team.channel_id,
+            team.message_id,
+            team_embed(team),
+            team_view(team),
+            team_mentions(team),
+        )
+
+    async def publish(self, guild: discord.Guild, kind: str, record_id: int) -> PostOutcome:
+        """Post or edit the record's message until it shows the latest revision."""
+        outbox = self.bot.services.outbox
+        async with self._locks[(kind, record_id)]:
             outcome = PostOutcome(problem="not attempted", guild_id=guild.id)
             for _ in range(MAX_CATCH_UP):
-                team = await service.team(team_id)
-                if not team.needs_post and team.message_id is not None:
-                    return PostOutcome(team.channel_id, team.message_id, guild_id=guild.id)
+                rendered = await self._render(kind, record_id)
+                if rendered.current:
+                    return PostOutcome(rendered.channel_id, rendered.message_id, guild_id=guild.id)
                 outcome = await post_or_edit(
                     self.bot,
                     guild,
-                    embed=team_embed(team),
-                    view=team_view(team),
-                    content=team_mentions(team),
-                    channel_id=team.channel_id,
-                    message_id=team.message_id,
+                    embed=rendered.embed,
+                    view=rendered.view,
+                    content=rendered.content,
+                    channel_id=rendered.channel_id,
+                    message_id=rendered.message_id,
+                    nonce=f"{kind[0]}{record_id}.{rendered.revision}",
                 )
                 if not outcome.ok:
-                    await service.mark_post_failed(team_id, outcome.problem or "unknown")
+                    await outbox.mark_failed(kind, record_id, outcome.problem or "unknown")
                     return outcome
                 assert outcome.channel_id is not None and outcome.message_id is not None
-                if await service.mark_posted(team_id, team.revision, outcome.channel_id, outcome.message_id):
+                if await outbox.mark_posted(kind, record_id, rendered.revision, outcome.channel_id, outcome.message_id):
                     return outcome
             return outcome
 
-    async def flush_guild(self, guild: discord.Guild) -> tuple[int, int]:
-        """Post every announcement and proposal still waiting in this guild: (posted, still waiting)."""
+    async def publish_announcement(self, guild: discord.Guild, announcement_id: int) -> PostOutcome:
+        return await self.publish(guild, "announcement", announcement_id)
+
+    async def publish_team(self, guild: discord.Guild, team_id: int) -> PostOutcome:
+        return await self.publish(guild, "team", team_id)
+
+    async def flush_guild(self, guild: discord.Guild, *, due_only: bool = False) -> tuple[int, int]:
+        """Post what is still waiting in this guild (only what is due for a retry, if asked).
+
+        Returns (posted, still waiting).
+        """
+        now = utcnow() if due_only else None
         posted = waiting = 0
-        jobs: list[tuple[Callable[[discord.Guild, int], Awaitable[PostOutcome]], int]] = [
-            (self.publish_announcement, i) for i in await self.bot.services.announcements.unposted(guild.id)
-        ]
-        jobs += [(self.publish_team, i) for i in await self.bot.services.matching.unposted(guild.id)]
-        for publish, record_id in jobs:
-            outcome = await publish(guild, record_id)
-            if outcome.ok:
-                posted += 1
-            else:
-                waiting += 1
+        for kind in POSTED_KINDS:
+            for record_id in await self.bot.services.outbox.due(kind, guild.id, now=now):
+                outcome = await self.publish(guild, kind, record_id)
+                if outcome.ok:
+                    posted += 1
+                else:
+                    waiting += 1
         return posted, waiting

@@ -76,6 +76,14 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
             if missing:
                 value += f"\n⚠️ I need {', '.join(missing)} there."
             embed.add_field(name="Project channel", value=value, inline=False)
+        outbox = await self.bot.services.outbox.summary(guild.id)
+        if outbox.waiting:
+            value = f"{outbox.waiting} post(s) not in the channel yet; Nexus retries them automatically."
+            if outbox.last_error:
+                value += f"\nLast problem: {outbox.last_error}"
+            if outbox.failing:
+                value = "⚠️ " + value
+            embed.add_field(name="Waiting posts", value=value[:1024], inline=False)
         role = guild.get_role(config.staff_role_id) if config.staff_role_id else None
         embed.add_field(
             name="Staff role",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, MetaData
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -49,6 +49,22 @@ class Base(DeclarativeBase):
     """Base of every Nexus table; every table carries a guild id."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ChannelPosted:
+    """A record shown as one message in the project channel, kept in step by the outbox.
+
+    `revision` grows with every change; the post is current when `posted_revision` equals it.
+    Failed posts are retried with backoff (`post_attempts`, `next_post_at`).
+    """
+
+    channel_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    posted_revision: Mapped[int] = mapped_column(Integer, default=0)
+    post_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    post_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_post_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Timestamped:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, Timestamped, UTCDateTime, utcnow
+from models.base import Base, ChannelPosted, Timestamped, UTCDateTime, utcnow
 
 
 class Project(Base, Timestamped):
@@ -38,7 +38,7 @@ class Learner(Base, Timestamped):
     profile_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class Announcement(Base, Timestamped):
+class Announcement(Base, ChannelPosted, Timestamped):
     """A learner's current Week-1 announcement (one per learner per guild), and its channel post."""
 
     __tablename__ = "announcements"
@@ -52,11 +52,6 @@ class Announcement(Base, Timestamped):
     pitch: Mapped[str] = mapped_column(Text)
     repo_url: Mapped[str | None] = mapped_column(String(250), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    revision: Mapped[int] = mapped_column(Integer, default=1)
-    channel_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    posted_revision: Mapped[int] = mapped_column(Integer, default=0)
-    post_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
 
 class AnnouncementRevision(Base):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, utcnow
+from models.base import Base, ChannelPosted, UTCDateTime, utcnow
 
 TEAM_PROPOSED = "proposed"
 TEAM_ACTIVE = "active"
@@ -17,7 +17,7 @@ TEAM_DISSOLVED = "dissolved"
 TEAM_CANCELLED = "cancelled"
 
 
-class Team(Base):
+class Team(Base, ChannelPosted):
     """A proposal that becomes a team when every member accepts."""
 
     __tablename__ = "teams"
@@ -32,11 +32,6 @@ class Team(Base):
     formed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    channel_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    revision: Mapped[int] = mapped_column(Integer, default=1)
-    posted_revision: Mapped[int] = mapped_column(Integer, default=0)
-    post_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
 
 class TeamMember(Base):

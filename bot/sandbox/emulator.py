@@ -174,6 +174,7 @@ class DiscordEmulator:
         self.faults: list[Fault] = []
         self.sessions: dict[str, GatewaySession] = {}
         self.identify_count = 0
+        self.nonce_hits = 0
         self.resume_count = 0
         self.command_syncs = 0
         self.gateway_log: list[dict[str, Any]] = []
@@ -790,7 +791,15 @@ class DiscordEmulator:
         data = request["body"] or {}
         needed = SEND_MESSAGES | (EMBED_LINKS if data.get("embeds") else 0)
         self._check_bot_can(channel, needed)
+        nonce = data.get("nonce")
+        if nonce is not None and data.get("enforce_nonce"):
+            # Discord returns the message already created with this nonce instead of a duplicate
+            for existing in self.messages.values():
+                if existing.channel_id == channel.id and existing.nonce == str(nonce) and not existing.deleted:
+                    self.nonce_hits += 1
+                    return self._json(existing.payload(self.base_url))
         message = self._new_message(channel.id, data, request["files"])
+        message.nonce = str(nonce) if nonce is not None else None
         await self._notify()
         return self._json(message.payload(self.base_url))
 

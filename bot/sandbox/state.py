@@ -372,6 +372,7 @@ class EmuMessage:
     created_at: datetime = field(default_factory=now)
     edited_at: datetime | None = None
     deleted: bool = False
+    nonce: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
 
     @property

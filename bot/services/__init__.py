@@ -11,6 +11,7 @@ from bot.services.api import ApiService
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
 from bot.services.matching import MatchingService
+from bot.services.outbox import OutboxService
 from bot.services.profiles import ProfileService
 from bot.services.settings import SettingsService
 
@@ -26,6 +27,7 @@ class Services:
     cohort: CohortService
     matching: MatchingService
     api: ApiService
+    outbox: OutboxService
 
     @classmethod
     def create(cls, sessions: async_sessionmaker[AsyncSession], *, proposal_hours: float = 48.0) -> Services:
@@ -37,4 +39,5 @@ class Services:
             cohort=CohortService(sessions),
             matching=MatchingService(sessions, proposal_hours),
             api=ApiService(sessions),
+            outbox=OutboxService(sessions),
         )

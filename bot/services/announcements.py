@@ -16,8 +16,6 @@ from bot.services.matching import end_membership
 from bot.services.profiles import touch_learner
 from models import Announcement, AnnouncementRevision, Learner, Project
 
-POST_ERROR_MAX = 300
-
 
 @dataclass(frozen=True)
 class AnnouncementInfo:
@@ -232,36 +230,6 @@ class AnnouncementService:
                 .order_by(AnnouncementRevision.revision)
             )
             return list(rows)
-
-    async def unposted(self, guild_id: int) -> list[int]:
-        """Ids of announcements whose channel post is missing or out of date."""
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                select(Announcement.id)
-                .where(Announcement.guild_id == guild_id, Announcement.posted_revision != Announcement.revision)
-                .order_by(Announcement.id)
-            )
-            return list(rows)
-
-    async def mark_posted(self, announcement_id: int, revision: int, channel_id: int, message_id: int) -> bool:
-        """Record that `revision` is visible at channel_id/message_id; False if a newer one exists."""
-        async with transaction(self._sessions) as session:
-            row = await session.get(Announcement, announcement_id, with_for_update=True)
-            if row is None:
-                return False
-            row.channel_id = channel_id
-            row.message_id = message_id
-            row.post_error = None
-            if revision >= row.revision:
-                row.posted_revision = row.revision
-                return True
-            return False
-
-    async def mark_post_failed(self, announcement_id: int, reason: str) -> None:
-        async with transaction(self._sessions) as session:
-            row = await session.get(Announcement, announcement_id, with_for_update=True)
-            if row is not None:
-                row.post_error = reason[:POST_ERROR_MAX]
 
     async def who(self, guild_id: int, project: str) -> ProjectTeamList:
         """Every learner with an active announcement for `project`, per track, by name."""

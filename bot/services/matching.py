@@ -38,7 +38,6 @@ from models.matching import (
 OPEN_STATUSES = (TEAM_PROPOSED, TEAM_ACTIVE)
 PAIR_FORMED = "formed"
 FORBIDDING_OUTCOMES = (TEAM_DECLINED, TEAM_DISSOLVED)
-POST_ERROR_MAX = 300
 REASON_MAX = 200
 
 
@@ -570,30 +569,3 @@ class MatchingService:
             if len(members) == 2:
                 found.setdefault(project_id, []).append(ExistingPair(team_id, tuple(members)))
         return found
-
-    async def unposted(self, guild_id: int) -> list[int]:
-        async with self._sessions() as session:
-            return list(
-                await session.scalars(
-                    select(Team.id)
-                    .where(Team.guild_id == guild_id, Team.posted_revision != Team.revision)
-                    .order_by(Team.id)
-                )
-            )
-
-    async def mark_posted(self, team_id: int, revision: int, channel_id: int, message_id: int) -> bool:
-        async with transaction(self._sessions) as session:
-            team = await session.get(Team, team_id, with_for_update=True)
-            if team is None:
-                return False
-            team.channel_id, team.message_id, team.post_error = channel_id, message_id, None
-            if revision >= team.revision:
-                team.posted_revision = team.revision
-                return True
-            return False
-
-    async def mark_post_failed(self, team_id: int, reason: str) -> None:
-        async with transaction(self._sessions) as session:
-            team = await session.get(Team, team_id, with_for_update=True)
-            if team is not None:
-                team.post_error = reason[:POST_ERROR_MAX]

@@ -1,0 +1,101 @@
+"""The outbox: which channel posts are missing or stale, and retry bookkeeping with backoff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db import transaction
+from models import Announcement, Team, utcnow
+from models.base import ChannelPosted
+
+BACKOFF_BASE_SECONDS = 5.0
+BACKOFF_MAX_SECONDS = 15 * 60.0
+POST_ERROR_MAX = 300
+STAFF_WARNING_ATTEMPTS = 3
+"""After this many failed attempts a post shows up as a problem in /setup show."""
+
+POSTED_KINDS: dict[str, type[Announcement | Team]] = {"announcement": Announcement, "team": Team}
+
+
+def backoff_delay(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s … up to 15 minutes between attempts."""
+    seconds = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=seconds)
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    """What is still waiting to be posted in one guild, for staff."""
+
+    waiting: int
+    failing: int
+    last_error: str | None
+
+
+class OutboxService:
+    """Bookkeeping shared by every record that is shown as a channel post."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def due(self, kind: str, guild_id: int, *, now: datetime | None = None) -> list[int]:
+        """Ids of `kind` records whose post is missing or stale (and due for a retry, if `now`)."""
+        model = POSTED_KINDS[kind]
+        query = select(model.id).where(model.guild_id == guild_id, model.posted_revision != model.revision)
+        if now is not None:
+            query = query.where(or_(model.next_post_at.is_(None), model.next_post_at <= now))
+        async with self._sessions() as session:
+            return list(await session.scalars(query.order_by(model.id)))
+
+    async def mark_posted(self, kind: str, record_id: int, revision: int, channel_id: int, message_id: int) -> bool:
+        """Record that `revision` is visible at channel/message; False when a newer revision exists."""
+        async with transaction(self._sessions) as session:
+            row = cast(ChannelPosted | None, await session.get(POSTED_KINDS[kind], record_id, with_for_update=True))
+            if row is None:
+                return False
+            row.channel_id, row.message_id = channel_id, message_id
+            row.post_error, row.post_attempts, row.next_post_at = None, 0, None
+            if revision >= row.revision:
+                row.posted_revision = row.revision
+                return True
+            return False
+
+    async def mark_failed(self, kind: str, record_id: int, reason: str) -> None:
+        """Count a failed attempt and schedule the next one with backoff."""
+        async with transaction(self._sessions) as session:
+            row = cast(ChannelPosted | None, await session.get(POSTED_KINDS[kind], record_id, with_for_update=True))
+            if row is not None:
+                _fail(row, reason)
+
+    async def summary(self, guild_id: int) -> OutboxSummary:
+        waiting = failing = 0
+        last_error: str | None = None
+        async with self._sessions() as session:
+            for model in POSTED_KINDS.values():
+                stale = (model.guild_id == guild_id) & (model.posted_revision != model.revision)
+                waiting += int(await session.scalar(select(func.count()).where(stale)) or 0)
+                failing += int(
+                    await session.scalar(
+                        select(func.count()).where(stale, model.post_attempts >= STAFF_WARNING_ATTEMPTS)
+                    )
+                    or 0
+                )
+                error = await session.scalar(
+                    select(model.post_error)
+                    .where(stale, model.post_error.is_not(None))
+                    .order_by(model.updated_at.desc() if hasattr(model, "updated_at") else model.id.desc())
+                    .limit(1)
+                )
+                last_error = last_error or error
+        return OutboxSummary(waiting, failing, last_error)
+
+
+def _fail(row: ChannelPosted, reason: str) -> None:
+    row.post_error = reason[:POST_ERROR_MAX]
+    row.post_attempts += 1
+    row.next_post_at = utcnow() + backoff_delay(row.post_attempts)

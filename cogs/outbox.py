@@ -1,0 +1,52 @@
+"""The outbox task: retries channel posts that failed or were cut off, with backoff."""
+
+from __future__ import annotations
+
+import logging
+
+from discord.ext import commands, tasks
+
+from bot.client import NexusBot
+
+log = logging.getLogger("nexus.outbox")
+
+
+class OutboxCog(commands.Cog):
+    """Every few seconds, post what is due in every guild this process serves."""
+
+    def __init__(self, bot: NexusBot) -> None:
+        self.bot = bot
+        self.retry.change_interval(seconds=bot.settings.outbox_interval_seconds)
+
+    async def cog_load(self) -> None:
+        self.retry.start()
+
+    async def cog_unload(self) -> None:
+        self.retry.cancel()
+
+    @tasks.loop(seconds=30)
+    async def retry(self) -> None:
+        await self.flush_due()
+
+    @retry.before_loop
+    async def _wait_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    @retry.error
+    async def _retry_failed(self, error: BaseException) -> None:
+        log.exception("Outbox pass failed", exc_info=error)
+
+    async def flush_due(self) -> tuple[int, int]:
+        """One outbox pass over every guild: (posted, still waiting)."""
+        posted = waiting = 0
+        for guild in list(self.bot.guilds):
+            done, left = await self.bot.publisher.flush_guild(guild, due_only=True)
+            posted += done
+            waiting += left
+        if posted or waiting:
+            log.info("Outbox: posted %d, still waiting %d", posted, waiting)
+        return posted, waiting
+
+
+async def setup(bot: NexusBot) -> None:
+    await bot.add_cog(OutboxCog(bot))
