@@ -2,5 +2,6 @@
 
 from models.base import Base, Timestamped, utcnow
 from models.guild import GuildSettings
+from models.note import Note, NoteTopic, NoteVote
 
-__all__ = ["Base", "GuildSettings", "Timestamped", "utcnow"]
+__all__ = ["Base", "GuildSettings", "Note", "NoteTopic", "NoteVote", "Timestamped", "utcnow"]
