@@ -88,7 +88,9 @@ def parse_tags(text: str | None) -> tuple[str, ...]:
         if not tag or tag in tags:
             continue
         if len(tag) > TAG_MAX_LENGTH:
-            raise ValidationError(f"The tag {tag[:TAG_MAX_LENGTH]}… is too long: at most {TAG_MAX_LENGTH} characters.")
+            raise ValidationError(
+                f"The tag {tag[:TAG_MAX_LENGTH]}… is too long: at most {TAG_MAX_LENGTH} characters."
+            )
         tags.append(tag)
     if len(tags) > MAX_TAGS:
         raise ValidationError(f"A note can have at most {MAX_TAGS} tags; you gave {len(tags)}.")
@@ -135,7 +137,7 @@ def clean_topic_name(name: str) -> str:
 
 def topic_key(name: str) -> str:
     """The case-insensitive key that makes topic names unique in a server."""
-    return _SPACES.sub(" ", name.strip()).casefold()
+    return _SPACES.sub(" ", strip_control(name, keep_newlines=False)).casefold()
 
 
 def parse_note_ref(text: str) -> int | None:

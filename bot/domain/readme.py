@@ -89,7 +89,9 @@ def _overview(name: str, notes: Sequence[ReadmeNote]) -> list[str]:
     if not notes:
         return [f"{_inline(name)} has not recorded any notes yet."]
     counts = {kind: sum(1 for n in notes if n.kind is kind) for kind in NoteKind}
-    parts = [f"{count} {kind.label.lower()}{'' if count == 1 else 's'}" for kind, count in counts.items() if count]
+    parts = [
+        f"{count} {kind.label.lower()}{'' if count == 1 else 's'}" for kind, count in counts.items() if count
+    ]
     topics = ", ".join(_inline(t) for t in _topics_in_order(notes))
     lines = [
         f"What {_inline(name)} learned during ALX ProDev Backend Project Nexus: "
@@ -112,7 +114,9 @@ def _key_technologies(notes: Sequence[ReadmeNote]) -> list[str]:
         if learnings:
             lines += [f"- {_inline(n.title)}" for n in learnings]
         else:
-            lines.append(f"- {len(in_topic)} note{'' if len(in_topic) == 1 else 's'}, no learnings recorded yet")
+            lines.append(
+                f"- {len(in_topic)} note{'' if len(in_topic) == 1 else 's'}, no learnings recorded yet"
+            )
         lines.append("")
     return lines[:-1] or [NOTHING_YET]
 
@@ -125,7 +129,14 @@ def _concepts(notes: Sequence[ReadmeNote]) -> list[str]:
     lines: list[str] = []
     for note in notes:
         if note.kind is NoteKind.LEARNING:
-            lines += [f"### {_inline(note.title)}", "", f"*{_inline(note.topic)}*{_tags(note)}", "", _block(note.body), ""]
+            lines += [
+                f"### {_inline(note.title)}",
+                "",
+                f"*{_inline(note.topic)}*{_tags(note)}",
+                "",
+                _block(note.body),
+                "",
+            ]
     return lines[:-1] or [NOTHING_YET]
 
 
@@ -155,7 +166,14 @@ def _practices(notes: Sequence[ReadmeNote]) -> list[str]:
     lines: list[str] = []
     for note in notes:
         if note.kind is NoteKind.PRACTICE:
-            lines += [f"### {_inline(note.title)}", "", f"*{_inline(note.topic)}*{_tags(note)}", "", _block(note.body), ""]
+            lines += [
+                f"### {_inline(note.title)}",
+                "",
+                f"*{_inline(note.topic)}*{_tags(note)}",
+                "",
+                _block(note.body),
+                "",
+            ]
     tips = [n for n in notes if n.kind is NoteKind.TIP]
     if tips:
         lines += ["### Tips", ""]

@@ -99,7 +99,9 @@ def suggest(query: str, candidates: Iterable[str], *, limit: int = MAX_SUGGESTIO
     found: list[str] = []
     for word in (text, *tokenize(query)):
         for choice, _score, _index in process.extract(
-            word, pool, scorer=fuzz.WRatio,
+            word,
+            pool,
+            scorer=fuzz.WRatio,
             processor=utils.default_process,
             limit=limit,
             score_cutoff=SUGGESTION_CUTOFF,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.notes import NoteService
 from bot.services.settings import SettingsService
 
 
@@ -14,7 +15,8 @@ class Services:
     """Every service the cogs call, built once from the session factory."""
 
     settings: SettingsService
+    notes: NoteService
 
     @classmethod
     def create(cls, sessions: async_sessionmaker[AsyncSession]) -> Services:
-        return cls(settings=SettingsService(sessions))
+        return cls(settings=SettingsService(sessions), notes=NoteService(sessions))
