@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord.ext import commands
@@ -15,16 +16,18 @@ from bot.config import Settings
 from bot.db import backend_name
 from bot.services import Services
 from bot.tree import NexusTree
+from bot.ui.notes import HelpfulButton
 
 log = logging.getLogger("nexus")
 
 EXTENSIONS: tuple[str, ...] = (
     "cogs.meta",
     "cogs.setup",
+    "cogs.notes",
 )
 """Every cog Nexus loads, in order. A test loads them all to catch name clashes."""
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[discord.ui.Item[discord.ui.View]]], ...] = ()
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (HelpfulButton,)
 """Persistent buttons rebuilt from their custom_id after a restart."""
 
 

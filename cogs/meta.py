@@ -11,7 +11,9 @@ from discord.ext import commands
 
 from bot.checks import is_staff_command
 from bot.client import NexusBot
+from bot.domain.readme import render_readme
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines, format_duration
+from bot.ui.notes import readme_file
 
 
 def help_lines(tree: app_commands.CommandTree[Any]) -> dict[str, list[str]]:
@@ -65,6 +67,20 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         embed.add_field(name="Gateway latency", value=latency_text)
         embed.add_field(name="Servers", value=str(len(self.bot.guilds)))
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(name="export", description="Your notes compiled into a learning hub README")
+    @app_commands.describe(member="Whose notes (default: yours); another member's shows their public notes")
+    async def export(
+        self, interaction: discord.Interaction[NexusBot], member: discord.Member | None = None
+    ) -> None:
+        assert interaction.guild_id is not None
+        learner = member or interaction.user
+        service = self.bot.services.notes
+        notes = await service.export_notes(interaction.guild_id, learner.id, interaction.user.id)
+        markdown = render_readme(learner.display_name, notes, None, generated_on=discord.utils.utcnow())
+        text = f"{len(notes)} note{'' if len(notes) == 1 else 's'} compiled into a README."
+        attachment = readme_file(markdown, learner.name)
+        await interaction.response.send_message(text, file=attachment, ephemeral=True)
 
 
 async def setup(bot: NexusBot) -> None:

@@ -212,6 +212,11 @@ class NoteService:
         async with self._sessions.begin() as session:
             return await self._topic_names(session, guild_id)
 
+    async def topic_name(self, guild_id: int, name: str) -> str:
+        """The stored spelling of topic `name`; ValidationError (with suggestions) when unknown."""
+        async with self._sessions.begin() as session:
+            return (await self._topic(session, guild_id, name)).name
+
     async def add_topic(self, guild_id: int, name: str, staff_id: int) -> str:
         """Add a topic; names are unique per guild ignoring case. Returns the stored name."""
         cleaned = clean_topic_name(name)
