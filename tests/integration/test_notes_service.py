@@ -40,7 +40,7 @@ async def _seed(notes: NoteService) -> dict[str, int]:
             topic="Django",
             kind=NoteKind.CHALLENGE,
             title="Slow list endpoint",
-            body="The orders endpoint ran hundreds of queries: the N+1 queries problem. JWT was not the issue.",
+            body="The orders endpoint ran hundreds of queries: the N+1 queries problem. JWT was fine.",
             solution="select_related and prefetch_related fixed it.",
             tags="orm, performance",
         ),
@@ -145,7 +145,8 @@ async def test_autocomplete_matches_title_content_and_id(notes):
     ids = await _seed(notes)
     assert ids["docker"] in {n.id for n in await notes.autocomplete(GUILD, CAROL, "healthcheck")}
     assert ids["jwt"] in {n.id for n in await notes.autocomplete(GUILD, CAROL, "JWT auth")}
-    assert [n.id for n in await notes.autocomplete(GUILD, CAROL, str(ids["docker"]))][0] == ids["docker"]
+    by_id = await notes.autocomplete(GUILD, CAROL, str(ids["docker"]))
+    assert by_id[0].id == ids["docker"]
     assert len(await notes.autocomplete(GUILD, CAROL, "")) == 3
 
 
