@@ -54,6 +54,8 @@ class Note(Base, Timestamped):
         Index("ix_notes_guild_id_author_id", "guild_id", "author_id"),
         Index("ix_notes_guild_id_topic_id", "guild_id", "topic_id"),
         Index("ix_notes_guild_id_kind_created_at", "guild_id", "kind", "created_at"),
+        # covers the filters applied to every full-text match, so ranking never reads note bodies
+        Index("ix_notes_search_filter", "id", "guild_id", "is_private", "author_id", "kind", "topic_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -50,8 +50,8 @@ from bot.domain.search import (
 from bot.domain.text import strip_control
 from models import Note, NoteTopic, NoteVote, utcnow
 
-SEARCH_RESULT_LIMIT = 50
-"""Most hits one search returns (the cog pages through them)."""
+SEARCH_RESULT_LIMIT = 25
+"""Most hits one search returns: five pages of five; past that, members should refine the query."""
 AUTOCOMPLETE_LIMIT = 25
 """Discord shows at most 25 autocomplete choices."""
 MINE_LIMIT = 250
@@ -602,38 +602,47 @@ class NoteService:
         if _dialect(session) == "sqlite":
             match = fts5_match(words, any_word=any_word)
             score: ColumnElement[float] = literal_column(_BM25)
-            rows = (
+            # rank first on ids alone (the filters are covered by ix_notes_search_filter, so no note
+            # body is read), then load the page's notes and snippets
+            ranked = (
                 await session.execute(
-                    _summary_columns()
-                    .add_columns(score.label("score"))
-                    .join(_FTS, Note.id == _FTS_ROWID)
+                    select(Note.id, score.label("score"))
+                    .select_from(_FTS)
+                    .join(Note, Note.id == _FTS_ROWID)
                     .where(_FTS_TABLE.match(match), *filters)
                     .order_by(score, Note.id.desc())
                     .limit(limit)
                 )
             ).all()
-            snippets = await self._fts_snippets(session, match, [r.id for r in rows])
+            scores = {row.id: float(row.score) for row in ranked}
+            found = (await session.execute(_summary_columns().where(Note.id.in_(scores)))).all()
+            by_id = {row.id: row for row in found}
+            rows = [by_id[note_id] for note_id in scores if note_id in by_id]
+            snippets = await self._fts_snippets(session, match, list(scores))
         else:
             tsquery: ColumnElement[Any] = func.plainto_tsquery(_PG_CONFIG, " ".join(words))
             if any_word:
                 parts: list[ColumnElement[Any]] = [func.plainto_tsquery(_PG_CONFIG, w) for w in words]
                 tsquery = functools.reduce(lambda a, b: a.op("||")(b), parts)
-            score = func.ts_rank(_PG_VECTOR, tsquery)
-            rows = (
-                await session.execute(
-                    _summary_columns()
-                    .add_columns((-score).label("score"), Note.body, Note.solution)
-                    .where(_PG_VECTOR.op("@@")(tsquery), *filters)
-                    .order_by(score.desc(), Note.id.desc())
-                    .limit(limit)
-                )
-            ).all()
+            rank = func.ts_rank(_PG_VECTOR, tsquery)
+            rows = list(
+                (
+                    await session.execute(
+                        _summary_columns()
+                        .add_columns(rank.label("score"), Note.body, Note.solution)
+                        .where(_PG_VECTOR.op("@@")(tsquery), *filters)
+                        .order_by(rank.desc(), Note.id.desc())
+                        .limit(limit)
+                    )
+                ).all()
+            )
+            scores = {row.id: -float(row.score) for row in rows}
             snippets = {
                 r.id: highlight(f"{r.body} {r.solution or ''}", words, width=SNIPPET_WIDTH) for r in rows
             }
         counts = await self._helpful_counts(session, [r.id for r in rows])
         return tuple(
-            SearchHit(_summary(r, counts.get(r.id, 0)), snippets.get(r.id, ""), float(r.score)) for r in rows
+            SearchHit(_summary(r, counts.get(r.id, 0)), snippets.get(r.id, ""), scores[r.id]) for r in rows
         )
 
     @staticmethod

@@ -103,6 +103,12 @@ def upgrade() -> None:
         "ix_notes_guild_id_kind_created_at", "notes", ["guild_id", "kind", "created_at"], unique=False
     )
     op.create_index("ix_notes_guild_id_topic_id", "notes", ["guild_id", "topic_id"], unique=False)
+    op.create_index(
+        "ix_notes_search_filter",
+        "notes",
+        ["id", "guild_id", "is_private", "author_id", "kind", "topic_id"],
+        unique=False,
+    )
     op.create_table(
         "note_votes",
         sa.Column("note_id", sa.Integer(), nullable=False),
@@ -136,6 +142,7 @@ def downgrade() -> None:
         op.execute("DROP INDEX IF EXISTS ix_notes_search_vector")
     op.drop_index("ix_note_votes_guild_id_created_at", table_name="note_votes")
     op.drop_table("note_votes")
+    op.drop_index("ix_notes_search_filter", table_name="notes")
     op.drop_index("ix_notes_guild_id_topic_id", table_name="notes")
     op.drop_index("ix_notes_guild_id_kind_created_at", table_name="notes")
     op.drop_index("ix_notes_guild_id_author_id", table_name="notes")
