@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.errors import ValidationError
-from bot.domain.text import strip_control
+from bot.domain.text import ZERO_WIDTH_SPACE, strip_control
 
 
 class NoteKind(StrEnum):
@@ -72,6 +72,10 @@ class NoteDraft:
     tags: tuple[str, ...]
 
 
+def _is_blank(text: str) -> bool:
+    return not text.replace(ZERO_WIDTH_SPACE, "").strip()
+
+
 def _check_length(name: str, value: str, limit: int) -> None:
     if len(value) > limit:
         raise ValidationError(f"The {name} is {len(value):,} characters long; the limit is {limit:,}.")
@@ -104,10 +108,10 @@ def validate_note(
     title = _SPACES.sub(" ", strip_control(title, keep_newlines=False))
     body = strip_control(body)
     cleaned_solution = strip_control(solution) if solution else ""
-    if not title:
+    if _is_blank(title):
         raise ValidationError("The title can't be blank: give your note a short title.")
     _check_length("title", title, TITLE_MAX_LENGTH)
-    if not body:
+    if _is_blank(body):
         raise ValidationError("The note can't be empty: write what you learned in the body.")
     _check_length("body", body, BODY_MAX_LENGTH)
     if kind is not NoteKind.CHALLENGE and cleaned_solution:
@@ -119,7 +123,7 @@ def validate_note(
 def validate_tip(text: str) -> NoteDraft:
     """A one-line tip: its text is the body, and (shortened if needed) the title."""
     line = _SPACES.sub(" ", strip_control(text, keep_newlines=False))
-    if not line:
+    if _is_blank(line):
         raise ValidationError("The tip can't be blank.")
     _check_length("tip", line, TIP_MAX_LENGTH)
     title = line if len(line) <= TITLE_MAX_LENGTH else line[: TITLE_MAX_LENGTH - 1].rstrip() + "…"
@@ -129,7 +133,7 @@ def validate_tip(text: str) -> NoteDraft:
 def clean_topic_name(name: str) -> str:
     """A topic name as it will be stored: single spaces, no control characters, within limits."""
     cleaned = _SPACES.sub(" ", strip_control(name, keep_newlines=False))
-    if not cleaned:
+    if _is_blank(cleaned):
         raise ValidationError("The topic name can't be blank.")
     _check_length("topic name", cleaned, TOPIC_NAME_MAX_LENGTH)
     return cleaned
