@@ -19,6 +19,7 @@ from bot.services import Services
 from bot.tree import NexusTree
 from bot.ui.cohort import KickoffAnnounceButton
 from bot.ui.matching import ProposalButton
+from bot.ui.notes import HelpfulButton
 
 log = logging.getLogger("nexus")
 
@@ -31,11 +32,12 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.cohort",
     "cogs.partner",
     "cogs.api",
+    "cogs.notes",
     "cogs.outbox",
 )
 """Every cog Nexus loads, in order. A test loads them all to catch name clashes."""
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (KickoffAnnounceButton, ProposalButton)
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (KickoffAnnounceButton, ProposalButton, HelpfulButton)
 """Persistent buttons rebuilt from their custom_id after a restart."""
 
 

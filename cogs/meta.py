@@ -1,4 +1,4 @@
-"""/nexus: help and about."""
+"""/nexus: help, about, your progress and your learning-hub README."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from discord.ext import commands
 
 from bot.checks import is_staff_command
 from bot.client import NexusBot
+from bot.domain.readme import render_readme
 from bot.ui.cohort import checklist_embed
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines, format_duration
+from bot.ui.notes import readme_file
 
 
 def help_lines(tree: app_commands.CommandTree[Any]) -> dict[str, list[str]]:
@@ -74,6 +76,18 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         await interaction.response.send_message(
             embed=checklist_embed(checklist, interaction.user.display_name), ephemeral=True
         )
+
+    @app_commands.command(name="export", description="Your notes compiled into a learning hub README")
+    @app_commands.describe(member="Whose notes (default: yours); another member's shows their public notes")
+    async def export(self, interaction: discord.Interaction[NexusBot], member: discord.Member | None = None) -> None:
+        assert interaction.guild_id is not None
+        learner = member or interaction.user
+        notes = await self.bot.services.notes.export_notes(interaction.guild_id, learner.id, interaction.user.id)
+        collaboration = await self.bot.services.cohort.collaboration(interaction.guild_id, learner.id)
+        markdown = render_readme(learner.display_name, notes, collaboration, generated_on=discord.utils.utcnow())
+        text = f"{len(notes)} note{'' if len(notes) == 1 else 's'} compiled into a README."
+        attachment = readme_file(markdown, learner.name)
+        await interaction.response.send_message(text, file=attachment, ephemeral=True)
 
 
 async def setup(bot: NexusBot) -> None:

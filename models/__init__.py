@@ -4,6 +4,7 @@ from models.base import Base, Timestamped, utcnow
 from models.cohort import Announcement, AnnouncementRevision, Learner, Project
 from models.guild import GuildSettings
 from models.matching import ApiAgreement, ApiEndpoint, PairHistory, PoolEntry, Team, TeamMember
+from models.note import Note, NoteTopic, NoteVote
 
 __all__ = [
     "Announcement",
@@ -13,6 +14,9 @@ __all__ = [
     "Base",
     "GuildSettings",
     "Learner",
+    "Note",
+    "NoteTopic",
+    "NoteVote",
     "PairHistory",
     "PoolEntry",
     "Project",

@@ -11,6 +11,7 @@ from bot.services.api import ApiService
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
 from bot.services.matching import MatchingService
+from bot.services.notes import NoteService
 from bot.services.outbox import OutboxService
 from bot.services.profiles import ProfileService
 from bot.services.settings import SettingsService
@@ -28,16 +29,19 @@ class Services:
     matching: MatchingService
     api: ApiService
     outbox: OutboxService
+    notes: NoteService
 
     @classmethod
     def create(cls, sessions: async_sessionmaker[AsyncSession], *, proposal_hours: float = 48.0) -> Services:
+        notes = NoteService(sessions)
         return cls(
             settings=SettingsService(sessions),
             catalog=CatalogService(sessions),
             profiles=ProfileService(sessions),
             announcements=AnnouncementService(sessions),
-            cohort=CohortService(sessions),
+            cohort=CohortService(sessions, note_authors=notes.authors_among),
             matching=MatchingService(sessions, proposal_hours),
             api=ApiService(sessions),
             outbox=OutboxService(sessions),
+            notes=notes,
         )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import transaction
 from bot.domain.cohort import Checklist, ChecklistStep, RosterStep, Track
+from bot.domain.readme import Collaboration
 from bot.services.api import load_contract
 from bot.services.catalog import ensure_catalog
 from models import Announcement, Learner, Project, Team, TeamMember
@@ -113,6 +114,52 @@ class CohortService:
         if self._note_authors is not None and user_id in await self._note_authors(guild_id, [user_id]):
             done.add(ChecklistStep.NOTE)
         return Checklist(frozenset(done))
+
+    async def collaboration(self, guild_id: int, user_id: int) -> Collaboration | None:
+        """The learner's project, track and current partners, for the README export."""
+        async with self._sessions() as session:
+            found = (
+                await session.execute(
+                    select(Announcement, Project.name)
+                    .join(Project, Project.id == Announcement.project_id)
+                    .where(
+                        Announcement.guild_id == guild_id,
+                        Announcement.user_id == user_id,
+                        Announcement.active.is_(True),
+                    )
+                )
+            ).first()
+            if found is None:
+                return None
+            announcement, project_name = found
+            team_id = await session.scalar(
+                select(TeamMember.team_id)
+                .join(Team, Team.id == TeamMember.team_id)
+                .where(
+                    TeamMember.guild_id == guild_id,
+                    TeamMember.user_id == user_id,
+                    TeamMember.is_current.is_(True),
+                    TeamMember.accepted_at.is_not(None),
+                    Team.status == TEAM_ACTIVE,
+                )
+            )
+            partners: tuple[str, ...] = ()
+            if team_id is not None:
+                rows = await session.execute(
+                    select(Learner.display_name, TeamMember.track)
+                    .join(
+                        TeamMember, (TeamMember.guild_id == Learner.guild_id) & (TeamMember.user_id == Learner.user_id)
+                    )
+                    .where(
+                        TeamMember.team_id == team_id,
+                        TeamMember.is_current.is_(True),
+                        TeamMember.accepted_at.is_not(None),
+                        TeamMember.user_id != user_id,
+                    )
+                    .order_by(Learner.display_name)
+                )
+                partners = tuple(f"{name} ({track})" for name, track in rows)
+            return Collaboration(project_name, Track(announcement.track).label, partners)
 
     async def known_learners(self, guild_id: int) -> int:
         """How many members of the guild Nexus has seen."""

@@ -11,6 +11,11 @@ from sqlalchemy.engine import Connection
 import models
 from bot.db import create_engine
 from models.base import UTCDateTime
+from models.note import (
+    AUTOGENERATE_IGNORED_COLUMNS,
+    AUTOGENERATE_IGNORED_INDEXES,
+    AUTOGENERATE_IGNORED_TABLE_PREFIXES,
+)
 
 config = context.config
 target_metadata = models.Base.metadata
@@ -32,6 +37,23 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     return False
 
 
+def _include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Skip search tables (FTS5 and its shadow tables) that no model describes."""
+    if type_ == "table" and name is not None:
+        return not name.startswith(AUTOGENERATE_IGNORED_TABLE_PREFIXES)
+    if type_ == "index" and name is not None:
+        return name not in AUTOGENERATE_IGNORED_INDEXES
+    return True
+
+
+def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Skip search columns (the PostgreSQL tsvector) that no model describes."""
+    if type_ == "column" and reflected and name is not None:
+        table = getattr(getattr(obj, "table", None), "name", "")
+        return (table, name) not in AUTOGENERATE_IGNORED_COLUMNS
+    return True
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -39,6 +61,8 @@ def _run(connection: Connection) -> None:
         render_item=_render_item,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=_include_name,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,333 @@
+"""Note search on SQLite: 100,000 notes, ranked FTS5 search vs a plain LIKE scan of the same data.
+
+Run from the repository root:  python bench/search.py [--notes 100000] [--repeat 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import text
+
+from bot.db import create_engine, create_sessionmaker, upgrade_database
+from bot.domain.notes import DEFAULT_TOPICS, topic_key
+from bot.domain.search import like_pattern, tokenize
+from bot.services.notes import NoteService
+
+GUILD = 1
+VIEWER = 999
+AUTHORS = 300
+QUERIES = (
+    "JWT",
+    "docker compose postgres",
+    "N+1 queries",
+    "select_related",
+    "celery redis",
+    "graphql mutation",
+    "cache invalidation",
+    "github actions",
+    "async await",
+    "database index migration",
+    "refresh token rotation",
+    "pagination cursor",
+)
+
+SUBJECTS = [
+    "JWT authentication",
+    "refresh token rotation",
+    "docker compose",
+    "postgres connection pool",
+    "N+1 queries",
+    "select_related and prefetch_related",
+    "celery with redis",
+    "graphql mutation",
+    "graphene schema",
+    "cache invalidation",
+    "github actions workflow",
+    "async await in Django",
+    "database index",
+    "schema migration",
+    "cursor pagination",
+    "rate limiting",
+    "CORS headers",
+    "serializer validation",
+    "unit tests with pytest",
+    "environment variables",
+    "nginx reverse proxy",
+    "gunicorn workers",
+    "query optimisation",
+    "foreign key constraints",
+    "transactions and locking",
+    "API versioning",
+    "OpenAPI documentation",
+    "webhooks",
+    "background jobs",
+    "logging and monitoring",
+    "class based views",
+    "viewsets and routers",
+    "signals",
+    "custom managers",
+    "model inheritance",
+    "file uploads",
+    "email sending",
+    "websockets with channels",
+    "search with full text",
+    "Kubernetes",
+    "load balancing",
+    "SQL joins",
+    "ERD modelling",
+    "normalisation",
+    "soft deletes",
+    "UUID primary keys",
+    "timezone handling",
+    "password hashing",
+    "OAuth2 login",
+    "permissions and groups",
+    "throttling",
+    "Swagger UI",
+    "data seeding",
+    "fixtures",
+    "factory boy",
+    "mocking HTTP calls",
+    "type hints with mypy",
+    "pre-commit hooks",
+    "ruff linting",
+    "dependency pinning",
+]
+SUBJECT_MENTION_RATE = 0.15
+"""Share of sentences that mention one of the subjects (the rest is everyday filler)."""
+FILLER = [
+    "the",
+    "endpoint",
+    "returned",
+    "a",
+    "response",
+    "after",
+    "the",
+    "request",
+    "was",
+    "handled",
+    "by",
+    "the",
+    "view",
+    "and",
+    "the",
+    "serializer",
+    "model",
+    "field",
+    "queryset",
+    "filter",
+    "order",
+    "limit",
+    "offset",
+    "user",
+    "order",
+    "product",
+    "payment",
+    "cart",
+    "checkout",
+    "admin",
+    "settings",
+    "middleware",
+    "permission",
+    "class",
+    "token",
+    "header",
+    "status",
+    "code",
+    "error",
+    "message",
+    "debug",
+    "trace",
+    "latency",
+    "throughput",
+    "worker",
+    "queue",
+    "broker",
+    "retry",
+    "timeout",
+    "session",
+    "cookie",
+    "template",
+    "static",
+    "media",
+    "storage",
+    "bucket",
+    "config",
+    "secret",
+    "key",
+    "build",
+    "image",
+    "container",
+    "volume",
+    "network",
+    "port",
+    "health",
+    "check",
+    "deploy",
+    "release",
+    "branch",
+    "commit",
+    "review",
+    "merge",
+    "pipeline",
+    "lint",
+    "format",
+    "type",
+    "hint",
+    "fixture",
+    "mock",
+    "coverage",
+    "benchmark",
+    "profile",
+    "memory",
+]
+
+
+def _sentence(rng: random.Random) -> str:
+    words = rng.choices(FILLER, k=rng.randint(8, 18))
+    if rng.random() < SUBJECT_MENTION_RATE:
+        words.insert(rng.randint(0, len(words)), rng.choice(SUBJECTS))
+    return " ".join(words).capitalize() + "."
+
+
+def _rows(count: int, topic_ids: list[int], rng: random.Random) -> list[tuple[object, ...]]:
+    kinds = ("learning", "challenge", "practice", "tip")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = []
+    for index in range(count):
+        kind = rng.choices(kinds, weights=(5, 2, 2, 3))[0]
+        subject = rng.choice(SUBJECTS)
+        title = f"{subject.capitalize()}: {' '.join(rng.choices(FILLER, k=3))}"[:100]
+        body = " ".join(_sentence(rng) for _ in range(rng.randint(2, 8)))
+        solution = " ".join(_sentence(rng) for _ in range(2)) if kind == "challenge" else None
+        tags = ", ".join(sorted({subject.split()[0].lower(), rng.choice(FILLER)}))
+        created = (start + timedelta(minutes=index)).isoformat(sep=" ")
+        rows.append(
+            (
+                GUILD,
+                rng.randint(1, AUTHORS),
+                kind,
+                rng.choice(topic_ids),
+                title,
+                body,
+                solution,
+                tags,
+                rng.random() < 0.1,
+                created,
+                created,
+            )
+        )
+    return rows
+
+
+def load(path: Path, count: int) -> None:
+    """A migrated database at `path` with `count` notes, inserted in bulk."""
+    upgrade_database(f"sqlite+aiosqlite:///{path}")
+    db = sqlite3.connect(path)
+    now = datetime.now(UTC).isoformat(sep=" ")
+    db.executemany(
+        "INSERT INTO note_topics (guild_id, name, name_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        [(GUILD, name, topic_key(name), now, now) for name in DEFAULT_TOPICS],
+    )
+    topic_ids = [row[0] for row in db.execute("SELECT id FROM note_topics")]
+    db.executemany(
+        "INSERT INTO notes (guild_id, author_id, kind, topic_id, title, body, solution, tags, is_private, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _rows(count, topic_ids, random.Random(5)),
+    )
+    db.commit()
+    db.execute("INSERT INTO notes_fts(notes_fts) VALUES ('optimize')")
+    db.execute("ANALYZE")
+    db.commit()
+    db.close()
+
+
+LIKE_SCAN = """
+SELECT id FROM notes
+WHERE guild_id = :guild AND (is_private = 0 OR author_id = :viewer) AND {conditions}
+ORDER BY created_at DESC LIMIT 50
+"""
+LIKE_TERM = (
+    "(title LIKE :{n} ESCAPE '\\' OR body LIKE :{n} ESCAPE '\\' "
+    "OR solution LIKE :{n} ESCAPE '\\' OR tags LIKE :{n} ESCAPE '\\')"
+)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def measure(path: Path, repeat: int) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    sessions = create_sessionmaker(engine)
+    service = NoteService(sessions)
+    fts: list[float] = []
+    like: list[float] = []
+    per_query: list[tuple[str, int, float, float]] = []
+    for query in QUERIES:  # warm up the page cache and the connection pool
+        await service.search(GUILD, VIEWER, query)
+    for query in QUERIES:
+        words = tokenize(query)
+        conditions = " AND ".join(LIKE_TERM.format(n=f"w{i}") for i in range(len(words)))
+        statement = text(LIKE_SCAN.format(conditions=conditions))
+        params: dict[str, object] = {"guild": GUILD, "viewer": VIEWER}
+        params.update({f"w{i}": like_pattern(word) for i, word in enumerate(words)})
+        mine: list[float] = []
+        scan: list[float] = []
+        hits = 0
+        for _ in range(repeat):
+            started = time.perf_counter()
+            result = await service.search(GUILD, VIEWER, query)
+            mine.append(time.perf_counter() - started)
+            hits = len(result.hits)
+            started = time.perf_counter()
+            async with sessions() as session:
+                (await session.execute(statement, params)).all()
+            scan.append(time.perf_counter() - started)
+        fts += mine
+        like += scan
+        per_query.append((query, hits, statistics.median(mine) * 1000, statistics.median(scan) * 1000))
+    await engine.dispose()
+
+    print(f"{'query':<28}{'hits':>6}{'search ms':>12}{'LIKE ms':>10}")
+    for query, hits, mine_ms, scan_ms in per_query:
+        print(f"{query:<28}{hits:>6}{mine_ms:>12.2f}{scan_ms:>10.1f}")
+    fts_median, fts_p95 = statistics.median(fts) * 1000, _pct(fts, 0.95) * 1000
+    like_median, like_p95 = statistics.median(like) * 1000, _pct(like, 0.95) * 1000
+    print()
+    print(f"service search (FTS5, bm25, snippets): median {fts_median:.2f} ms, p95 {fts_p95:.2f} ms")
+    print(f"plain LIKE '%term%' scan:              median {like_median:.1f} ms, p95 {like_p95:.1f} ms")
+    print(f"speed-up: {like_median / fts_median:.0f}x at the median, {like_p95 / fts_p95:.0f}x at p95")
+    ok = fts_p95 < 10 and like_median / fts_median >= 20
+    print("targets (p95 < 10 ms, >= 20x faster):", "met" if ok else "NOT met")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--notes", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "bench.db"
+        started = time.perf_counter()
+        load(path, args.notes)
+        size = path.stat().st_size / 1e6
+        print(f"loaded {args.notes:,} notes in {time.perf_counter() - started:.1f} s ({size:.0f} MB)")
+        asyncio.run(measure(path, args.repeat))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""Notes on Discord: embeds, the note modal, the persistent Helpful button and the README file."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+import discord
+
+from bot.domain.notes import (
+    BODY_MAX_LENGTH,
+    SOLUTION_MAX_LENGTH,
+    TAGS_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    NoteKind,
+)
+from bot.domain.search import render_snippet
+from bot.domain.text import safe_text, truncate
+from bot.errors import report_error
+from bot.services.notes import NoteSummary, NoteView, SearchHit
+from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR, chunk_lines
+from bot.ui.views import guarded
+
+if TYPE_CHECKING:
+    from bot.client import NexusBot
+
+SEARCH_PAGE_SIZE = 5
+"""Search hits per page."""
+LIST_PAGE_SIZE = 10
+"""Notes per page of /note mine and /tip top."""
+MODAL_TITLE_LIMIT = 45
+CHOICE_NAME_LIMIT = 100
+SNIPPET_LIMIT = 300
+EMBED_DESCRIPTION_LIMIT = 4096
+EMBED_TITLE_LIMIT = 256
+HELPFUL_LABEL = "Helpful"
+KIND_EMOJI = {NoteKind.LEARNING: "📘", NoteKind.CHALLENGE: "🧩", NoteKind.PRACTICE: "✅", NoteKind.TIP: "💡"}
+
+
+def _plain(text: str, limit: int) -> str:
+    """Member text for places Discord shows without markdown (choices, modal titles)."""
+    return truncate(" ".join(text.split()), limit)
+
+
+def note_embed(note: NoteView) -> discord.Embed:
+    """The full note: title, body, solution, topic, kind, tags, author and helpful count."""
+    title = f"{KIND_EMOJI[note.kind]} #{note.id} · {safe_text(note.title)}"
+    embed = discord.Embed(
+        title=truncate(title, EMBED_TITLE_LIMIT),
+        description=safe_text(note.body, limit=EMBED_DESCRIPTION_LIMIT),
+        colour=NEXUS_COLOUR,
+        timestamp=note.created_at,
+    )
+    if note.solution:
+        blocks = chunk_lines(safe_text(note.solution).split("\n"), EMBED_FIELD_LIMIT)
+        for index, block in enumerate(blocks[:2]):
+            embed.add_field(name="Solution" if index == 0 else "Solution (more)", value=block, inline=False)
+    embed.add_field(name="Topic", value=safe_text(note.topic))
+    embed.add_field(name="Kind", value=note.kind.label)
+    embed.add_field(name="Author", value=f"<@{note.author_id}>")
+    if note.tags:
+        embed.add_field(name="Tags", value=safe_text(", ".join(note.tags)), inline=False)
+    visibility = "🔒 Private: only you can see it" if note.is_private else f"👍 {note.helpful_count} found it helpful"
+    embed.set_footer(text=visibility)
+    return embed
+
+
+def _summary_line(note: NoteSummary) -> str:
+    lock = " 🔒" if note.is_private else ""
+    return (
+        f"{KIND_EMOJI[note.kind]} **#{note.id}** {safe_text(note.title)}{lock}\n"
+        f"{safe_text(note.topic)} · <@{note.author_id}> · 👍 {note.helpful_count} · "
+        f"{discord.utils.format_dt(note.created_at, 'd')}"
+    )
+
+
+def search_pages(query: str, hits: Sequence[SearchHit], matched_all_words: bool) -> list[discord.Embed]:
+    """Search hits as embeds of SEARCH_PAGE_SIZE, best first."""
+    pages: list[discord.Embed] = []
+    count = len(hits)
+    header = f"{count} note{'' if count == 1 else 's'} for “{safe_text(query, limit=100)}”"
+    if not matched_all_words:
+        header += "\nNo note has every word, so these have some of them."
+    for start in range(0, count, SEARCH_PAGE_SIZE):
+        embed = discord.Embed(title="Note search", description=header, colour=NEXUS_COLOUR)
+        for hit in hits[start : start + SEARCH_PAGE_SIZE]:
+            note = hit.note
+            name = truncate(f"{KIND_EMOJI[note.kind]} #{note.id} · {_plain(note.title, 200)}", 256)
+            lock = " · 🔒 private" if note.is_private else ""
+            meta = f"{safe_text(note.topic)} · <@{note.author_id}> · 👍 {note.helpful_count}{lock}"
+            snippet = render_snippet(hit.snippet, limit=SNIPPET_LIMIT) or "…"
+            embed.add_field(name=safe_text(name, limit=256), value=truncate(f"{snippet}\n{meta}", 1024), inline=False)
+        embed.set_footer(text="Open one with /note show id:<number>")
+        pages.append(embed)
+    return pages
+
+
+def summary_pages(title: str, notes: Sequence[NoteSummary], *, empty: str) -> list[discord.Embed]:
+    """A list of notes as embeds of LIST_PAGE_SIZE lines."""
+    if not notes:
+        return [discord.Embed(title=title, description=empty, colour=NEXUS_COLOUR)]
+    pages = []
+    for start in range(0, len(notes), LIST_PAGE_SIZE):
+        lines = [_summary_line(n) for n in notes[start : start + LIST_PAGE_SIZE]]
+        description = truncate("\n\n".join(lines), EMBED_DESCRIPTION_LIMIT)
+        pages.append(discord.Embed(title=title, description=description, colour=NEXUS_COLOUR))
+    return pages
+
+
+def note_choices(notes: Sequence[NoteSummary]) -> list[discord.app_commands.Choice[str]]:
+    """Autocomplete choices: the note's title shown, its id sent."""
+    return [
+        discord.app_commands.Choice(name=_plain(f"#{n.id} · {n.title}", CHOICE_NAME_LIMIT), value=str(n.id))
+        for n in notes
+    ]
+
+
+def readme_file(markdown: str, member_name: str) -> discord.File:
+    """The README as a Markdown attachment named after the member."""
+    slug = re.sub(r"[^a-z0-9]+", "-", member_name.casefold()).strip("-") or "learner"
+    return discord.File(io.BytesIO(markdown.encode()), filename=f"README-{slug[:40]}.md")
+
+
+NoteSubmit = Callable[[discord.Interaction[Any], "NoteModal"], Awaitable[None]]
+
+
+class NoteModal(discord.ui.Modal):
+    """Title, body, solution (challenges only) and tags, for a new note or an edit."""
+
+    def __init__(
+        self,
+        *,
+        heading: str,
+        kind: NoteKind,
+        on_submit: NoteSubmit,
+        note: NoteView | None = None,
+    ) -> None:
+        super().__init__(title=_plain(heading, MODAL_TITLE_LIMIT))
+        self._on_submit = on_submit
+        self.note_title: discord.ui.TextInput[NoteModal] = discord.ui.TextInput(
+            label="Title",
+            max_length=TITLE_MAX_LENGTH,
+            default=note.title if note else None,
+            placeholder="JWT refresh tokens in DRF",
+        )
+        self.body: discord.ui.TextInput[NoteModal] = discord.ui.TextInput(
+            label="What did you learn?" if kind is not NoteKind.CHALLENGE else "The challenge",
+            style=discord.TextStyle.paragraph,
+            max_length=BODY_MAX_LENGTH,
+            default=note.body if note else None,
+        )
+        self.add_item(self.note_title)
+        self.add_item(self.body)
+        self.solution: discord.ui.TextInput[NoteModal] | None = None
+        if kind is NoteKind.CHALLENGE:
+            self.solution = discord.ui.TextInput(
+                label="How you solved it",
+                style=discord.TextStyle.paragraph,
+                max_length=SOLUTION_MAX_LENGTH,
+                required=False,
+                default=note.solution if note else None,
+            )
+            self.add_item(self.solution)
+        self.tags: discord.ui.TextInput[NoteModal] = discord.ui.TextInput(
+            label="Tags (comma separated)",
+            max_length=TAGS_MAX_LENGTH,
+            required=False,
+            default=", ".join(note.tags) if note else None,
+            placeholder="jwt, auth, drf",
+        )
+        self.add_item(self.tags)
+
+    @property
+    def values(self) -> tuple[str, str, str | None, str]:
+        """Title, body, solution and tags as typed."""
+        solution = self.solution.value if self.solution is not None else None
+        return self.note_title.value, self.body.value, solution, self.tags.value
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        await self._on_submit(interaction, self)
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
+        await report_error(interaction, error)
+
+
+class HelpfulButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"nexus:note:helpful:(?P<note_id>[0-9]{1,10})",
+):
+    """Marks a note helpful (or takes the mark back); works on messages sent before a restart."""
+
+    def __init__(self, note_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=HELPFUL_LABEL,
+                emoji="👍",
+                style=discord.ButtonStyle.success,
+                custom_id=f"nexus:note:helpful:{note_id}",
+            )
+        )
+        self.note_id = note_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> HelpfulButton:
+        return cls(int(match["note_id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await self._toggle(interaction)
+
+    @guarded
+    async def _toggle(self, interaction: discord.Interaction[Any]) -> None:
+        bot = cast("NexusBot", interaction.client)
+        assert interaction.guild_id is not None
+        notes = bot.services.notes
+        vote = await notes.toggle_helpful(interaction.guild_id, interaction.user.id, self.note_id)
+        note = await notes.get_note(interaction.guild_id, interaction.user.id, self.note_id)
+        await interaction.response.edit_message(embed=note_embed(note), view=helpful_view(note))
+        text = (
+            f"Thanks: you marked #{note.id} as helpful."
+            if vote.voted
+            else f"Your helpful mark on #{note.id} was taken back."
+        )
+        await interaction.followup.send(text, ephemeral=True)
+
+
+def helpful_view(note: NoteView) -> discord.ui.View | None:
+    """The Helpful button for a public note (private notes can't be voted on)."""
+    if note.is_private:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(HelpfulButton(note.id))
+    return view

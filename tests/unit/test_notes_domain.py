@@ -1,0 +1,70 @@
+"""Pure note logic: tokenising, FTS5 quoting, snippets, validation and the README renderer."""
+
+from __future__ import annotations
+
+import pytest
+from markdown_it import MarkdownIt
+
+from bot.domain.errors import ValidationError
+from bot.domain.notes import NoteKind, parse_note_ref, parse_tags, validate_note
+from bot.domain.readme import SECTION_TITLES, Collaboration, ReadmeNote, render_readme
+from bot.domain.search import HIGHLIGHT_END, HIGHLIGHT_START, fts5_match, render_snippet, tokenize
+
+
+def test_tokenize_keeps_words_of_any_script_and_drops_syntax():
+    assert tokenize('"JWT" AND (docker*) ^title:x NEAR') == ("jwt", "and", "docker", "title", "x", "near")
+    assert tokenize("日本語 Джанго 🐍 !!!") == ("日本語", "джанго")
+    assert tokenize("   ") == ()
+    assert len(tokenize(" ".join(f"w{i}" for i in range(100)))) == 16
+
+
+def test_fts5_match_quotes_every_token():
+    assert fts5_match(["jwt", 'a"b']) == '"jwt" "a""b"'
+    assert fts5_match(["a", "b"], any_word=True, prefix=True) == '"a" * OR "b" *'
+
+
+def test_render_snippet_bolds_matches_and_escapes_the_rest():
+    raw = f"use {HIGHLIGHT_START}jwt{HIGHLIGHT_END} with **care** @everyone"
+    rendered = render_snippet(raw, limit=200)
+    assert "**jwt**" in rendered and "\\*\\*care\\*\\*" in rendered and "@everyone" not in rendered
+
+
+@pytest.mark.parametrize(("text", "expected"), [("12", 12), ("#7", 7), (" 3 ", 3), ("abc", None), ("0", None)])
+def test_parse_note_ref(text, expected):
+    assert parse_note_ref(text) == expected
+
+
+def test_tags_are_normalised_and_bounded():
+    assert parse_tags("JWT, #auth  drf,jwt") == ("jwt", "auth", "drf")
+    with pytest.raises(ValidationError):
+        parse_tags(", ".join(f"t{i}" for i in range(11)))
+
+
+def test_validate_note_rules():
+    with pytest.raises(ValidationError, match="blank"):
+        validate_note(NoteKind.LEARNING, " \u200b\x00 ", "body")
+    with pytest.raises(ValidationError, match="Only challenges"):
+        validate_note(NoteKind.PRACTICE, "t", "b", "solution")
+    assert validate_note(NoteKind.CHALLENGE, "  a   b ", "body", "fix").title == "a b"
+
+
+def _sections(markdown: str) -> list[str]:
+    tokens = MarkdownIt().parse(markdown)
+    return [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2"]
+
+
+def test_readme_has_six_sections_even_with_hostile_bodies():
+    notes = [
+        ReadmeNote("## Fake", "## heading\ntext\n===\n<!-- open\n```\nunclosed", NoteKind.LEARNING, "Django"),
+        ReadmeNote("C", "problem", NoteKind.CHALLENGE, "Docker", solution=None),
+        ReadmeNote("Tip", "pin tags", NoteKind.TIP, "Docker"),
+    ]
+    markdown = render_readme("Ada *L*", notes)
+    assert _sections(markdown) == list(SECTION_TITLES)
+    assert "Not recorded yet." in markdown and "No solution recorded yet" in markdown
+
+
+def test_readme_collaboration_and_empty_notes():
+    markdown = render_readme("Ada", [], Collaboration("Nexus API", "Backend", ("Grace", "Linus")))
+    assert _sections(markdown) == list(SECTION_TITLES)
+    assert "Nexus API" in markdown and "Grace, Linus" in markdown and "has not recorded any notes" in markdown
