@@ -39,8 +39,6 @@ from bot.domain.notes import (
 )
 from bot.domain.readme import ReadmeNote
 from bot.domain.search import (
-    HIGHLIGHT_END,
-    HIGHLIGHT_START,
     fts5_match,
     highlight,
     like_pattern,
@@ -64,6 +62,8 @@ EXPORT_MAX_NOTES = 500
 SUGGESTION_TAG_SAMPLE = 500
 """How many recent notes' tags are considered for "did you mean" suggestions."""
 SNIPPET_TOKENS = 24
+SEARCH_OVERFETCH = 4
+"""Ranked hits fetched per hit shown, before the visibility and filter checks."""
 SNIPPET_WIDTH = 200
 
 _BM25 = "bm25(notes_fts, 10.0, 1.0, 1.0, 5.0)"
@@ -607,59 +607,73 @@ class NoteService:
     ) -> tuple[SearchHit, ...]:
         if _dialect(session) == "sqlite":
             match = fts5_match(words, any_word=any_word)
-            score: ColumnElement[float] = literal_column(_BM25)
-            # rank first on ids alone (the filters are covered by ix_notes_search_filter, so no note
-            # body is read), then load the page's notes and snippets
-            ranked = (
-                await session.execute(
-                    select(Note.id, score.label("score"))
-                    .select_from(_FTS)
-                    .join(Note, Note.id == _FTS_ROWID)
-                    .where(_FTS_TABLE.match(match), *filters)
-                    .order_by(score, Note.id.desc())
-                    .limit(limit)
+            # Rank inside the FTS index alone (no join) and over-fetch; the filters then keep the page.
+            # When the filters leave fewer than `limit` of a full over-fetch, rank again with the
+            # filters inside the ranking query: slower, but exact.
+            found = await self._fts_page(session, match, filters, limit, overfetch=limit * SEARCH_OVERFETCH)
+            if len(found) < limit and found.fetched == limit * SEARCH_OVERFETCH:
+                found = await self._fts_page(session, match, filters, limit, overfetch=None)
+            return tuple(
+                SearchHit(
+                    _summary(r, int(r.helpful)),
+                    highlight(f"{r.body} {r.solution or ''}", words, width=SNIPPET_WIDTH),
+                    float(r.score),
                 )
-            ).all()
-            scores = {row.id: float(row.score) for row in ranked}
-            found = (await session.execute(_summary_columns().where(Note.id.in_(scores)))).all()
-            by_id = {row.id: row for row in found}
-            rows = [by_id[note_id] for note_id in scores if note_id in by_id]
-            snippets = await self._fts_snippets(session, match, list(scores))
-        else:
-            tsquery: ColumnElement[Any] = func.plainto_tsquery(_PG_CONFIG, " ".join(words))
-            if any_word:
-                parts: list[ColumnElement[Any]] = [func.plainto_tsquery(_PG_CONFIG, w) for w in words]
-                tsquery = functools.reduce(lambda a, b: a.op("||")(b), parts)
-            rank = func.ts_rank(_PG_VECTOR, tsquery)
-            rows = list(
-                (
-                    await session.execute(
-                        _summary_columns()
-                        .add_columns(rank.label("score"), Note.body, Note.solution)
-                        .where(_PG_VECTOR.op("@@")(tsquery), *filters)
-                        .order_by(rank.desc(), Note.id.desc())
-                        .limit(limit)
-                    )
-                ).all()
+                for r in found
             )
-            scores = {row.id: -float(row.score) for row in rows}
-            snippets = {r.id: highlight(f"{r.body} {r.solution or ''}", words, width=SNIPPET_WIDTH) for r in rows}
-        counts = await self._helpful_counts(session, [r.id for r in rows])
-        return tuple(SearchHit(_summary(r, counts.get(r.id, 0)), snippets.get(r.id, ""), scores[r.id]) for r in rows)
-
-    @staticmethod
-    async def _fts_snippets(session: AsyncSession, match: str, ids: list[int]) -> dict[int, str]:
-        if not ids:
-            return {}
-        snippet = func.snippet(_FTS_TABLE, -1, HIGHLIGHT_START, HIGHLIGHT_END, "…", SNIPPET_TOKENS)
+        tsquery: ColumnElement[Any] = func.plainto_tsquery(_PG_CONFIG, " ".join(words))
+        if any_word:
+            parts: list[ColumnElement[Any]] = [func.plainto_tsquery(_PG_CONFIG, w) for w in words]
+            tsquery = functools.reduce(lambda a, b: a.op("||")(b), parts)
+        rank = func.ts_rank(_PG_VECTOR, tsquery)
+        votes = select(func.count()).where(NoteVote.note_id == Note.id).scalar_subquery()
         rows = (
             await session.execute(
-                select(_FTS_ROWID.label("id"), snippet.label("snippet"))
-                .select_from(_FTS)
-                .where(_FTS_TABLE.match(match), _FTS_ROWID.in_(ids))
+                _summary_columns()
+                .add_columns(rank.label("score"), Note.body, Note.solution, votes.label("helpful"))
+                .where(_PG_VECTOR.op("@@")(tsquery), *filters)
+                .order_by(rank.desc(), Note.id.desc())
+                .limit(limit)
             )
         ).all()
-        return {row.id: row.snippet or "" for row in rows}
+        return tuple(
+            SearchHit(
+                _summary(r, int(r.helpful)),
+                highlight(f"{r.body} {r.solution or ''}", words, width=SNIPPET_WIDTH),
+                -float(r.score),
+            )
+            for r in rows
+        )
+
+    @staticmethod
+    async def _fts_page(
+        session: AsyncSession,
+        match: str,
+        filters: list[ColumnElement[bool]],
+        limit: int,
+        *,
+        overfetch: int | None,
+    ) -> _Page:
+        score: ColumnElement[float] = literal_column(_BM25)
+        ranked_query = select(_FTS_ROWID.label("id"), score.label("score")).select_from(_FTS)
+        if overfetch is None:
+            ranked_query = ranked_query.join(Note, Note.id == _FTS_ROWID).where(_FTS_TABLE.match(match), *filters)
+        else:
+            ranked_query = ranked_query.where(_FTS_TABLE.match(match))
+        ranked = ranked_query.order_by(score, _FTS_ROWID.desc()).limit(overfetch or limit).cte("ranked")
+        votes = select(func.count()).where(NoteVote.note_id == Note.id).scalar_subquery()
+        fetched = select(func.count()).select_from(ranked).scalar_subquery()
+        rows = (
+            await session.execute(
+                _summary_columns()
+                .add_columns(ranked.c.score, Note.body, Note.solution, votes.label("helpful"), fetched.label("fetched"))
+                .join(ranked, ranked.c.id == Note.id)
+                .where(*filters)
+                .order_by(ranked.c.score, Note.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        return _Page(rows, int(rows[0].fetched) if rows else await _count_cte(session, ranked))
 
     async def _suggestion_pool(self, session: AsyncSession, guild_id: int, viewer_id: int) -> list[str]:
         pool = list(await self._topic_names(session, guild_id))
@@ -697,6 +711,18 @@ class NoteService:
             select(NoteVote.note_id, func.count()).where(NoteVote.note_id.in_(ids)).group_by(NoteVote.note_id)
         )
         return {note_id: int(count) for note_id, count in rows}
+
+
+class _Page(list[Any]):
+    """A page of ranked rows, and how many rows the ranking step fetched before filtering."""
+
+    def __init__(self, rows: Sequence[Any], fetched: int) -> None:
+        super().__init__(rows)
+        self.fetched = fetched
+
+
+async def _count_cte(session: AsyncSession, ranked: Any) -> int:
+    return int(await session.scalar(select(func.count()).select_from(ranked)) or 0)
 
 
 def _dialect(session: AsyncSession) -> str:
