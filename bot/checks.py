@@ -41,3 +41,31 @@ def staff_only() -> Callable[[T], T]:
 def is_staff_command(command: app_commands.Command[Any, ..., Any]) -> bool:
     """Whether `command` carries the staff_only check."""
     return _staff_predicate in command.checks
+
+
+def _cooldown_key(interaction: discord.Interaction[Any]) -> tuple[int | None, int]:
+    return (interaction.guild_id, interaction.user.id)
+
+
+def _write_cooldown(interaction: discord.Interaction[Any]) -> app_commands.Cooldown | None:
+    bot = cast("NexusBot", interaction.client)
+    return app_commands.Cooldown(bot.settings.write_cooldown_rate, bot.settings.write_cooldown_seconds)
+
+
+WRITE_MARKER = "__nexus_writes__"
+
+
+def writes() -> Callable[[T], T]:
+    """Mark a command that changes data: it gets the per-member, per-guild write cooldown."""
+    cooldown = app_commands.checks.dynamic_cooldown(_write_cooldown, key=_cooldown_key)
+
+    def decorator(func: T) -> T:
+        setattr(func, WRITE_MARKER, True)
+        return cooldown(func)
+
+    return decorator
+
+
+def is_write_command(command: app_commands.Command[Any, ..., Any]) -> bool:
+    """Whether `command` was marked with `writes()` (and so has the write cooldown)."""
+    return bool(getattr(command.callback, WRITE_MARKER, False))

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     proposal_expiry_hours: float = Field(default=48.0, gt=0, le=24 * 14)
     expiry_check_seconds: float = Field(default=300.0, ge=1, le=86_400)
     outbox_interval_seconds: float = Field(default=15.0, ge=0.2, le=3_600)
+    write_cooldown_rate: int = Field(default=10, ge=1, le=10_000)
+    write_cooldown_seconds: float = Field(default=30.0, gt=0, le=3_600)
 
     @field_validator("discord_token", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import writes
 from bot.client import NexusBot
 from bot.domain.api_contract import HTTP_METHODS, PATH_MAX, SUMMARY_MAX
 from bot.domain.text import safe_text
@@ -57,6 +58,7 @@ class ApiCog(commands.GroupCog, group_name="api", group_description="Agree your 
         self.bot = bot
 
     @app_commands.command(name="add", description="Add an endpoint to your team's contract")
+    @writes()
     @app_commands.describe(method="HTTP method", path="e.g. /jobs/{job_id}", summary="What it does")
     @app_commands.choices(method=METHOD_CHOICES)
     async def add(
@@ -81,6 +83,7 @@ class ApiCog(commands.GroupCog, group_name="api", group_description="Agree your 
         await interaction.response.send_message(embed=contract_embed(contract), ephemeral=True)
 
     @app_commands.command(name="agree", description="Agree to one endpoint as it stands")
+    @writes()
     @app_commands.describe(id="The endpoint (see /api list)")
     @app_commands.autocomplete(id=endpoint_autocomplete)
     async def agree(self, interaction: discord.Interaction[NexusBot], id: app_commands.Range[int, 1]) -> None:
@@ -94,6 +97,7 @@ class ApiCog(commands.GroupCog, group_name="api", group_description="Agree your 
         )
 
     @app_commands.command(name="remove", description="Remove an endpoint from your team's contract")
+    @writes()
     @app_commands.describe(id="The endpoint (see /api list)")
     @app_commands.autocomplete(id=endpoint_autocomplete)
     async def remove(self, interaction: discord.Interaction[NexusBot], id: app_commands.Range[int, 1]) -> None:

@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import staff_only
+from bot.checks import staff_only, writes
 from bot.client import NexusBot
 from bot.domain.cohort import PROJECT_DESCRIPTION_MAX, PROJECT_NAME_MAX
 from bot.domain.text import safe_text
@@ -41,6 +41,7 @@ class CatalogCog(commands.GroupCog, group_name="catalog", group_description="The
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="add", description="Add a project to the catalog")
+    @writes()
     @app_commands.describe(name="Project name, unique in this server", description="One line about the project")
     @staff_only()
     async def add(
@@ -54,6 +55,7 @@ class CatalogCog(commands.GroupCog, group_name="catalog", group_description="The
         await interaction.response.send_message(f"Added **{safe_text(project.name)}** to the catalog.", ephemeral=True)
 
     @app_commands.command(name="remove", description="Remove a project nobody has announced")
+    @writes()
     @app_commands.describe(project="The project to remove")
     @app_commands.autocomplete(project=project_autocomplete)
     @staff_only()

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import staff_only
+from bot.checks import staff_only, writes
 from bot.client import NexusBot
 from bot.domain.cohort import RosterStep
 from bot.domain.text import safe_text
@@ -79,6 +79,7 @@ class CohortCog(commands.GroupCog, group_name="cohort", group_description="Run t
         self.bot = bot
 
     @app_commands.command(name="kickoff", description="Post the Week-1 checklist with an Announce button")
+    @writes()
     @staff_only()
     async def kickoff(self, interaction: discord.Interaction[NexusBot]) -> None:
         guild = interaction.guild

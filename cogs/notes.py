@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import is_staff, staff_only
+from bot.checks import is_staff, staff_only, writes
 from bot.client import NexusBot
 from bot.domain.errors import PermissionDeniedError
 from bot.domain.notes import TIP_MAX_LENGTH, TOPIC_NAME_MAX_LENGTH, NoteKind
@@ -73,6 +73,7 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
         self.bot = bot
 
     @app_commands.command(name="add", description="Write a learning note, challenge or best practice")
+    @writes()
     @app_commands.describe(topic="What it is about", kind="What it records", private="Only you can see it")
     @app_commands.choices(kind=KIND_CHOICES)
     @app_commands.autocomplete(topic=_topic_autocomplete)
@@ -159,6 +160,7 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
             await interaction.response.send_message(embed=note_embed(note), view=view)
 
     @app_commands.command(name="edit", description="Edit one of your notes")
+    @writes()
     @app_commands.rename(note_ref="id")
     @app_commands.describe(note_ref="Your note: type its title and pick it")
     @app_commands.autocomplete(note_ref=_own_note_autocomplete)
@@ -192,6 +194,7 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
         await interaction.response.send_modal(modal)
 
     @app_commands.command(name="delete", description="Delete one of your notes (staff: any public note)")
+    @writes()
     @app_commands.rename(note_ref="id")
     @app_commands.describe(note_ref="The note: type its title and pick it")
     @app_commands.autocomplete(note_ref=_visible_note_autocomplete)
@@ -230,6 +233,7 @@ class TipCog(commands.GroupCog, group_name="tip", group_description="One-line ti
         self.bot = bot
 
     @app_commands.command(name="share", description="Share a one-line tip with the cohort")
+    @writes()
     @app_commands.describe(text="The tip, in one line", topic="What it is about")
     @app_commands.autocomplete(topic=_topic_autocomplete)
     async def share(
@@ -294,6 +298,7 @@ class TopicCog(commands.GroupCog, group_name="topic", group_description="The top
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="add", description="Add a topic for notes")
+    @writes()
     @app_commands.describe(name="The topic's name, e.g. Kubernetes")
     @staff_only()
     async def add(
@@ -305,6 +310,7 @@ class TopicCog(commands.GroupCog, group_name="topic", group_description="The top
         await interaction.response.send_message(f"Topic **{safe_text(stored)}** added.", ephemeral=True)
 
     @app_commands.command(name="remove", description="Remove a topic that no note uses")
+    @writes()
     @app_commands.describe(name="The topic to remove")
     @app_commands.autocomplete(name=_topic_autocomplete)
     @staff_only()

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.checks import staff_only
+from bot.checks import staff_only, writes
 from bot.client import NexusBot
 from bot.domain.text import safe_text
 from bot.publish import post_or_edit
@@ -34,6 +34,7 @@ class PartnerCog(commands.GroupCog, group_name="partner", group_description="Fin
         self.expiry.cancel()
 
     @app_commands.command(name="find", description="Get proposed the best partner on the other track, or join the pool")
+    @writes()
     async def find(self, interaction: discord.Interaction[NexusBot]) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -71,6 +72,7 @@ class PartnerCog(commands.GroupCog, group_name="partner", group_description="Fin
             )
 
     @app_commands.command(name="leave", description="Dissolve your team or cancel your proposal")
+    @writes()
     async def leave(self, interaction: discord.Interaction[NexusBot]) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -130,6 +132,7 @@ class MatchCog(commands.GroupCog, group_name="match", group_description="Cohort-
         self.bot = bot
 
     @app_commands.command(name="run", description="Match everyone without a partner; dry_run shows the plan only")
+    @writes()
     @app_commands.describe(project="Only this project (default: all)", dry_run="Show the plan without posting")
     @app_commands.autocomplete(project=project_autocomplete)
     @staff_only()

@@ -7,6 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 from rapidfuzz import fuzz, process
 
+from bot.checks import writes
 from bot.client import NexusBot
 from bot.domain.cohort import all_timezones
 from bot.ui.cohort import profile_embed
@@ -48,6 +49,7 @@ class ProfileCog(commands.GroupCog, group_name="profile", group_description="You
         self.bot = bot
 
     @app_commands.command(name="set", description="Set your track, time zone, GitHub handle and skills")
+    @writes()
     @app_commands.describe(
         track="Which side you build",
         timezone="Your time zone, e.g. Africa/Lagos (start typing a city)",

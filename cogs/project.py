@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import writes
 from bot.client import NexusBot
 from bot.domain.cohort import PITCH_MAX, REPO_URL_MAX
 from bot.domain.text import safe_text
@@ -25,6 +26,7 @@ class ProjectCog(commands.GroupCog, group_name="project", group_description="Ann
         self.bot = bot
 
     @app_commands.command(name="announce", description="Announce (or update) the project you are building")
+    @writes()
     @app_commands.describe(
         project="A project from the catalog",
         track="Which side you build",
@@ -44,6 +46,7 @@ class ProjectCog(commands.GroupCog, group_name="project", group_description="Ann
         await announce_flow(interaction, project=project, track=track.value, pitch=pitch, repo_url=repo)
 
     @app_commands.command(name="withdraw", description="Withdraw your announcement")
+    @writes()
     async def withdraw(self, interaction: discord.Interaction[NexusBot]) -> None:
         guild = interaction.guild
         assert guild is not None

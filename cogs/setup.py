@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import staff_only
+from bot.checks import staff_only, writes
 from bot.client import NexusBot
 from bot.domain.errors import ValidationError
 from bot.publish import missing_post_permissions, resolve_project_channel
@@ -21,6 +21,7 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
         self.bot = bot
 
     @app_commands.command(name="channel", description="Choose the channel where Nexus posts announcements")
+    @writes()
     @app_commands.describe(channel="The cohort's project channel, e.g. #prodevprojectnexus")
     @staff_only()
     async def channel(self, interaction: discord.Interaction[NexusBot], channel: discord.TextChannel) -> None:
@@ -40,6 +41,7 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
         await interaction.followup.send(message, ephemeral=True)
 
     @app_commands.command(name="staff-role", description="Choose the role whose members can run staff commands")
+    @writes()
     @app_commands.describe(role="Members with this role count as staff; leave empty to rely on Manage Server only")
     @staff_only()
     async def staff_role(self, interaction: discord.Interaction[NexusBot], role: discord.Role | None = None) -> None:

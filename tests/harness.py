@@ -122,6 +122,8 @@ def build_world(emu: DiscordEmulator, learners: int = 6) -> World:
 
 
 def bot_settings(emu: DiscordEmulator, database_url: str, guild_id: int | None, **extra: Any) -> Settings:
+    # tests drive many writes per member within seconds; the cooldown has its own test
+    extra.setdefault("write_cooldown_rate", 1000)
     return Settings(
         discord_token=emu.token,
         database_url=database_url,
