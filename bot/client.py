@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import discord
-from discord.ext import commands
+from discord.ext import commands, tasks
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import __version__
@@ -22,6 +24,8 @@ from bot.ui.matching import ProposalButton
 from bot.ui.notes import HelpfulButton
 
 log = logging.getLogger("nexus")
+
+LOOP_STOP_GRACE_SECONDS = 10.0
 
 EXTENSIONS: tuple[str, ...] = (
     "cogs.meta",
@@ -86,6 +90,11 @@ class NexusBot(commands.Bot):
         self.started_monotonic = time.monotonic()
         self._extensions = tuple(extensions)
         self._sync_on_start = sync_on_start
+        self._loops: list[tasks.Loop[Any]] = []
+        self._passes = 0
+        self._no_passes = asyncio.Event()
+        self._no_passes.set()
+        self._closing = False
 
     async def setup_hook(self) -> None:
         for extension in self._extensions:
@@ -106,6 +115,36 @@ class NexusBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("Connected as %s to %d guild(s)", self.user, len(self.guilds))
+
+    def register_loop(self, loop: tasks.Loop[Any]) -> None:
+        """A background loop to cancel when the bot closes (after its current pass, if any)."""
+        self._loops.append(loop)
+
+    @contextlib.asynccontextmanager
+    async def background_pass(self) -> AsyncIterator[bool]:
+        """Wrap one pass of a background loop; yields False when the bot is closing (skip the pass).
+
+        close() waits for passes in progress, so none is cut off in the middle of a transaction.
+        """
+        if self.is_closed() or self._closing:
+            yield False
+            return
+        self._passes += 1
+        self._no_passes.clear()
+        try:
+            yield True
+        finally:
+            self._passes -= 1
+            if not self._passes:
+                self._no_passes.set()
+
+    async def close(self) -> None:
+        self._closing = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._no_passes.wait(), LOOP_STOP_GRACE_SECONDS)
+        for loop in self._loops:
+            loop.cancel()
+        await super().close()
 
     @property
     def uptime_seconds(self) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -9,12 +10,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import is_staff_command
+from bot.checks import is_staff_command, writes
 from bot.client import NexusBot
 from bot.domain.readme import render_readme
 from bot.ui.cohort import checklist_embed
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines, format_duration
+from bot.ui.matching import notify_members
 from bot.ui.notes import readme_file
+from bot.ui.views import confirm_then
 
 
 def help_lines(tree: app_commands.CommandTree[Any]) -> dict[str, list[str]]:
@@ -88,6 +91,43 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         text = f"{len(notes)} note{'' if len(notes) == 1 else 's'} compiled into a README."
         attachment = readme_file(markdown, learner.name)
         await interaction.response.send_message(text, file=attachment, ephemeral=True)
+
+    @app_commands.command(name="forget-me", description="Delete everything Nexus stores about you in this server")
+    @writes()
+    async def forget_me(self, interaction: discord.Interaction[NexusBot]) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        user_id = interaction.user.id
+
+        async def forget() -> str:
+            forgotten = await self.bot.services.privacy.forget(guild.id, user_id)
+            for channel_id, message_id in forgotten.posts_to_delete:
+                channel = guild.get_channel(channel_id)
+                if isinstance(channel, discord.TextChannel):
+                    with contextlib.suppress(discord.HTTPException):
+                        await channel.get_partial_message(message_id).delete()
+            if forgotten.team_to_refresh is not None:
+                await self.bot.publisher.publish_team(guild, forgotten.team_to_refresh)
+            if forgotten.notify:
+                await notify_members(
+                    self.bot,
+                    guild,
+                    forgotten.notify,
+                    "A member of your Project Nexus team left Nexus, so the team was dissolved. "
+                    "You are back in the pool; run `/partner find` for a new partner.",
+                )
+            if not forgotten.anything:
+                return "Nexus had nothing stored about you in this server."
+            lines = [f"• {count} {what}" for what, count in forgotten.removed.items() if count]
+            return "Done. Removed:\n" + "\n".join(lines)
+
+        await confirm_then(
+            interaction,
+            "Delete your profile, announcement, notes, votes and partner history in this server? "
+            "Your team, if any, is dissolved. This cannot be undone.",
+            forget,
+            confirm_label="Forget me",
+        )
 
 
 async def setup(bot: NexusBot) -> None:

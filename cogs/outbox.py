@@ -19,6 +19,7 @@ class OutboxCog(commands.Cog):
         self.retry.change_interval(seconds=bot.settings.outbox_interval_seconds)
 
     async def cog_load(self) -> None:
+        self.bot.register_loop(self.retry)
         self.retry.start()
 
     async def cog_unload(self) -> None:
@@ -26,7 +27,9 @@ class OutboxCog(commands.Cog):
 
     @tasks.loop(seconds=30)
     async def retry(self) -> None:
-        await self.flush_due()
+        async with self.bot.background_pass() as go:
+            if go:
+                await self.flush_due()
 
     @retry.before_loop
     async def _wait_ready(self) -> None:

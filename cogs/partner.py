@@ -28,6 +28,7 @@ class PartnerCog(commands.GroupCog, group_name="partner", group_description="Fin
         self.expiry.change_interval(seconds=bot.settings.expiry_check_seconds)
 
     async def cog_load(self) -> None:
+        self.bot.register_loop(self.expiry)
         self.expiry.start()
 
     async def cog_unload(self) -> None:
@@ -97,7 +98,9 @@ class PartnerCog(commands.GroupCog, group_name="partner", group_description="Fin
 
     @tasks.loop(seconds=300)
     async def expiry(self) -> None:
-        await self.expire_proposals()
+        async with self.bot.background_pass() as go:
+            if go:
+                await self.expire_proposals()
 
     @expiry.before_loop
     async def _wait_ready(self) -> None:

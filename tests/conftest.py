@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -10,7 +12,9 @@ import pytest
 from bot.config import get_settings
 from bot.db import create_engine, create_sessionmaker
 from bot.sandbox.emulator import DiscordEmulator
-from tests.harness import DatabaseFactory, World, bot_settings, build_world, running_bot
+from tests.harness import DatabaseFactory, World, bot_settings, bounded, build_world, running_bot
+
+LEFTOVER_TASK_GRACE = 10.0
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +35,7 @@ def database_url(database_factory: DatabaseFactory, tmp_path: Path) -> Iterator[
 async def sessions(database_url: str):
     engine = create_engine(database_url)
     yield create_sessionmaker(engine)
-    await engine.dispose()
+    await bounded(engine.dispose(), "the test's engine.dispose()")
 
 
 @pytest.fixture(autouse=True)
@@ -41,12 +45,32 @@ def _fresh_settings_cache() -> Iterator[None]:
     get_settings.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+async def _no_leftover_tasks(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Cancel what a test left running (view timeouts, loops) and name any task that will not stop.
+
+    A task that ignores cancellation would otherwise hang the event loop's shutdown silently.
+    """
+    yield
+    me = asyncio.current_task()
+    leftovers = [task for task in asyncio.all_tasks() if task is not me and not task.done()]
+    for task in leftovers:
+        task.cancel()
+    if not leftovers:
+        return
+    _, stubborn = await asyncio.wait(leftovers, timeout=LEFTOVER_TASK_GRACE)
+    for task in stubborn:
+        print(f"\nTask left running after {request.node.nodeid}: {task!r}", file=sys.stderr)
+        task.print_stack(file=sys.stderr)
+    assert not stubborn, f"{len(stubborn)} task(s) ignored cancellation; see stderr"
+
+
 @pytest.fixture
 async def emu() -> AsyncIterator[DiscordEmulator]:
     emulator = DiscordEmulator()
     await emulator.start()
     yield emulator
-    await emulator.stop()
+    await bounded(emulator.stop(), "emulator.stop()")
 
 
 @pytest.fixture

@@ -136,6 +136,21 @@ def bot_settings(emu: DiscordEmulator, database_url: str, guild_id: int | None, 
     )
 
 
+TEARDOWN_TIMEOUT = 20.0
+
+
+async def bounded(awaitable: Awaitable[Any], what: str, timeout: float = TEARDOWN_TIMEOUT) -> None:
+    """Await a teardown step; if it stalls, print every task's stack and fail instead of hanging."""
+    try:
+        await asyncio.wait_for(asyncio.ensure_future(awaitable), timeout)
+    except TimeoutError:
+        print(f"\n{what} did not finish within {timeout} s; tasks:", file=sys.stderr)
+        for task in asyncio.all_tasks():
+            print(repr(task), file=sys.stderr)
+            task.print_stack(file=sys.stderr)
+        raise
+
+
 @contextlib.asynccontextmanager
 async def running_bot(settings: Settings, emu: DiscordEmulator) -> AsyncIterator[Any]:
     """The real bot, in this event loop, connected to the emulator until the block ends."""
@@ -153,10 +168,10 @@ async def running_bot(settings: Settings, emu: DiscordEmulator) -> AsyncIterator
         await bot.wait_until_ready()
         yield bot
     finally:
-        await bot.close()
+        await bounded(bot.close(), "bot.close()")
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, 10)
-        await bot.engine.dispose()
+        await bounded(bot.engine.dispose(), "the bot's engine.dispose()")
 
 
 class BotProcess:

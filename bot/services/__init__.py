@@ -13,6 +13,7 @@ from bot.services.cohort import CohortService
 from bot.services.matching import MatchingService
 from bot.services.notes import NoteService
 from bot.services.outbox import OutboxService
+from bot.services.privacy import PrivacyService
 from bot.services.profiles import ProfileService
 from bot.services.settings import SettingsService
 
@@ -30,6 +31,7 @@ class Services:
     api: ApiService
     outbox: OutboxService
     notes: NoteService
+    privacy: PrivacyService
 
     @classmethod
     def create(cls, sessions: async_sessionmaker[AsyncSession], *, proposal_hours: float = 48.0) -> Services:
@@ -44,4 +46,5 @@ class Services:
             api=ApiService(sessions),
             outbox=OutboxService(sessions),
             notes=notes,
+            privacy=PrivacyService(sessions),
         )

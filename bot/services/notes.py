@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
+from bot.db import transaction
 from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from bot.domain.notes import (
     DEFAULT_TOPICS,
@@ -207,19 +208,19 @@ class NoteService:
 
     async def topics(self, guild_id: int) -> tuple[str, ...]:
         """The guild's topic names, alphabetically (seeding the defaults on first use)."""
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             return await self._topic_names(session, guild_id)
 
     async def topic_name(self, guild_id: int, name: str) -> str:
         """The stored spelling of topic `name`; ValidationError (with suggestions) when unknown."""
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             return (await self._topic(session, guild_id, name)).name
 
     async def add_topic(self, guild_id: int, name: str, staff_id: int) -> str:
         """Add a topic; names are unique per guild ignoring case. Returns the stored name."""
         cleaned = clean_topic_name(name)
         try:
-            async with self._sessions.begin() as session:
+            async with transaction(self._sessions) as session:
                 names = await self._topic_names(session, guild_id)
                 existing = next((n for n in names if topic_key(n) == topic_key(cleaned)), None)
                 if existing is not None:
@@ -235,7 +236,7 @@ class NoteService:
 
     async def remove_topic(self, guild_id: int, name: str) -> str:
         """Remove an unused topic; refuse (changing nothing) while notes use it or it is the last one."""
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             topic = await self._topic(session, guild_id, name)
             used = await session.scalar(select(func.count()).where(Note.topic_id == topic.id))
             if used:
@@ -310,7 +311,7 @@ class NoteService:
     async def _insert(
         self, guild_id: int, author_id: int, topic: str, kind: NoteKind, draft: NoteDraft, private: bool
     ) -> NoteView:
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             topic_row = await self._topic(session, guild_id, topic)
             count = await session.scalar(
                 select(func.count()).where(Note.guild_id == guild_id, Note.author_id == author_id)
@@ -345,7 +346,7 @@ class NoteService:
         tags: str | None = None,
     ) -> NoteView:
         """Change a note's text; only its author may."""
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             note = await self._load(session, guild_id, editor_id, note_id)
             if note.author_id != editor_id:
                 raise PermissionDeniedError("Only the note's author can edit it; nothing was changed.")
@@ -364,7 +365,7 @@ class NoteService:
 
     async def delete_note(self, guild_id: int, member_id: int, note_id: int, *, is_staff: bool) -> str:
         """Delete a note (author or staff) with its votes; returns its title."""
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             note = await self._load(session, guild_id, member_id, note_id)
             self._check_delete(note, member_id, is_staff)
             await session.execute(delete(NoteVote).where(NoteVote.note_id == note.id))
@@ -407,7 +408,7 @@ class NoteService:
 
     async def random_tip(self, guild_id: int, topic: str | None = None) -> NoteView | None:
         """A random public tip (in `topic` if given), or None when there is none."""
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             query = select(Note.id).where(
                 Note.guild_id == guild_id, Note.kind == NoteKind.TIP.value, Note.is_private == false()
             )
@@ -424,7 +425,7 @@ class NoteService:
     ) -> tuple[NoteSummary, ...]:
         """Public tips ranked by helpful votes (then newest); with `days`, only tips shared since then."""
         votes = func.count(NoteVote.member_id)
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             query = (
                 _summary_columns()
                 .add_columns(votes.label("votes"))
@@ -490,7 +491,7 @@ class NoteService:
         """Mark a public note helpful, or take the mark back; one vote per member."""
         for attempt in range(2):
             try:
-                async with self._sessions.begin() as session:
+                async with transaction(self._sessions) as session:
                     note = await self._load(session, guild_id, member_id, note_id)
                     if note.is_private:
                         raise ConflictError("Private notes can't be voted on.")
@@ -527,7 +528,7 @@ class NoteService:
         All words must match; when no note has them all, notes with any of them are ranked instead.
         """
         words = tokenize(query)
-        async with self._sessions.begin() as session:
+        async with transaction(self._sessions) as session:
             filters = [_visible_to(guild_id, viewer_id)]
             if topic:
                 filters.append(Note.topic_id == (await self._topic(session, guild_id, topic)).id)
