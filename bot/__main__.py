@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="upgrade the database to the latest schema")
     sync = sub.add_parser("sync", help="sync slash commands globally, or to one server with --guild")
     sync.add_argument("--guild", type=int, help="server id to sync to (instant, for development)")
+    backup = sub.add_parser("backup", help="copy the SQLite database to FILE while the bot runs")
+    backup.add_argument("file", type=Path, help="where to write the copy")
     sandbox = sub.add_parser("sandbox", help="run against the local Discord emulator with a console")
     sandbox.add_argument("--db", type=Path, default=DEFAULT_SANDBOX_DB, help="SQLite file (default %(default)s)")
     sandbox.add_argument("--script", type=Path, help="play the lines of FILE, then exit (non-zero on an error)")
@@ -51,6 +53,16 @@ def main(argv: list[str] | None = None) -> int:
 
         upgrade_database(settings.database_url)
         print(f"Database at head ({settings.database_url.split('://', 1)[0]}).")
+        return 0
+    if command == "backup":
+        from bot.backup import BackupError, backup_sqlite
+
+        try:
+            size = backup_sqlite(settings.database_url, args.file)
+        except BackupError as exc:
+            print(f"nexus: backup failed: {exc}", file=sys.stderr)
+            return 1
+        print(f"Backed up to {args.file} ({size:,} bytes, integrity ok).")
         return 0
     if command == "sync":
         from bot.runtime import sync_commands

@@ -51,6 +51,8 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
         return f"Slow down a little: you can do that again in {seconds} s.", True
     if isinstance(error, app_commands.TransformerError):
         return f"{str(error.value)[:100]!r} is not a valid value for that option.", True
+    if isinstance(error, app_commands.CommandSignatureMismatch):
+        return "This command was just updated; please try again in a minute.", True
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use that command here.", True
     if isinstance(error, discord.Forbidden):
