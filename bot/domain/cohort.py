@@ -135,8 +135,8 @@ def all_timezones() -> tuple[str, ...]:
 
 
 def project_key(name: str) -> str:
-    """The case-insensitive identity of a project name."""
-    return " ".join(name.casefold().split())
+    """The case-insensitive identity of a project name (control characters, NUL included, dropped)."""
+    return " ".join(strip_control(name, keep_newlines=False).casefold().split())
 
 
 def clean_project_name(name: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db import transaction
 from bot.domain.cohort import clean_description, clean_project_name, project_key
 from bot.domain.errors import ConflictError, NotFoundError, ValidationError
+from bot.domain.text import strip_control
 from models import Announcement, GuildSettings, Project
 
 AUTOCOMPLETE_LIMIT = 25
@@ -68,7 +69,8 @@ async def resolve_project(session: AsyncSession, guild_id: int, text: str) -> Pr
     names = list((await session.scalars(select(Project.name).where(Project.guild_id == guild_id))).all())
     close = [m[0] for m in process.extract(text, names, scorer=fuzz.WRatio, limit=3) if m[1] >= SUGGESTION_SCORE]
     hint = f" Did you mean {', '.join(close)}?" if close else " See `/catalog list`."
-    raise NotFoundError(f"There is no project called {text[:80]!r} in this server's catalog.{hint}")
+    shown = strip_control(text, keep_newlines=False)[:80]
+    raise NotFoundError(f"There is no project called {shown!r} in this server's catalog.{hint}")
 
 
 class CatalogService:

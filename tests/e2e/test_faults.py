@@ -136,6 +136,7 @@ HOSTILE = st.one_of(
             "<@&1>",
             "<@1>",
             "\u0000\u0007\u202e",
+            "Job Board Backend\u0000",
             "",
             "   ",
             "x" * 5000,
