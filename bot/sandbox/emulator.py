@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,6 +133,9 @@ class Interaction:
     modal: dict[str, Any] | None = None
     events: list[str] = field(default_factory=list)
     replied: asyncio.Event = field(default_factory=asyncio.Event)
+    dispatched_at: float | None = None
+    """time.perf_counter() when INTERACTION_CREATE was sent, and when the first callback arrived."""
+    answered_at: float | None = None
 
     @property
     def deferred(self) -> bool:
@@ -480,6 +484,7 @@ class DiscordEmulator:
         if not sessions:
             raise EmulatorError("no bot session serves this guild; is the bot connected?")
         # the newest session for the shard gets it (older ones were replaced by a restart)
+        interaction.dispatched_at = time.perf_counter()
         await self._send(sessions[-1], "INTERACTION_CREATE", interaction.payload)
 
     # ------------------------------------------------------------------ HTTP plumbing
@@ -654,6 +659,7 @@ class DiscordEmulator:
             raise DiscordAPIError(404, 10062, "Unknown interaction")
         if interaction.callback_type is not None:
             raise DiscordAPIError(400, 40060, "Interaction has already been acknowledged.")
+        interaction.answered_at = time.perf_counter()
         body = request["body"] or {}
         cb_type = int(body.get("type", 0))
         data = body.get("data") or {}

@@ -1,0 +1,161 @@
+"""Interaction latency under load: the real bot (a `python -m bot run` process, SQLite) against the
+loopback emulator. For each interaction: time from INTERACTION_CREATE sent to the first callback
+received. Also peak memory of the bot and start-up time with an existing database.
+
+Run: python bench/interactions.py [--members 200] [--rates 50,100,200] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.db import upgrade_database
+from bot.sandbox.emulator import DiscordEmulator, EmulatorError, Interaction
+from tests.harness import BotProcess, build_world, subprocess_env
+
+PROJECTS = ["Job Board Backend", "E-Commerce Backend", "Online Poll System Backend", "Social Media Feed Backend"]
+QUERIES = ["jwt", "docker compose", "n+1 queries", "caching", "graphql"]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+async def one(emu: DiscordEmulator, world, member, rng: random.Random, kind: str) -> Interaction | None:
+    if kind == "autocomplete":
+        await emu.autocomplete(member, "project announce", "project", project=rng.choice(["job", "e-com", "poll"]))
+        return emu.interactions[max(emu.interactions)]
+    if kind == "announce":
+        track = rng.choice(["backend", "frontend"])
+        return await emu.command(
+            member, "project announce", project=rng.choice(PROJECTS), track=track, pitch="load test", wait=False
+        )
+    if kind == "search":
+        return await emu.command(member, "note search", query=rng.choice(QUERIES), wait=False)
+    if kind == "tip":
+        return await emu.command(member, "tip share", text=f"tip {rng.random()}", topic="Docker", wait=False)
+    if kind == "note":
+        opened = await emu.command(member, "note add", topic="Django", kind="learning")
+        await emu.submit_modal(member, opened, {"Title": "Load", "Body": "select_related avoids N+1"}, wait=False)
+        return opened
+    return await emu.command(member, "partner find", wait=False)
+
+
+MIX = ["autocomplete"] * 3 + ["search"] * 3 + ["announce", "tip", "partner", "note"]
+
+
+async def run_rate(emu, world, members, rate: float, seconds: float, rng) -> dict[str, object]:
+    started_at = len(emu.interactions)
+    tasks = []
+    interval = 1.0 / rate
+    begin = time.perf_counter()
+    for i in range(int(rate * seconds)):
+        due = begin + i * interval
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(emu, world, rng.choice(members), rng, rng.choice(MIX))))
+    await asyncio.gather(*tasks, return_exceptions=True)
+    deadline = time.perf_counter() + 15
+    batch = list(emu.interactions.values())[started_at:]
+    while time.perf_counter() < deadline and any(i.answered_at is None for i in batch):
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - begin
+    answered = [i for i in batch if i.answered_at is not None and i.dispatched_at is not None]
+    latencies = [(i.answered_at - i.dispatched_at) * 1000 for i in answered]  # type: ignore[operator]
+    auto = [(i.answered_at - i.dispatched_at) * 1000 for i in answered if i.type == 4]  # type: ignore[operator]
+    errors = len(batch) - len(answered)
+    errors += sum(1 for i in answered if i.replied.is_set() and "reference" in _text(emu, i))
+    return {
+        "rate": rate,
+        "sent": len(batch),
+        "sustained": len(answered) / elapsed,
+        "p50": pct(latencies, 0.5),
+        "p95": pct(latencies, 0.95),
+        "p99": pct(latencies, 0.99),
+        "auto_p99": pct(auto, 0.99),
+        "errors": errors,
+    }
+
+
+def _text(emu, interaction) -> str:
+    try:
+        return emu.reply(interaction).content
+    except EmulatorError:
+        return ""
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--rates", default="50,100,200")
+    parser.add_argument("--seconds", type=float, default=5)
+    args = parser.parse_args()
+    rng = random.Random(3)
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite+aiosqlite:///{directory}/bench.db"
+        upgrade_database(url)
+        emu = DiscordEmulator()
+        await emu.start()
+        world = build_world(emu)
+        members = [emu.add_member(world.guild, f"m{i:03d}") for i in range(args.members)]
+        env = subprocess_env(emu, url, world.guild.id) | {"WRITE_COOLDOWN_RATE": "10000", "LOG_LEVEL": "WARNING"}
+        log = Path(directory) / "bot.log"
+        bot = BotProcess(env, log)
+        await bot.start(emu)
+        await emu.command(world.admin, "setup channel", channel=world.project)
+        for member in members:  # profiles, so partner find and announcements have learners
+            await emu.command(member, "profile set", track=rng.choice(["backend", "frontend"]), timezone="UTC")
+        print(
+            f"{'rate/s':>7}{'sent':>6}{'sustained':>10}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'auto p99':>9}{'errors':>7}"
+        )
+        best_under_100 = 0.0
+        for rate in (float(r) for r in args.rates.split(",")):
+            result = await run_rate(emu, world, members, rate, args.seconds, rng)
+            print(
+                f"{result['rate']:>7.0f}{result['sent']:>6}{result['sustained']:>10.1f}{result['p50']:>8.1f}"
+                f"{result['p95']:>8.1f}{result['p99']:>8.1f}{result['auto_p99']:>9.1f}{result['errors']:>7}"
+            )
+            if float(result["p99"]) < 100 and not result["errors"]:  # type: ignore[arg-type]
+                best_under_100 = rate
+        assert bot.proc is not None
+        print(f"peak resident memory of the bot: {peak_rss_mb(bot.proc.pid):.0f} MB (target < 150 MB)")
+        print(f"highest offered rate tried with p99 < 100 ms and no errors: {best_under_100:.0f}/s")
+        await bot.stop()
+        started = time.perf_counter()
+        restarted = BotProcess(env, log)
+        await restarted.start(emu)
+        while True:
+            it = await emu.command(world.learners[0], "nexus about", wait=False)
+            try:
+                await emu.wait_reply(it, timeout=5)
+                break
+            except EmulatorError:
+                continue
+        print(
+            f"start-up to first answered command (existing database): {time.perf_counter() - started:.2f} s (target < 3 s)"
+        )
+        await restarted.stop()
+        await emu.stop()
+    os.environ.pop("NEXUS_BENCH", None)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
