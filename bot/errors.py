@@ -8,7 +8,7 @@ from typing import Any
 
 import discord
 from discord import app_commands
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.domain.errors import DomainError
 
@@ -60,8 +60,12 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
             "Discord refused: I am missing a permission in that channel. Staff can check with /setup show.",
             True,
         )
-    if isinstance(error, OperationalError | DBAPIError) and getattr(error, "connection_invalidated", True):
-        return DATABASE_UNAVAILABLE_MESSAGE, False
+    if isinstance(error, OperationalError | InterfaceError | ConnectionError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    ):
+        # the database is restarting, unreachable or busy: nothing was committed
+        log.warning("Database unavailable: %s", error)
+        return DATABASE_UNAVAILABLE_MESSAGE, True
     return "", False
 
 
