@@ -112,7 +112,7 @@ class PartnerCog(commands.GroupCog, group_name="partner", group_description="Fin
 
     async def expire_proposals(self, now: datetime | None = None) -> int:
         """Expire unanswered proposals, update their posts, and match their learners again."""
-        expired = await self.bot.services.matching.expire_due(now)
+        expired = await self.bot.services.matching.expire_due(now, [guild.id for guild in self.bot.guilds])
         for team in expired:
             guild = self.bot.get_guild(team.guild_id)
             if guild is None:

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-
-import numpy as np
-from scipy.optimize import linear_sum_assignment
+from typing import TYPE_CHECKING
 
 from bot.domain.cohort import Track
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy and scipy (about 40 MB) load on the first cohort-wide plan, not at start-up: a single
+# /partner find scores its pairs in plain Python.
 
 BASE_SCORE = 100
 """Every allowed pair starts here, so any allowed pair beats leaving someone out."""
@@ -180,6 +184,8 @@ class ProjectOutcome:
 
 
 def _overlap_minutes(rows: Sequence[Candidate], cols: Sequence[Candidate]) -> np.ndarray:
+    import numpy as np
+
     known_r = np.array([c.utc_offset_minutes is not None for c in rows])
     known_c = np.array([c.utc_offset_minutes is not None for c in cols])
     off_r = np.array([c.utc_offset_minutes or 0 for c in rows], dtype=np.int64)
@@ -199,6 +205,8 @@ def _overlap_minutes(rows: Sequence[Candidate], cols: Sequence[Candidate]) -> np
 
 def score_matrix(rows: Sequence[Candidate], cols: Sequence[Candidate], rules: PairRules) -> np.ndarray:
     """`pair_score` for every row/column pair at once (rows and columns on opposite tracks)."""
+    import numpy as np
+
     overlap = _overlap_minutes(rows, cols)
     scores = BASE_SCORE + np.rint(overlap * HOUR_POINTS / 60).astype(np.int64)
     vocabulary = {skill: i for i, skill in enumerate(sorted({s for c in (*rows, *cols) for s in c.skills}))}
@@ -239,6 +247,9 @@ def _solve(
     backends: Sequence[Candidate], frontends: Sequence[Candidate], rules: PairRules
 ) -> tuple[list[tuple[int, int]], list[Candidate], list[Candidate], np.ndarray]:
     """Sorted rows and columns, their score matrix, and the allowed (row, col) assignment."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
     rows = sorted(backends, key=lambda c: c.user_id)
     cols = sorted(frontends, key=lambda c: c.user_id)
     if not rows or not cols:
@@ -268,6 +279,8 @@ def plan_project(
     existing: Sequence[ExistingPair] = (),
 ) -> ProjectOutcome:
     """Pairs by assignment, then trios for the leftovers, then reasons for whoever is left."""
+    import numpy as np
+
     backends = [c for c in candidates if c.track is Track.BACKEND]
     frontends = [c for c in candidates if c.track is Track.FRONTEND]
     chosen, rows, cols, matrix = _solve(backends, frontends, rules)

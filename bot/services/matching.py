@@ -440,14 +440,24 @@ class MatchingService:
                 return None
             return await _team_view(session, current[1].id)
 
-    async def expire_due(self, now: datetime | None = None) -> list[TeamView]:
-        """Expire every proposal past its deadline (all guilds); members go back to the pool."""
+    async def expire_due(self, now: datetime | None = None, guild_ids: Sequence[int] | None = None) -> list[TeamView]:
+        """Expire every proposal past its deadline (in `guild_ids`, or all); members go back to the pool.
+
+        Each process passes the guilds it serves, so shards never expire the same proposal twice;
+        the row locks make a second pass over the same rows find nothing left to do.
+        """
         now = now or utcnow()
         expired: list[TeamView] = []
         async with transaction(self._sessions) as session:
             teams = list(
                 await session.scalars(
-                    select(Team).where(Team.status == TEAM_PROPOSED, Team.expires_at <= now).with_for_update()
+                    select(Team)
+                    .where(
+                        Team.status == TEAM_PROPOSED,
+                        Team.expires_at <= now,
+                        *([Team.guild_id.in_(guild_ids)] if guild_ids is not None else []),
+                    )
+                    .with_for_update(skip_locked=True)
                 )
             )
             for team in teams:
@@ -474,6 +484,7 @@ class MatchingService:
                         TeamMember.is_current.is_(True),
                         TeamMember.accepted_at.is_(None),
                         Team.expires_at <= now,
+                        *([Team.guild_id.in_(guild_ids)] if guild_ids is not None else []),
                     )
                 )
             ).all()
