@@ -69,6 +69,7 @@ class NexusBot(commands.Bot):
         extensions: Sequence[str] = EXTENSIONS,
         sync_on_start: bool = True,
         guild_ready_timeout: float = 2.0,
+        **client_options: Any,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -79,6 +80,7 @@ class NexusBot(commands.Bot):
             max_messages=None,
             chunk_guilds_at_startup=False,
             guild_ready_timeout=guild_ready_timeout,
+            **client_options,
         )
         self.settings = settings
         self.engine = engine
@@ -149,3 +151,11 @@ class NexusBot(commands.Bot):
     @property
     def uptime_seconds(self) -> float:
         return time.monotonic() - self.started_monotonic
+
+
+class ShardedNexusBot(NexusBot, commands.AutoShardedBot):
+    """Nexus over the shards SHARD_IDS of SHARD_COUNT; other processes run the other shards.
+
+    All state is in the database and every background pass is limited to the guilds this
+    process serves, so processes on one PostgreSQL database never do the same work twice.
+    """

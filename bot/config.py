@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DISCORD_API_BASE_URL = "https://discord.com/api/v10"
@@ -40,6 +40,28 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = Field(default=15.0, ge=0.2, le=3_600)
     write_cooldown_rate: int = Field(default=10, ge=1, le=10_000)
     write_cooldown_seconds: float = Field(default=30.0, gt=0, le=3_600)
+    shard_count: int | None = Field(default=None, ge=1, le=1024)
+    shard_ids: str | None = Field(default=None)
+
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _blank_shard_count(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_list(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = [p.strip() for p in value.split(",")]
+        if not all(p.isdigit() for p in parts):
+            raise ValueError("must be a comma-separated list of shard numbers, e.g. 0,1")
+        return ",".join(parts)
+
+    @property
+    def shard_id_list(self) -> list[int] | None:
+        """The shards this process runs, or None for all of SHARD_COUNT."""
+        return [int(p) for p in self.shard_ids.split(",")] if self.shard_ids else None
 
     @field_validator("discord_token", mode="before")
     @classmethod
@@ -85,6 +107,16 @@ class Settings(BaseSettings):
     def model_fields_upper(cls) -> list[str]:
         """The environment variable names of every setting."""
         return [name.upper() for name in cls.model_fields]
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        ids = self.shard_id_list
+        if ids is not None:
+            if self.shard_count is None:
+                raise ValueError("SHARD_IDS needs SHARD_COUNT")
+            if any(i >= self.shard_count for i in ids):
+                raise ValueError("SHARD_IDS must be below SHARD_COUNT")
+        return self
 
     @property
     def has_token(self) -> bool:

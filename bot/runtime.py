@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import Any
 
 import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.client import NexusBot
+from bot.client import NexusBot, ShardedNexusBot
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker, upgrade_database_async
 
@@ -28,12 +29,18 @@ def build_bot(settings: Settings, *, sync_on_start: bool = True, guild_ready_tim
     """A bot with its own engine and sessions (closed by `close_bot`)."""
     apply_discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url)
     engine = create_engine(settings.database_url)
-    return NexusBot(
+    options: dict[str, Any] = {}
+    bot_class: type[NexusBot] = NexusBot
+    if settings.shard_count is not None:
+        bot_class = ShardedNexusBot
+        options = {"shard_count": settings.shard_count, "shard_ids": settings.shard_id_list}
+    return bot_class(
         settings=settings,
         engine=engine,
         sessions=create_sessionmaker(engine),
         sync_on_start=sync_on_start,
         guild_ready_timeout=guild_ready_timeout,
+        **options,
     )
 
 

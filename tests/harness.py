@@ -184,13 +184,15 @@ class BotProcess:
 
     async def start(self, emu: DiscordEmulator, *, timeout: float = 30.0) -> None:
         before = emu.identify_count
+        syncs_before = emu.command_syncs
+        syncs = "DEV_GUILD_ID" in self.env
         log = self.log_path.open("ab")
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", env=self.env, cwd=ROOT, stdout=log, stderr=log
         )
         log.close()
         deadline = asyncio.get_running_loop().time() + timeout
-        while emu.identify_count == before or (not emu.commands_for(None) and not emu.guild_commands):
+        while emu.identify_count == before or (syncs and emu.command_syncs == syncs_before):
             if self.proc.returncode is not None:
                 raise RuntimeError(f"bot exited with {self.proc.returncode}:\n{self.log_path.read_text()}")
             if asyncio.get_running_loop().time() > deadline:

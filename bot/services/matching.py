@@ -507,7 +507,19 @@ class MatchingService:
             )
 
     async def run(self, guild_id: int, project: str | None, *, dry_run: bool) -> RunResult:
-        """Match everyone unpaired (in one project or all); a dry run changes nothing."""
+        """Match everyone unpaired (in one project or all); a dry run changes nothing.
+
+        Two runs at once (two staff, two processes) cannot both place a learner: the database's
+        one-current-team index refuses the second, which then changes nothing.
+        """
+        try:
+            return await self._run(guild_id, project, dry_run=dry_run)
+        except IntegrityError:
+            raise ConflictError(
+                "Another matching run placed these learners just now; see the project channel."
+            ) from None
+
+    async def _run(self, guild_id: int, project: str | None, *, dry_run: bool) -> RunResult:
         async with transaction(self._sessions) as session:
             await ensure_catalog(session, guild_id)
             project_ids = [(await resolve_project(session, guild_id, project)).id] if project else None

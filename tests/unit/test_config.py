@@ -81,3 +81,24 @@ def test_cli_migrate_creates_database(tmp_path):
     result = _cli(tmp_path, "migrate", DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/data/new.db")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "data" / "new.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"SHARD_IDS": "0"}, "SHARD_COUNT"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0,2"}, "below"),
+        ({"SHARD_IDS": "a"}, "comma"),
+    ],
+)
+def test_shard_settings(monkeypatch, values, expected):
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=expected):
+        load_settings()
+
+
+def test_shard_ids_parse(monkeypatch):
+    monkeypatch.setenv("SHARD_COUNT", "4")
+    monkeypatch.setenv("SHARD_IDS", "1, 3")
+    assert Settings(_env_file=None).shard_id_list == [1, 3]

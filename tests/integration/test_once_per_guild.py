@@ -1,0 +1,50 @@
+"""Work that must happen once happens once, even when two processes try at the same moment."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot.db import create_engine, create_sessionmaker
+from bot.services.announcements import AnnouncementService
+from bot.services.matching import MatchingService
+from bot.services.profiles import ProfileService
+from models import PairHistory, Team, utcnow
+
+
+async def _two_learners(sessions, guild_id: int) -> None:
+    profiles, announcements = ProfileService(sessions), AnnouncementService(sessions)
+    for user_id, track in ((1, "backend"), (2, "frontend")):
+        await profiles.set(guild_id, user_id, f"u{user_id}", track=track, timezone="UTC", github=None, skills=None)
+        await announcements.announce(
+            guild_id, user_id, f"u{user_id}", project="Job Board Backend", track=track, pitch="p", repo_url=None
+        )
+
+
+async def test_two_processes_expire_a_proposal_once(database_url, sessions):
+    await _two_learners(sessions, 77)
+    first = MatchingService(sessions, proposal_hours=1)
+    assert (await first.find(77, 1)).team is not None
+    # a second "process": its own engine and pool on the same database
+    engine = create_engine(database_url)
+    second = MatchingService(create_sessionmaker(engine), proposal_hours=1)
+    later = utcnow() + timedelta(hours=2)
+    results = await asyncio.gather(first.expire_due(later, [77]), second.expire_due(later, [77]))
+    await engine.dispose()
+    assert sorted(len(r) for r in results) == [0, 1]
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).where(PairHistory.outcome == "expired")) == 1
+
+
+async def test_two_match_runs_at_once_place_each_learner_once(database_url, sessions):
+    await _two_learners(sessions, 78)
+    engine = create_engine(database_url)
+    services = [MatchingService(sessions, 1), MatchingService(create_sessionmaker(engine), 1)]
+    results = await asyncio.gather(*(s.run(78, None, dry_run=False) for s in services), return_exceptions=True)
+    await engine.dispose()
+    created = sum(len(r.created) for r in results if not isinstance(r, BaseException))
+    assert created == 1
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Team)) == 1
