@@ -203,17 +203,31 @@ class NoteService:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._seeded: set[int] = set()
 
     # ------------------------------------------------------------------ topics
 
+    async def _reading(self, guild_id: int) -> AsyncSession:
+        """A read-only session, after making sure the guild's default topics exist.
+
+        Seeding is the only write a read path could need; it happens once per guild in its own
+        write transaction, so searches and autocomplete never take SQLite's write lock. A guild
+        never loses its last topic, so once seeded it stays seeded (the cache is safe).
+        """
+        if guild_id not in self._seeded:
+            async with transaction(self._sessions) as session:
+                await self._topic_names(session, guild_id)
+            self._seeded.add(guild_id)
+        return self._sessions()
+
     async def topics(self, guild_id: int) -> tuple[str, ...]:
         """The guild's topic names, alphabetically (seeding the defaults on first use)."""
-        async with transaction(self._sessions) as session:
+        async with await self._reading(guild_id) as session:
             return await self._topic_names(session, guild_id)
 
     async def topic_name(self, guild_id: int, name: str) -> str:
         """The stored spelling of topic `name`; ValidationError (with suggestions) when unknown."""
-        async with transaction(self._sessions) as session:
+        async with await self._reading(guild_id) as session:
             return (await self._topic(session, guild_id, name)).name
 
     async def add_topic(self, guild_id: int, name: str, staff_id: int) -> str:
@@ -408,7 +422,7 @@ class NoteService:
 
     async def random_tip(self, guild_id: int, topic: str | None = None) -> NoteView | None:
         """A random public tip (in `topic` if given), or None when there is none."""
-        async with transaction(self._sessions) as session:
+        async with await self._reading(guild_id) as session:
             query = select(Note.id).where(
                 Note.guild_id == guild_id, Note.kind == NoteKind.TIP.value, Note.is_private == false()
             )
@@ -425,7 +439,7 @@ class NoteService:
     ) -> tuple[NoteSummary, ...]:
         """Public tips ranked by helpful votes (then newest); with `days`, only tips shared since then."""
         votes = func.count(NoteVote.member_id)
-        async with transaction(self._sessions) as session:
+        async with await self._reading(guild_id) as session:
             query = (
                 _summary_columns()
                 .add_columns(votes.label("votes"))
@@ -528,7 +542,7 @@ class NoteService:
         All words must match; when no note has them all, notes with any of them are ranked instead.
         """
         words = tokenize(query)
-        async with transaction(self._sessions) as session:
+        async with await self._reading(guild_id) as session:
             filters = [_visible_to(guild_id, viewer_id)]
             if topic:
                 filters.append(Note.topic_id == (await self._topic(session, guild_id, topic)).id)
