@@ -578,7 +578,7 @@ class DiscordEmulator:
                 "rpc_origins": [],
                 "bot_public": False,
                 "bot_require_code_grant": False,
-                "owner": {**self.add_user_payload_owner()},
+                "owner": self._owner_payload(),
                 "team": None,
                 "verify_key": "0" * 64,
                 "flags": 0,
@@ -589,7 +589,7 @@ class DiscordEmulator:
             }
         )
 
-    def add_user_payload_owner(self) -> dict[str, Any]:
+    def _owner_payload(self) -> dict[str, Any]:
         return EmuUser(self.application_id + 1, "nexus-owner").payload()
 
     async def _get_gateway(self, request: web.Request) -> web.Response:
