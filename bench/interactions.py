@@ -46,7 +46,7 @@ async def one(emu: DiscordEmulator, world, member, rng: random.Random, kind: str
         return await emu.command(member, "tip share", text=f"tip {rng.random()}", topic="Docker", wait=False)
     if kind == "note":
         opened = await emu.command(member, "note add", topic="Django", kind="learning")
-        await emu.submit_modal(member, opened, {"Title": "Load", "Body": "select_related avoids N+1"}, wait=False)
+        await emu.submit_modal(member, opened, {"Title": "Load", "What did you learn?": "select_related avoids N+1"}, wait=False)
         return opened
     return await emu.command(member, "partner find", wait=False)
 
@@ -54,7 +54,7 @@ async def one(emu: DiscordEmulator, world, member, rng: random.Random, kind: str
 MIX = ["autocomplete"] * 3 + ["search"] * 3 + ["announce", "tip", "partner", "note"]
 
 
-async def run_rate(emu, world, members, rate: float, seconds: float, rng) -> dict[str, object]:
+async def run_rate(emu, world, members, rate: float, seconds: float, rng, mix: list[str]) -> dict[str, object]:
     started_at = len(emu.interactions)
     tasks = []
     interval = 1.0 / rate
@@ -64,8 +64,11 @@ async def run_rate(emu, world, members, rate: float, seconds: float, rng) -> dic
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(emu, world, rng.choice(members), rng, rng.choice(MIX))))
-    await asyncio.gather(*tasks, return_exceptions=True)
+        tasks.append(asyncio.create_task(one(emu, world, rng.choice(members), rng, rng.choice(mix))))
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    failures = [o for o in outcomes if isinstance(o, BaseException)]
+    for failure in failures[:3]:
+        print(f"  load generator error: {failure!r}")
     deadline = time.perf_counter() + 15
     batch = list(emu.interactions.values())[started_at:]
     while time.perf_counter() < deadline and any(i.answered_at is None for i in batch):
@@ -74,7 +77,7 @@ async def run_rate(emu, world, members, rate: float, seconds: float, rng) -> dic
     answered = [i for i in batch if i.answered_at is not None and i.dispatched_at is not None]
     latencies = [(i.answered_at - i.dispatched_at) * 1000 for i in answered]  # type: ignore[operator]
     auto = [(i.answered_at - i.dispatched_at) * 1000 for i in answered if i.type == 4]  # type: ignore[operator]
-    errors = len(batch) - len(answered)
+    errors = len(batch) - len(answered) + len(failures)
     errors += sum(1 for i in answered if i.replied.is_set() and "reference" in _text(emu, i))
     return {
         "rate": rate,
@@ -95,6 +98,26 @@ def _text(emu, interaction) -> str:
         return ""
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def cost_per_kind(emu, world, members, pid: int, count: int, rng) -> None:
+    """The bot's CPU time per interaction, for each kind alone at a gentle rate (no queueing)."""
+    print(f"{'kind':>13}{'bot CPU ms per interaction':>28}")
+    for kind in dict.fromkeys(MIX):
+        before = cpu_seconds(pid)
+        tasks = []
+        for _ in range(count):
+            tasks.append(asyncio.create_task(one(emu, world, rng.choice(members), rng, kind)))
+            await asyncio.sleep(1 / 40)
+        await asyncio.gather(*tasks)
+        await asyncio.sleep(0.5)
+        print(f"{kind:>13}{(cpu_seconds(pid) - before) * 1000 / count:>28.2f}")
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -107,6 +130,9 @@ async def main() -> None:
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--rates", default="50,100,200")
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--mix", default=",".join(MIX), help="the kinds to send, repeated for weight")
+    parser.add_argument("--profile", help="write a cProfile of the bot process (main thread) to this file")
+    parser.add_argument("--cost", type=int, default=0, help="also measure CPU per kind over this many of each")
     args = parser.parse_args()
     rng = random.Random(3)
     with tempfile.TemporaryDirectory() as directory:
@@ -118,17 +144,21 @@ async def main() -> None:
         members = [emu.add_member(world.guild, f"m{i:03d}") for i in range(args.members)]
         env = subprocess_env(emu, url, world.guild.id) | {"WRITE_COOLDOWN_RATE": "10000", "LOG_LEVEL": "WARNING"}
         log = Path(directory) / "bot.log"
-        bot = BotProcess(env, log)
+        profiling = ("-m", "cProfile", "-o", str(Path(args.profile).resolve())) if args.profile else ()
+        bot = BotProcess(env, log, profiling)
         await bot.start(emu)
         await emu.command(world.admin, "setup channel", channel=world.project)
         for member in members:  # profiles, so partner find and announcements have learners
             await emu.command(member, "profile set", track=rng.choice(["backend", "frontend"]), timezone="UTC")
+        assert bot.proc is not None
+        if args.cost:
+            await cost_per_kind(emu, world, members, bot.proc.pid, args.cost, rng)
         print(
             f"{'rate/s':>7}{'sent':>6}{'sustained':>10}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'auto p99':>9}{'errors':>7}"
         )
         best_under_100 = 0.0
         for rate in (float(r) for r in args.rates.split(",")):
-            result = await run_rate(emu, world, members, rate, args.seconds, rng)
+            result = await run_rate(emu, world, members, rate, args.seconds, rng, args.mix.split(","))
             print(
                 f"{result['rate']:>7.0f}{result['sent']:>6}{result['sustained']:>10.1f}{result['p50']:>8.1f}"
                 f"{result['p95']:>8.1f}{result['p99']:>8.1f}{result['auto_p99']:>9.1f}{result['errors']:>7}"

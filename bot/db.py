@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -67,10 +68,43 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+_writer_locks: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]]
+_writer_locks = weakref.WeakKeyDictionary()
+
+
+def _writer_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
+    """This process's queue for SQLite's single writer; None for PostgreSQL (row locks suffice).
+
+    SQLite lets one transaction write at a time. Without this lock, concurrent writers in one
+    process wait inside SQLite's busy handler, which sleeps in growing steps (up to 100 ms) and
+    wakes in no particular order: under a burst that is seconds of latency with the CPU idle. An
+    asyncio.Lock queues them first come, first served, with no sleeping; the busy timeout still
+    covers other processes (a backup, a migration).
+    """
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
+        return None
+    per_loop = _writer_locks.setdefault(bind.sync_engine, weakref.WeakKeyDictionary())
+    loop = asyncio.get_running_loop()
+    lock = per_loop.get(loop)
+    if lock is None:
+        lock = per_loop[loop] = asyncio.Lock()
+    return lock
+
+
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One write transaction: committed when the block ends, rolled back if it raises."""
-    async with sessions() as session, session.begin():
+    """One write transaction: committed when the block ends, rolled back if it raises.
+
+    Not re-entrant: a use case opens exactly one.
+    """
+    lock = _writer_lock(sessions)
+    if lock is None:
+        async with sessions() as session, session.begin():
+            await session.connection(execution_options={WRITE_OPTION: True})
+            yield session
+        return
+    async with lock, sessions() as session, session.begin():
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import transaction
+from bot.services.cache import GuildCache
 from bot.domain.cohort import clean_description, clean_project_name, project_key
 from bot.domain.errors import ConflictError, NotFoundError, ValidationError
 from bot.domain.text import strip_control
@@ -74,17 +75,30 @@ async def resolve_project(session: AsyncSession, guild_id: int, text: str) -> Pr
 
 
 class CatalogService:
-    """Lists and changes a guild's catalog."""
+    """Lists and changes a guild's catalog.
+
+    Autocomplete reads the catalog on every keystroke, so the list comes from a per-guild cache
+    that `add` and `remove` invalidate after they commit.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._seeded: set[int] = set()
+        self.cache = GuildCache(self._read)
 
-    async def projects(self, guild_id: int) -> list[ProjectInfo]:
+    async def projects(self, guild_id: int) -> tuple[ProjectInfo, ...]:
         """Every project in the catalog, by name."""
-        async with transaction(self._sessions) as session:
-            await self._seed(session, guild_id)
+        return await self.cache.get(guild_id)
+
+    async def _read(self, guild_id: int) -> tuple[ProjectInfo, ...]:
+        if guild_id not in self._seeded:
+            # the first read seeds the defaults (a write); once seeded, a catalog stays seeded
+            async with transaction(self._sessions) as session:
+                await self._seed(session, guild_id)
+            self._seeded.add(guild_id)
+        async with self._sessions() as session:
             rows = await session.scalars(select(Project).where(Project.guild_id == guild_id).order_by(Project.name))
-            return [_info(row) for row in rows]
+            return tuple(_info(row) for row in rows)
 
     async def autocomplete(self, guild_id: int, current: str) -> list[str]:
         """Project names for an autocomplete box, best matches first."""
@@ -97,6 +111,19 @@ class CatalogService:
 
     async def add(self, guild_id: int, name: str, description: str) -> ProjectInfo:
         """Add a project; names are unique per guild, ignoring case."""
+        try:
+            return await self._add(guild_id, name, description)
+        finally:
+            self.cache.invalidate(guild_id)
+
+    async def remove(self, guild_id: int, name: str) -> ProjectInfo:
+        """Remove a project nobody has announced; otherwise refuse and say how many have."""
+        try:
+            return await self._remove(guild_id, name)
+        finally:
+            self.cache.invalidate(guild_id)
+
+    async def _add(self, guild_id: int, name: str, description: str) -> ProjectInfo:
         clean = clean_project_name(name)
         about = clean_description(description)
         try:
@@ -117,8 +144,7 @@ class CatalogService:
         except IntegrityError:
             raise ConflictError(f"{clean} is already in the catalog.") from None
 
-    async def remove(self, guild_id: int, name: str) -> ProjectInfo:
-        """Remove a project nobody has announced; otherwise refuse and say how many have."""
+    async def _remove(self, guild_id: int, name: str) -> ProjectInfo:
         async with transaction(self._sessions) as session:
             await self._seed(session, guild_id)
             row = await resolve_project(session, guild_id, name)

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
 from bot.db import transaction
+from bot.services.cache import GuildCache
 from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from bot.domain.notes import (
     DEFAULT_TOPICS,
@@ -193,6 +194,21 @@ def _view(note: Note, helpful: int) -> NoteView:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _TopicRef:
+    """A topic as the cache keeps it."""
+
+    id: int
+    name: str
+    key: str
+
+
+def _unknown_topic(name: str, names: Sequence[str]) -> ValidationError:
+    close = suggest(name, names)
+    hint = f" Did you mean {' or '.join(close)}?" if close else " Pick one from the list."
+    return ValidationError(f"There is no topic called {name.strip()[:40]!r} here.{hint}")
+
+
 def _not_found(reference: str | int) -> NotFoundError:
     shown = str(reference)[:40]
     return NotFoundError(f"There is no note {shown!r} in this server that you can see. Pick one from the list.")
@@ -204,6 +220,8 @@ class NoteService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._seeded: set[int] = set()
+        # topic autocomplete and every note command read the topics; add/remove invalidate
+        self.topic_cache = GuildCache(self._read_topics)
 
     # ------------------------------------------------------------------ topics
 
@@ -220,18 +238,46 @@ class NoteService:
             self._seeded.add(guild_id)
         return self._sessions()
 
+    async def _read_topics(self, guild_id: int) -> tuple[_TopicRef, ...]:
+        async with await self._reading(guild_id) as session:
+            rows = (
+                await session.execute(
+                    select(NoteTopic.id, NoteTopic.name, NoteTopic.name_key).where(NoteTopic.guild_id == guild_id)
+                )
+            ).all()
+        return tuple(sorted((_TopicRef(r.id, r.name, r.name_key) for r in rows), key=lambda t: t.name.casefold()))
+
     async def topics(self, guild_id: int) -> tuple[str, ...]:
         """The guild's topic names, alphabetically (seeding the defaults on first use)."""
-        async with await self._reading(guild_id) as session:
-            return await self._topic_names(session, guild_id)
+        return tuple(t.name for t in await self.topic_cache.get(guild_id))
+
+    async def _cached_topic(self, guild_id: int, name: str) -> _TopicRef:
+        refs = await self.topic_cache.get(guild_id)
+        key = topic_key(name)
+        found = next((ref for ref in refs if ref.key == key), None)
+        if found is None:
+            raise _unknown_topic(name, [ref.name for ref in refs])
+        return found
 
     async def topic_name(self, guild_id: int, name: str) -> str:
         """The stored spelling of topic `name`; ValidationError (with suggestions) when unknown."""
-        async with await self._reading(guild_id) as session:
-            return (await self._topic(session, guild_id, name)).name
+        return (await self._cached_topic(guild_id, name)).name
 
     async def add_topic(self, guild_id: int, name: str, staff_id: int) -> str:
         """Add a topic; names are unique per guild ignoring case. Returns the stored name."""
+        try:
+            return await self._add_topic(guild_id, name, staff_id)
+        finally:
+            self.topic_cache.invalidate(guild_id)
+
+    async def remove_topic(self, guild_id: int, name: str) -> str:
+        """Remove an unused topic; refuse (changing nothing) while notes use it or it is the last one."""
+        try:
+            return await self._remove_topic(guild_id, name)
+        finally:
+            self.topic_cache.invalidate(guild_id)
+
+    async def _add_topic(self, guild_id: int, name: str, staff_id: int) -> str:
         cleaned = clean_topic_name(name)
         try:
             async with transaction(self._sessions) as session:
@@ -248,8 +294,7 @@ class NoteService:
             raise ConflictError(f"The topic {cleaned} already exists.") from None
         return cleaned
 
-    async def remove_topic(self, guild_id: int, name: str) -> str:
-        """Remove an unused topic; refuse (changing nothing) while notes use it or it is the last one."""
+    async def _remove_topic(self, guild_id: int, name: str) -> str:
         async with transaction(self._sessions) as session:
             topic = await self._topic(session, guild_id, name)
             used = await session.scalar(select(func.count()).where(Note.topic_id == topic.id))
@@ -289,14 +334,14 @@ class NoteService:
             await session.execute(sqlite.insert(NoteTopic).values(rows).on_conflict_do_nothing())
 
     async def _topic(self, session: AsyncSession, guild_id: int, name: str) -> NoteTopic:
-        names = await self._topic_names(session, guild_id)
-        topic = await session.scalar(
-            select(NoteTopic).where(NoteTopic.guild_id == guild_id, NoteTopic.name_key == topic_key(name))
-        )
+        """The topic row, read inside the caller's (write) transaction."""
+        query = select(NoteTopic).where(NoteTopic.guild_id == guild_id, NoteTopic.name_key == topic_key(name))
+        topic = await session.scalar(query)
         if topic is None:
-            close = suggest(name, names)
-            hint = f" Did you mean {' or '.join(close)}?" if close else " Pick one from the list."
-            raise ValidationError(f"There is no topic called {name.strip()[:40]!r} here.{hint}")
+            names = await self._topic_names(session, guild_id)  # seeds the defaults in a new guild
+            topic = await session.scalar(query)
+            if topic is None:
+                raise _unknown_topic(name, names)
         return topic
 
     # ------------------------------------------------------------------ writing
@@ -427,7 +472,7 @@ class NoteService:
                 Note.guild_id == guild_id, Note.kind == NoteKind.TIP.value, Note.is_private == false()
             )
             if topic:
-                query = query.where(Note.topic_id == (await self._topic(session, guild_id, topic)).id)
+                query = query.where(Note.topic_id == (await self._cached_topic(guild_id, topic)).id)
             note_id = await session.scalar(query.order_by(func.random()).limit(1))
             if note_id is None:
                 return None
@@ -450,7 +495,7 @@ class NoteService:
                 .limit(TOP_TIPS_LIMIT)
             )
             if topic:
-                query = query.where(Note.topic_id == (await self._topic(session, guild_id, topic)).id)
+                query = query.where(Note.topic_id == (await self._cached_topic(guild_id, topic)).id)
             if days is not None:
                 days = max(1, min(days, TOP_TIPS_MAX_DAYS))
                 query = query.where(Note.created_at >= utcnow() - timedelta(days=days))
@@ -545,7 +590,7 @@ class NoteService:
         async with await self._reading(guild_id) as session:
             filters = [_visible_to(guild_id, viewer_id)]
             if topic:
-                filters.append(Note.topic_id == (await self._topic(session, guild_id, topic)).id)
+                filters.append(Note.topic_id == (await self._cached_topic(guild_id, topic)).id)
             if kind is not None:
                 filters.append(Note.kind == kind.value)
             if author_id is not None:
@@ -691,7 +736,7 @@ class NoteService:
         return _Page(rows, int(rows[0].fetched) if rows else await _count_cte(session, ranked))
 
     async def _suggestion_pool(self, session: AsyncSession, guild_id: int, viewer_id: int) -> list[str]:
-        pool = list(await self._topic_names(session, guild_id))
+        pool = list(await self.topics(guild_id))
         tag_rows = await session.scalars(
             select(Note.tags)
             .where(_visible_to(guild_id, viewer_id), Note.tags != "")

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import transaction
+from bot.services.cache import GuildCache
 from models import GuildSettings
 
 
@@ -27,13 +28,21 @@ def _config(row: GuildSettings | None, guild_id: int) -> GuildConfig:
 
 
 class SettingsService:
-    """Reads and writes `GuildSettings`, one transaction per call."""
+    """Reads and writes `GuildSettings`, one transaction per call.
+
+    Every staff check and every post reads the settings, so reads come from a per-guild cache that
+    `_update` invalidates after it commits.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self.cache = GuildCache(self._read)
 
     async def get(self, guild_id: int) -> GuildConfig:
         """The guild's settings (defaults when staff have set nothing)."""
+        return await self.cache.get(guild_id)
+
+    async def _read(self, guild_id: int) -> GuildConfig:
         async with self._sessions() as session:
             return _config(await session.get(GuildSettings, guild_id), guild_id)
 
@@ -46,6 +55,12 @@ class SettingsService:
         return await self._update(guild_id, staff_role_id=role_id)
 
     async def _update(self, guild_id: int, **values: int | None) -> GuildConfig:
+        try:
+            return await self._write(guild_id, **values)
+        finally:
+            self.cache.invalidate(guild_id)
+
+    async def _write(self, guild_id: int, **values: int | None) -> GuildConfig:
         for attempt in range(2):
             try:
                 async with transaction(self._sessions) as session:

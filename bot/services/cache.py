@@ -1,0 +1,68 @@
+"""A small per-guild cache for values read on every interaction and changed rarely.
+
+Settings, the project catalog and the note topics are read by autocomplete, checks and most
+commands, but change only when staff run a command. Keeping them in memory saves database round
+trips on the hot paths. The rules that keep it correct:
+
+- The service that changes a value calls `invalidate` after its transaction has committed, so a
+  read that starts afterwards loads the new value.
+- A load that started before an invalidation is returned to its caller but never stored, so an
+  old value cannot be put back after the change (the generation check).
+- Entries expire after `ttl` seconds. With shards, one process serves a guild, so changes arrive
+  through that process; the expiry bounds how long a change made elsewhere (a restored backup,
+  another process during a shard move) can go unseen.
+- Cached values are immutable (tuples and frozen dataclasses), so callers cannot change them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+DEFAULT_TTL_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry(Generic[V]):
+    value: V
+    expires_at: float
+
+
+class GuildCache(Generic[V]):
+    """Values loaded per guild by `load`, kept until invalidated or `ttl` seconds old."""
+
+    def __init__(
+        self,
+        load: Callable[[int], Awaitable[V]],
+        *,
+        ttl: float = DEFAULT_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._load = load
+        self._ttl = ttl
+        self._clock = clock
+        self._entries: dict[int, _Entry[V]] = {}
+        self._generations: dict[int, int] = {}
+        self.loads = 0  # how many times the database was asked (tests and benchmarks read it)
+
+    async def get(self, guild_id: int) -> V:
+        """The guild's value, from memory when fresh, otherwise loaded (and kept)."""
+        entry = self._entries.get(guild_id)
+        now = self._clock()
+        if entry is not None and entry.expires_at > now:
+            return entry.value
+        generation = self._generations.get(guild_id, 0)
+        self.loads += 1
+        value = await self._load(guild_id)
+        if self._generations.get(guild_id, 0) == generation:
+            self._entries[guild_id] = _Entry(value, now + self._ttl)
+        return value
+
+    def invalidate(self, guild_id: int) -> None:
+        """Forget the guild's value; call after the change has committed."""
+        self._entries.pop(guild_id, None)
+        self._generations[guild_id] = self._generations.get(guild_id, 0) + 1
