@@ -46,7 +46,9 @@ async def one(emu: DiscordEmulator, world, member, rng: random.Random, kind: str
         return await emu.command(member, "tip share", text=f"tip {rng.random()}", topic="Docker", wait=False)
     if kind == "note":
         opened = await emu.command(member, "note add", topic="Django", kind="learning")
-        await emu.submit_modal(member, opened, {"Title": "Load", "What did you learn?": "select_related avoids N+1"}, wait=False)
+        await emu.submit_modal(
+            member, opened, {"Title": "Load", "What did you learn?": "select_related avoids N+1"}, wait=False
+        )
         return opened
     return await emu.command(member, "partner find", wait=False)
 
@@ -79,6 +81,16 @@ async def run_rate(emu, world, members, rate: float, seconds: float, rng, mix: l
     auto = [(i.answered_at - i.dispatched_at) * 1000 for i in answered if i.type == 4]  # type: ignore[operator]
     errors = len(batch) - len(answered) + len(failures)
     errors += sum(1 for i in answered if i.replied.is_set() and "reference" in _text(emu, i))
+    by_kind: dict[str, list[float]] = {}
+    for i in batch:
+        name = _label(i)
+        late = (i.answered_at - i.dispatched_at) * 1000 if i.answered_at and i.dispatched_at else float("inf")
+        by_kind.setdefault(name, []).append(late)
+    for name, values in sorted(by_kind.items()):
+        unanswered = sum(1 for v in values if v == float("inf"))
+        print(
+            f"  {name:>22}: n={len(values):4} p50={pct(values, 0.5):8.1f} p99={pct(values, 0.99):8.1f} ms unanswered={unanswered}"
+        )
     return {
         "rate": rate,
         "sent": len(batch),
@@ -91,11 +103,26 @@ async def run_rate(emu, world, members, rate: float, seconds: float, rng, mix: l
     }
 
 
+def _label(interaction: Interaction) -> str:
+    data = interaction.payload.get("data", {})
+    if interaction.type == 5:
+        return "modal submit"
+    name = data.get("name", "?")
+    options = data.get("options") or []
+    if options and options[0].get("type") == 1:
+        name += " " + options[0]["name"]
+    return ("autocomplete " if interaction.type == 4 else "") + name
+
+
 def _text(emu, interaction) -> str:
     try:
         return emu.reply(interaction).content
     except EmulatorError:
         return ""
+
+
+def _absolute(path: str) -> str:
+    return str(Path(path).resolve())
 
 
 def cpu_seconds(pid: int) -> float:
@@ -131,7 +158,9 @@ async def main() -> None:
     parser.add_argument("--rates", default="50,100,200")
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--mix", default=",".join(MIX), help="the kinds to send, repeated for weight")
-    parser.add_argument("--profile", help="write a cProfile of the bot process (main thread) to this file")
+    parser.add_argument(
+        "--profile", type=_absolute, help="write a cProfile of the bot process (main thread) to this file"
+    )
     parser.add_argument("--cost", type=int, default=0, help="also measure CPU per kind over this many of each")
     args = parser.parse_args()
     rng = random.Random(3)
@@ -144,7 +173,11 @@ async def main() -> None:
         members = [emu.add_member(world.guild, f"m{i:03d}") for i in range(args.members)]
         env = subprocess_env(emu, url, world.guild.id) | {"WRITE_COOLDOWN_RATE": "10000", "LOG_LEVEL": "WARNING"}
         log = Path(directory) / "bot.log"
-        profiling = ("-m", "cProfile", "-o", str(Path(args.profile).resolve())) if args.profile else ()
+        profiling: tuple[str, ...] = ()
+        if args.profile:
+            profiling = ("-m", "cProfile", "-o", args.profile)
+        if os.environ.get("NEXUS_BENCH_PYTHON_ARGS"):  # e.g. a wrapper script that runs a CPU profiler
+            profiling = tuple(os.environ["NEXUS_BENCH_PYTHON_ARGS"].split())
         bot = BotProcess(env, log, profiling)
         await bot.start(emu)
         await emu.command(world.admin, "setup channel", channel=world.project)
@@ -166,6 +199,9 @@ async def main() -> None:
             if float(result["p99"]) < 100 and not result["errors"]:  # type: ignore[arg-type]
                 best_under_100 = rate
         assert bot.proc is not None
+        problems = [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line]
+        for line in problems[:5]:
+            print(f"  bot log: {line[:300]}")
         print(f"peak resident memory of the bot: {peak_rss_mb(bot.proc.pid):.0f} MB (target < 150 MB)")
         print(f"highest offered rate tried with p99 < 100 ms and no errors: {best_under_100:.0f}/s")
         await bot.stop()

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.config import sqlite_path
+from bot.sqlite_adapter import one_trip_dbapi
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 MIGRATIONS_LOCATION = str(Path(__file__).resolve().parent.parent / "models" / "migrations")
@@ -54,6 +55,10 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
+    if database_url.startswith("sqlite+aiosqlite") and "module" not in kwargs:
+        module = one_trip_dbapi()  # one thread round trip per statement (see bot/sqlite_adapter.py)
+        if module is not None:
+            kwargs["module"] = module
     engine = create_async_engine(database_url, **kwargs)
     if database_url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)

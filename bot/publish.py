@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.utils import MISSING
 
+from bot.services.announcements import AnnouncementInfo
 from bot.services.outbox import POSTED_KINDS
 from bot.services.settings import GuildConfig
 from models import utcnow
@@ -138,6 +139,12 @@ class Rendered:
         return self.posted_revision == self.revision and self.message_id is not None
 
 
+def _rendered_announcement(info: AnnouncementInfo) -> Rendered:
+    from bot.ui.cohort import announcement_embed
+
+    return Rendered(info.revision, info.posted_revision, info.channel_id, info.message_id, announcement_embed(info))
+
+
 class Publisher:
     """Keeps each record's channel post in step with the database: one post per record, edited.
 
@@ -151,12 +158,7 @@ class Publisher:
 
     async def _render(self, kind: str, record_id: int) -> Rendered:
         if kind == "announcement":
-            from bot.ui.cohort import announcement_embed
-
-            info = await self.bot.services.announcements.get(record_id)
-            return Rendered(
-                info.revision, info.posted_revision, info.channel_id, info.message_id, announcement_embed(info)
-            )
+            return _rendered_announcement(await self.bot.services.announcements.get(record_id))
         from bot.ui.matching import team_embed, team_mentions, team_view
 
         team = await self.bot.services.matching.team(record_id)
@@ -170,13 +172,21 @@ class Publisher:
             team_mentions(team),
         )
 
-    async def publish(self, guild: discord.Guild, kind: str, record_id: int) -> PostOutcome:
-        """Post or edit the record's message until it shows the latest revision."""
+    async def publish(
+        self, guild: discord.Guild, kind: str, record_id: int, *, latest: Rendered | None = None
+    ) -> PostOutcome:
+        """Post or edit the record's message until it shows the latest revision.
+
+        `latest` is the record as the caller's transaction just committed it, which saves reading it
+        again; if something newer was committed meanwhile, `mark_posted` says so and the loop renders
+        from the database.
+        """
         outbox = self.bot.services.outbox
         async with self._locks[(kind, record_id)]:
             outcome = PostOutcome(problem="not attempted", guild_id=guild.id)
             for _ in range(MAX_CATCH_UP):
-                rendered = await self._render(kind, record_id)
+                rendered = latest if latest is not None else await self._render(kind, record_id)
+                latest = None
                 if rendered.current:
                     return PostOutcome(rendered.channel_id, rendered.message_id, guild_id=guild.id)
                 outcome = await post_or_edit(
@@ -197,8 +207,11 @@ class Publisher:
                     return outcome
             return outcome
 
-    async def publish_announcement(self, guild: discord.Guild, announcement_id: int) -> PostOutcome:
-        return await self.publish(guild, "announcement", announcement_id)
+    async def publish_announcement(
+        self, guild: discord.Guild, announcement_id: int, *, latest: AnnouncementInfo | None = None
+    ) -> PostOutcome:
+        rendered = _rendered_announcement(latest) if latest is not None else None
+        return await self.publish(guild, "announcement", announcement_id, latest=rendered)
 
     async def publish_team(self, guild: discord.Guild, team_id: int) -> PostOutcome:
         return await self.publish(guild, "team", team_id)

@@ -46,6 +46,14 @@ class AnnouncementInfo:
 
 
 @dataclass(frozen=True)
+class Announced:
+    """The stored announcement, and whether it replaced an active one (an update, not a first post)."""
+
+    info: AnnouncementInfo
+    updated: bool
+
+
+@dataclass(frozen=True)
 class Withdrawal:
     """A withdrawn announcement and the team it ended, if any, with the members to tell."""
 
@@ -148,7 +156,7 @@ class AnnouncementService:
         track: str,
         pitch: str,
         repo_url: str | None,
-    ) -> AnnouncementInfo:
+    ) -> Announced:
         """Create or replace the learner's announcement; the old version goes to the history."""
         parsed_track = parse_track(track)
         clean = clean_pitch(pitch)
@@ -162,6 +170,7 @@ class AnnouncementService:
                 .where(Announcement.guild_id == guild_id, Announcement.user_id == user_id)
                 .with_for_update()
             )
+            updated = row is not None and row.active
             if row is None:
                 row = Announcement(
                     guild_id=guild_id,
@@ -185,7 +194,7 @@ class AnnouncementService:
                 row.active = True
                 row.revision += 1
             await session.flush()
-            return await _load(session, row.id)
+            return Announced(await _load(session, row.id), updated)
 
     async def withdraw(self, guild_id: int, user_id: int) -> Withdrawal:
         """Withdraw the learner's active announcement (kept in history; the post is edited).

@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import transaction
-from bot.services.cache import GuildCache
 from bot.domain.cohort import clean_description, clean_project_name, project_key
 from bot.domain.errors import ConflictError, NotFoundError, ValidationError
 from bot.domain.text import strip_control
+from bot.services.cache import GuildCache
 from models import Announcement, GuildSettings, Project
 
 AUTOCOMPLETE_LIMIT = 25

@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
 from bot.db import transaction
-from bot.services.cache import GuildCache
 from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from bot.domain.notes import (
     DEFAULT_TOPICS,
@@ -48,6 +47,7 @@ from bot.domain.search import (
     tokenize,
 )
 from bot.domain.text import strip_control
+from bot.services.cache import GuildCache
 from models import Note, NoteTopic, NoteVote, utcnow
 
 SEARCH_RESULT_LIMIT = 25

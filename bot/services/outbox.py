@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import transaction
@@ -53,17 +53,28 @@ class OutboxService:
             return list(await session.scalars(query.order_by(model.id)))
 
     async def mark_posted(self, kind: str, record_id: int, revision: int, channel_id: int, message_id: int) -> bool:
-        """Record that `revision` is visible at channel/message; False when a newer revision exists."""
+        """Record that `revision` is visible at channel/message; False when a newer revision exists.
+
+        One UPDATE ... RETURNING: the row's own lock makes the check and the change atomic.
+        """
+        model = POSTED_KINDS[kind]
+        statement = (
+            update(model)
+            .where(model.id == record_id)
+            .values(
+                channel_id=channel_id,
+                message_id=message_id,
+                post_error=None,
+                post_attempts=0,
+                next_post_at=None,
+                posted_revision=case((model.revision <= revision, model.revision), else_=model.posted_revision),
+            )
+            .returning(model.posted_revision == model.revision)
+            .execution_options(synchronize_session=False)
+        )
         async with transaction(self._sessions) as session:
-            row = cast(ChannelPosted | None, await session.get(POSTED_KINDS[kind], record_id, with_for_update=True))
-            if row is None:
-                return False
-            row.channel_id, row.message_id = channel_id, message_id
-            row.post_error, row.post_attempts, row.next_post_at = None, 0, None
-            if revision >= row.revision:
-                row.posted_revision = row.revision
-                return True
-            return False
+            current = await session.scalar(statement)
+        return bool(current)
 
     async def mark_failed(self, kind: str, record_id: int, reason: str) -> None:
         """Count a failed attempt and schedule the next one with backoff."""

@@ -139,8 +139,7 @@ async def announce_flow(
     guild = interaction.guild
     assert guild is not None
     await interaction.response.defer(ephemeral=True, thinking=True)
-    existing = await bot.services.announcements.current(guild.id, interaction.user.id)
-    info = await bot.services.announcements.announce(
+    announced = await bot.services.announcements.announce(
         guild.id,
         interaction.user.id,
         interaction.user.display_name,
@@ -149,8 +148,9 @@ async def announce_flow(
         pitch=pitch,
         repo_url=repo_url,
     )
-    outcome = await bot.publisher.publish_announcement(guild, info.id)
-    verb = "updated" if existing is not None and existing.active else "announced"
+    info = announced.info
+    outcome = await bot.publisher.publish_announcement(guild, info.id, latest=info)
+    verb = "updated" if announced.updated else "announced"
     summary = f"**{safe_text(info.project_name)}** ({info.track.label})"
     if outcome.ok:
         text = f"✅ You {verb} {summary}. [See the post]({outcome.jump_url})"

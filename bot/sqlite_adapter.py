@@ -1,0 +1,135 @@
+"""SQLAlchemy's aiosqlite adapter with one thread round trip per statement instead of four.
+
+aiosqlite runs each SQLite connection on its own thread; every call from the event loop is a
+round trip to that thread (queue, wake-up, future, loop wake-up). SQLAlchemy's stock adapter makes
+four per statement: open a cursor, execute, fetch the rows, close the cursor. On a 2-core machine
+under Week-1 load those round trips, not SQLite, were most of the bot's CPU time per interaction
+(see bench/interactions.py --cost and the README's "Running at scale").
+
+This adapter keeps SQLAlchemy's dialect, pool, transactions and aiosqlite's thread, and changes
+only the cursor: one call on the connection's thread executes the statement, fetches every row and
+closes the SQLite cursor, and the cursor then answers `description`, `rowcount` and `lastrowid`
+from what that call returned. SQLAlchemy's aiosqlite cursor already buffers every row, so results
+are the same. It is passed to SQLAlchemy through `create_engine(module=...)`, the documented way to
+give a dialect another DBAPI module.
+
+It relies on two long-standing aiosqlite internals (`Connection._execute` and `Connection._conn`,
+which SQLAlchemy's own adapter also uses); `one_trip_dbapi()` returns None when they are missing
+and the stock adapter is used.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import EMPTY_DICT
+
+_Outcome = tuple[Any, int, int | None, list[Any]]
+
+
+def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
+    """On the connection's thread: execute, fetch everything, close; return what the cursor knew."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        return cursor.description, cursor.rowcount, cursor.lastrowid, rows
+    finally:
+        cursor.close()
+
+
+class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    """A buffered cursor whose statement costs a single round trip to the connection's thread."""
+
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+        # deliberately not calling super().__init__: it opens an aiosqlite cursor (a round trip)
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+        self._arraysize = 1
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        return self._lastrowid  # type: ignore[return-value]
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
+
+    async def _async_soft_close(self) -> None:
+        return None  # the SQLite cursor was closed on its thread right after the fetch
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    def setinputsizes(self, *inputsizes: Any) -> None:
+        return None
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        return await self._trip(operation, parameters, many=False)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
+        return await self._trip(operation, seq_of_parameters, many=True)
+
+    async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> Any:
+        connection: Any = self._connection
+        async with self._adapt_connection._execute_mutex:
+            outcome: _Outcome = await connection._execute(_run, connection._conn, operation, parameters, many)
+        self._description, self._rowcount, self._lastrowid, rows = outcome
+        self._rows = collections.deque(rows)
+        return self
+
+
+class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    """SQLAlchemy's aiosqlite connection adapter, handing out one-trip cursors."""
+
+    __slots__ = ()
+    _cursor_cls: type[AsyncAdapt_aiosqlite_cursor] = OneTripCursor
+
+
+class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """The DBAPI module SQLAlchemy's aiosqlite dialect sees: stock, except for the cursor."""
+
+    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+        stock = super().connect(*arg, **kw)
+        return OneTripConnection(self, stock._connection)
+
+
+def one_trip_dbapi() -> OneTripDBAPI | None:
+    """The adapter, or None when this aiosqlite lacks the internals it needs."""
+    if not (hasattr(aiosqlite.Connection, "_execute") and hasattr(aiosqlite.Connection, "_conn")):
+        return None
+    return OneTripDBAPI(aiosqlite, sqlite3)
