@@ -202,7 +202,7 @@ def _sentence(rng: random.Random) -> str:
     return " ".join(words).capitalize() + "."
 
 
-def _rows(count: int, topic_ids: list[int], rng: random.Random) -> list[tuple[object, ...]]:
+def _rows(count: int, topic_ids: list[int], rng: random.Random, guild_id: int = GUILD) -> list[tuple[object, ...]]:
     kinds = ("learning", "challenge", "practice", "tip")
     start = datetime(2026, 1, 1, tzinfo=UTC)
     rows = []
@@ -216,7 +216,7 @@ def _rows(count: int, topic_ids: list[int], rng: random.Random) -> list[tuple[ob
         created = (start + timedelta(minutes=index)).isoformat(sep=" ")
         rows.append(
             (
-                GUILD,
+                guild_id,
                 rng.randint(1, AUTHORS),
                 kind,
                 rng.choice(topic_ids),
@@ -232,20 +232,20 @@ def _rows(count: int, topic_ids: list[int], rng: random.Random) -> list[tuple[ob
     return rows
 
 
-def load(path: Path, count: int) -> None:
-    """A migrated database at `path` with `count` notes, inserted in bulk."""
+def load(path: Path, count: int, guild_id: int = GUILD) -> None:
+    """A migrated database at `path` with `count` notes of `guild_id`, inserted in bulk."""
     upgrade_database(f"sqlite+aiosqlite:///{path}")
     db = sqlite3.connect(path)
     now = datetime.now(UTC).isoformat(sep=" ")
     db.executemany(
         "INSERT INTO note_topics (guild_id, name, name_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-        [(GUILD, name, topic_key(name), now, now) for name in DEFAULT_TOPICS],
+        [(guild_id, name, topic_key(name), now, now) for name in DEFAULT_TOPICS],
     )
-    topic_ids = [row[0] for row in db.execute("SELECT id FROM note_topics")]
+    topic_ids = [row[0] for row in db.execute("SELECT id FROM note_topics WHERE guild_id = ?", (guild_id,))]
     db.executemany(
         "INSERT INTO notes (guild_id, author_id, kind, topic_id, title, body, solution, tags, is_private, "
         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        _rows(count, topic_ids, random.Random(5)),
+        _rows(count, topic_ids, random.Random(5), guild_id),
     )
     db.commit()
     db.execute("INSERT INTO notes_fts(notes_fts) VALUES ('optimize')")

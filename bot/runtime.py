@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from typing import Any
@@ -58,16 +59,32 @@ async def run_bot(settings: Settings, *, migrate: bool = True) -> None:
     try:
         async with bot:
             runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
+            freezer = asyncio.create_task(_freeze_startup_objects(bot))
             stopper = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if stopper in done:
                 log.info("Shutting down")
                 await bot.close()
             stopper.cancel()
+            freezer.cancel()
             await runner
     finally:
         await bot.engine.dispose()
         log.info("Stopped")
+
+
+async def _freeze_startup_objects(bot: NexusBot) -> None:
+    """Once connected, move everything start-up created out of the garbage collector's view.
+
+    Modules, the command tree, SQLAlchemy's mappers and discord.py's caches live as long as the
+    process; without this, every full collection walks all of them again, a pause of tens of
+    milliseconds in the middle of serving interactions (measured with gc.callbacks under
+    bench/interactions.py: 30 to 100 ms per full collection).
+    """
+    await bot.wait_until_ready()
+    gc.collect()
+    gc.freeze()
+    log.debug("Froze %d start-up objects", gc.get_freeze_count())
 
 
 async def sync_commands(settings: Settings, guild_id: int | None) -> int:

@@ -140,8 +140,8 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
                 text += " Try " + ", ".join(f"**{safe_text(s)}**" for s in result.suggestions) + "."
             await interaction.response.send_message(text, ephemeral=True)
             return
-        pages = search_pages(query, result.hits, result.matched_all_words)
-        await Paginator.from_embeds(interaction.user.id, pages).send(interaction, ephemeral=True)
+        page_count, source = search_pages(query, result.hits, result.matched_all_words)
+        await Paginator(interaction.user.id, source, page_count).send(interaction, ephemeral=True)
 
     @app_commands.command(name="show", description="Show a note (with a Helpful button)")
     @app_commands.rename(note_ref="id")

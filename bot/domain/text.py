@@ -26,6 +26,14 @@ def escape_markdown(text: str) -> str:
 
 def strip_control(text: str, *, keep_newlines: bool = True) -> str:
     """Drop control and format characters (keeping newlines if asked), and trim."""
+    # Fast path: printable text has no control or format characters (str.isprintable is False for
+    # every Cc and Cf character, and also for some harmless ones, which take the careful path).
+    printable = all(line.isprintable() for line in text.split("\n")) if keep_newlines else text.isprintable()
+    return text.strip() if printable else strip_control_by_category(text, keep_newlines=keep_newlines)
+
+
+def strip_control_by_category(text: str, *, keep_newlines: bool = True) -> str:
+    """strip_control, character by character (the definition the fast path must agree with)."""
     kept = []
     for char in text:
         if keep_newlines and char == "\n":

@@ -112,11 +112,17 @@ class NoteSummary:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A note that matched a search, with a snippet whose matches are marked by HIGHLIGHT_START/END."""
+    """A note that matched a search; `snippet` marks the matches with HIGHLIGHT_START/END."""
 
     note: NoteSummary
-    snippet: str
+    text: str
+    words: tuple[str, ...]
     score: float
+
+    @property
+    def snippet(self) -> str:
+        """Computed when shown: a search ranks up to 25 hits but the first page shows five."""
+        return highlight(self.text, self.words, width=SNIPPET_WIDTH)
 
 
 @dataclass(frozen=True)
@@ -674,11 +680,7 @@ class NoteService:
             if len(found) < limit and found.fetched == limit * SEARCH_OVERFETCH:
                 found = await self._fts_page(session, match, filters, limit, overfetch=None)
             return tuple(
-                SearchHit(
-                    _summary(r, int(r.helpful)),
-                    highlight(f"{r.body} {r.solution or ''}", words, width=SNIPPET_WIDTH),
-                    float(r.score),
-                )
+                SearchHit(_summary(r, int(r.helpful)), f"{r.body} {r.solution or ''}", words, float(r.score))
                 for r in found
             )
         tsquery: ColumnElement[Any] = func.plainto_tsquery(_PG_CONFIG, " ".join(words))
@@ -697,12 +699,7 @@ class NoteService:
             )
         ).all()
         return tuple(
-            SearchHit(
-                _summary(r, int(r.helpful)),
-                highlight(f"{r.body} {r.solution or ''}", words, width=SNIPPET_WIDTH),
-                -float(r.score),
-            )
-            for r in rows
+            SearchHit(_summary(r, int(r.helpful)), f"{r.body} {r.solution or ''}", words, -float(r.score)) for r in rows
         )
 
     @staticmethod

@@ -21,7 +21,7 @@ from bot.domain.text import safe_text, truncate
 from bot.errors import report_error
 from bot.services.notes import NoteSummary, NoteView, SearchHit
 from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR, chunk_lines
-from bot.ui.views import guarded
+from bot.ui.views import PageSource, guarded
 
 if TYPE_CHECKING:
     from bot.client import NexusBot
@@ -76,15 +76,18 @@ def _summary_line(note: NoteSummary) -> str:
     )
 
 
-def search_pages(query: str, hits: Sequence[SearchHit], matched_all_words: bool) -> list[discord.Embed]:
-    """Search hits as embeds of SEARCH_PAGE_SIZE, best first."""
-    pages: list[discord.Embed] = []
+def search_pages(query: str, hits: Sequence[SearchHit], matched_all_words: bool) -> tuple[int, PageSource]:
+    """Search hits as pages of SEARCH_PAGE_SIZE, best first: the page count and a source that
+    renders a page (snippets included) only when it is first shown."""
     count = len(hits)
     header = f"{count} note{'' if count == 1 else 's'} for “{safe_text(query, limit=100)}”"
     if not matched_all_words:
         header += "\nNo note has every word, so these have some of them."
-    for start in range(0, count, SEARCH_PAGE_SIZE):
+    rendered: dict[int, discord.Embed] = {}
+
+    def render(index: int) -> discord.Embed:
         embed = discord.Embed(title="Note search", description=header, colour=NEXUS_COLOUR)
+        start = index * SEARCH_PAGE_SIZE
         for hit in hits[start : start + SEARCH_PAGE_SIZE]:
             note = hit.note
             name = truncate(f"{KIND_EMOJI[note.kind]} #{note.id} · {_plain(note.title, 200)}", 256)
@@ -93,8 +96,14 @@ def search_pages(query: str, hits: Sequence[SearchHit], matched_all_words: bool)
             snippet = render_snippet(hit.snippet, limit=SNIPPET_LIMIT) or "…"
             embed.add_field(name=safe_text(name, limit=256), value=truncate(f"{snippet}\n{meta}", 1024), inline=False)
         embed.set_footer(text="Open one with /note show id:<number>")
-        pages.append(embed)
-    return pages
+        return embed
+
+    async def source(index: int) -> discord.Embed:
+        if index not in rendered:
+            rendered[index] = render(index)
+        return rendered[index]
+
+    return max(1, -(-count // SEARCH_PAGE_SIZE)), source
 
 
 def summary_pages(title: str, notes: Sequence[NoteSummary], *, empty: str) -> list[discord.Embed]:

@@ -100,8 +100,13 @@ class Paginator(NexusView):
         if interaction.response.is_done():
             self.message = await interaction.followup.send(embed=embed, view=self, ephemeral=ephemeral, wait=True)
         else:
-            await interaction.response.send_message(embed=embed, view=self, ephemeral=ephemeral)
-            self.message = await interaction.original_response()
+            callback = await interaction.response.send_message(embed=embed, view=self, ephemeral=ephemeral)
+            # the callback's response carries the message; fetching it again would cost a request
+            resource = callback.resource
+            if isinstance(resource, discord.InteractionMessage):
+                self.message = resource
+            else:
+                self.message = await interaction.original_response()
 
     async def _show(self, interaction: discord.Interaction[Any]) -> None:
         self._sync_buttons()

@@ -326,6 +326,9 @@ async def test_topics_are_managed_by_staff(nexus, world: World):
     assert "Kubernetes" in emu.reply(await emu.command(world.learner, "topic list")).text()
     removed = emu.reply(await emu.command(world.admin, "topic remove", name="Caching"))
     assert "removed" in removed.content
+    # topic list read (and cached) the topics before: the removal shows at once
+    listing = emu.reply(await emu.command(world.learner, "topic list")).text()
+    assert "Kubernetes" in listing and "Caching" not in listing
 
 
 # ---------------------------------------------------------------- export

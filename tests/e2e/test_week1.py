@@ -186,6 +186,9 @@ async def test_catalog_add_list_remove(nexus, world: World, sessions):
     prompt = await emu.command(world.admin, "catalog remove", project="Library API")
     removed = await emu.click(world.admin, emu.reply(prompt), "Remove")
     assert "Removed **Library API**" in emu.reply(removed).content
+    # autocomplete read the catalog (and cached it) before the removal: the change shows at once
+    choices = await emu.autocomplete(world.learner, "project announce", "project", project="libr")
+    assert "Library API" not in [c["value"] for c in choices]
     async with sessions() as session:
         names = set((await session.scalars(select(Project.name))).all())
     assert "Library API" not in names and JOB_BOARD in names

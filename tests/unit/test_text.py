@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot.domain.text import (
     ZERO_WIDTH_SPACE,
     escape_markdown,
     neutralise_mentions,
     safe_text,
     strip_control,
+    strip_control_by_category,
     truncate,
 )
 from bot.sandbox.state import compute_pings
@@ -31,3 +35,15 @@ def test_safe_text_limits_length():
     result = safe_text("x" * 500, limit=100)
     assert len(result) == 100 and result.endswith("…")
     assert truncate("short", 10) == "short"
+
+
+@given(st.text(), st.booleans())
+def test_strip_control_fast_path_agrees_with_the_definition(text, keep_newlines):
+    assert strip_control(text, keep_newlines=keep_newlines) == strip_control_by_category(
+        text, keep_newlines=keep_newlines
+    )
+
+
+def test_strip_control_keeps_only_newlines_when_asked():
+    assert strip_control("a\nb\u200bc", keep_newlines=False) == "abc"
+    assert strip_control("a\nb\u00a0c") == "a\nb\u00a0c"  # a no-break space is not a control character
