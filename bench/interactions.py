@@ -46,6 +46,9 @@ async def one(emu: DiscordEmulator, world, member, rng: random.Random, kind: str
         return await emu.command(member, "tip share", text=f"tip {rng.random()}", topic="Docker", wait=False)
     if kind == "note":
         opened = await emu.command(member, "note add", topic="Django", kind="learning")
+        # a member takes a moment to fill the form (and discord.py stores the modal only once the
+        # callback's HTTP response is back, which the emulator can beat when it submits at once)
+        await asyncio.sleep(rng.uniform(0.2, 0.5))
         await emu.submit_modal(
             member, opened, {"Title": "Load", "What did you learn?": "select_related avoids N+1"}, wait=False
         )
@@ -86,6 +89,9 @@ async def run_rate(emu, world, members, rate: float, seconds: float, rng, mix: l
         name = _label(i)
         late = (i.answered_at - i.dispatched_at) * 1000 if i.answered_at and i.dispatched_at else float("inf")
         by_kind.setdefault(name, []).append(late)
+    for i in batch:
+        if i.answered_at is None:
+            print(f"  unanswered {_label(i)}: events {i.events[:6]}")
     for name, values in sorted(by_kind.items()):
         unanswered = sum(1 for v in values if v == float("inf"))
         print(
@@ -201,7 +207,7 @@ async def main() -> None:
             if float(result["p99"]) < 100 and not result["errors"]:  # type: ignore[arg-type]
                 best_under_100 = rate
         assert bot.proc is not None
-        problems = [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line]
+        problems = [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line or "WARNING" in line or "Traceback" in line]
         for line in problems[:40]:
             print(f"  bot log: {line[:300]}")
         print(f"peak resident memory of the bot: {peak_rss_mb(bot.proc.pid):.0f} MB (target < 150 MB)")

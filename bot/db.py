@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.config import sqlite_path
-from bot.sqlite_adapter import one_trip_dbapi
+from bot.sqlite_adapter import one_trip_dbapi, run_writes_inline
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 MIGRATIONS_LOCATION = str(Path(__file__).resolve().parent.parent / "models" / "migrations")
@@ -59,6 +59,8 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         module = one_trip_dbapi()  # one thread round trip per statement (see bot/sqlite_adapter.py)
         if module is not None:
             kwargs["module"] = module
+            # a write transaction's statements run on the loop's thread (see OneTripConnection)
+            kwargs.setdefault("connect_args", {}).setdefault("check_same_thread", False)
     engine = create_async_engine(database_url, **kwargs)
     if database_url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
@@ -71,6 +73,8 @@ def _sqlite_begin(connection: Connection) -> None:
     # timeout instead of one failing with "database is locked" when it upgrades a read lock.
     write = connection.get_execution_options().get(WRITE_OPTION, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    if write:
+        run_writes_inline(connection.connection.dbapi_connection)
 
 
 _writer_locks: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]]

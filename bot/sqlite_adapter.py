@@ -106,18 +106,43 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> Any:
         connection: Any = self._connection
-        async with self._adapt_connection._execute_mutex:
-            outcome: _Outcome = await connection._execute(_run, connection._conn, operation, parameters, many)
+        outcome: _Outcome
+        if getattr(self._adapt_connection, "inline", False):
+            outcome = _run(connection._conn, operation, parameters, many)
+        else:
+            async with self._adapt_connection._execute_mutex:
+                outcome = await connection._execute(_run, connection._conn, operation, parameters, many)
         self._description, self._rowcount, self._lastrowid, rows = outcome
         self._rows = collections.deque(rows)
         return self
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    """SQLAlchemy's aiosqlite connection adapter, handing out one-trip cursors."""
+    """SQLAlchemy's aiosqlite connection adapter, handing out one-trip cursors.
 
-    __slots__ = ()
+    `inline`: set by `bot.db` once a write transaction holds SQLite's write lock (BEGIN IMMEDIATE,
+    which may wait on another process, still runs on the connection's thread). Until the commit or
+    rollback, statements then run on the event loop's thread: they are short, nothing in this
+    process can be waiting on them, and the transaction no longer yields to every other task between
+    its statements while it holds the lock. Under a burst that queueing, repeated for each
+    statement, was what made writers wait on each other (bench/interactions.py, tip share at 150/s).
+    Commit and rollback go back to the thread (a commit may checkpoint the WAL, which writes).
+    """
+
+    __slots__ = ("inline",)
     _cursor_cls: type[AsyncAdapt_aiosqlite_cursor] = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.inline = False
+
+    def commit(self) -> None:
+        self.inline = False
+        super().commit()
+
+    def rollback(self) -> None:
+        self.inline = False
+        super().rollback()
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
@@ -126,6 +151,12 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
         stock = super().connect(*arg, **kw)
         return OneTripConnection(self, stock._connection)
+
+
+def run_writes_inline(dbapi_connection: object) -> None:
+    """Let this connection's statements run on the event loop until its transaction ends."""
+    if isinstance(dbapi_connection, OneTripConnection):
+        dbapi_connection.inline = True
 
 
 def one_trip_dbapi() -> OneTripDBAPI | None:

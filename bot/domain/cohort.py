@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -112,8 +113,7 @@ def parse_skills(text: str | None) -> tuple[str, ...]:
 def clean_timezone(name: str) -> str:
     """An IANA time zone name (case-insensitive input), e.g. Africa/Lagos."""
     candidate = name.strip()
-    lookup = {tz.lower(): tz for tz in all_timezones()}
-    found = lookup.get(candidate.lower())
+    found = _timezones_by_lower_name().get(candidate.lower())
     if found is None:
         raise ValidationError(f"{candidate[:60]!r} is not a time zone; pick one from the list, e.g. Africa/Lagos.")
     try:
@@ -124,6 +124,11 @@ def clean_timezone(name: str) -> str:
 
 
 _TIMEZONES: tuple[str, ...] = ()
+
+
+@functools.cache
+def _timezones_by_lower_name() -> dict[str, str]:
+    return {tz.lower(): tz for tz in all_timezones()}
 
 
 def all_timezones() -> tuple[str, ...]:
