@@ -207,7 +207,11 @@ async def main() -> None:
             if float(result["p99"]) < 100 and not result["errors"]:  # type: ignore[arg-type]
                 best_under_100 = rate
         assert bot.proc is not None
-        problems = [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line or "WARNING" in line or "Traceback" in line]
+        problems = [
+            line
+            for line in log.read_text(errors="replace").splitlines()
+            if "ERROR" in line or "WARNING" in line or "Traceback" in line
+        ]
         for line in problems[:40]:
             print(f"  bot log: {line[:300]}")
         print(f"peak resident memory of the bot: {peak_rss_mb(bot.proc.pid):.0f} MB (target < 150 MB)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -107,13 +108,8 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
 
     Not re-entrant: a use case opens exactly one.
     """
-    lock = _writer_lock(sessions)
-    if lock is None:
-        async with sessions() as session, session.begin():
-            await session.connection(execution_options={WRITE_OPTION: True})
-            yield session
-        return
-    async with lock, sessions() as session, session.begin():
+    queue = _writer_lock(sessions) or contextlib.nullcontext()
+    async with queue, sessions() as session, session.begin():
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
 

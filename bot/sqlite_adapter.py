@@ -35,6 +35,9 @@ from sqlalchemy.util import EMPTY_DICT
 
 _Outcome = tuple[Any, int, int | None, list[Any]]
 
+INLINE_STATEMENTS = 32
+"""Most statements of one write transaction that run on the event loop's thread (see below)."""
+
 
 def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
     """On the connection's thread: execute, fetch everything, close; return what the cursor knew."""
@@ -107,7 +110,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> Any:
         connection: Any = self._connection
         outcome: _Outcome
-        if getattr(self._adapt_connection, "inline", False):
+        adapted = self._adapt_connection
+        if isinstance(adapted, OneTripConnection) and adapted.take_inline_turn():
             outcome = _run(connection._conn, operation, parameters, many)
         else:
             async with self._adapt_connection._execute_mutex:
@@ -126,22 +130,38 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     process can be waiting on them, and the transaction no longer yields to every other task between
     its statements while it holds the lock. Under a burst that queueing, repeated for each
     statement, was what made writers wait on each other (bench/interactions.py, tip share at 150/s).
-    Commit and rollback go back to the thread (a commit may checkpoint the WAL, which writes).
+    Commit and rollback go back to the thread (a commit may checkpoint the WAL, which writes). A
+    transaction runs at most INLINE_STATEMENTS statements this way; a long one (a cohort-wide match
+    run) continues on the thread, so it cannot hold up the event loop for long.
     """
 
-    __slots__ = ("inline",)
+    __slots__ = ("_inline_left",)
     _cursor_cls: type[AsyncAdapt_aiosqlite_cursor] = OneTripCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
-        self.inline = False
+        self._inline_left = 0
+
+    @property
+    def inline(self) -> bool:
+        """Whether the next statement runs on the event loop's thread."""
+        return self._inline_left > 0
+
+    def start_inline(self) -> None:
+        self._inline_left = INLINE_STATEMENTS
+
+    def take_inline_turn(self) -> bool:
+        if self._inline_left <= 0:
+            return False
+        self._inline_left -= 1
+        return True
 
     def commit(self) -> None:
-        self.inline = False
+        self._inline_left = 0
         super().commit()
 
     def rollback(self) -> None:
-        self.inline = False
+        self._inline_left = 0
         super().rollback()
 
 
@@ -156,7 +176,7 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
 def run_writes_inline(dbapi_connection: object) -> None:
     """Let this connection's statements run on the event loop until its transaction ends."""
     if isinstance(dbapi_connection, OneTripConnection):
-        dbapi_connection.inline = True
+        dbapi_connection.start_inline()
 
 
 def one_trip_dbapi() -> OneTripDBAPI | None:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import column, table
 
 from bot.db import create_engine, create_sessionmaker, transaction
-from bot.sqlite_adapter import OneTripConnection
+from bot.sqlite_adapter import INLINE_STATEMENTS, OneTripConnection
 
 items = table("items", column("id"), column("name"), column("n"))
 
@@ -112,6 +112,17 @@ async def test_write_transactions_run_statements_on_the_loop_until_they_end(engi
         names = (await session.execute(select(items.c.name).order_by(items.c.name))).scalars().all()
         assert not driver.inline  # a read session
     assert names == ["x0", "x1", "x2", "x3", "x4"]
+
+
+async def test_a_long_write_transaction_goes_back_to_the_thread(engine, trips):
+    sessions = create_sessionmaker(engine)
+    async with transaction(sessions) as session:
+        before = len(trips)
+        for i in range(INLINE_STATEMENTS + 5):
+            await session.execute(insert(items).values(name=f"z{i}", n=i))
+        assert len(trips) - before == 5  # the statements past the budget yield to the loop again
+    async with sessions() as session:
+        assert len((await session.execute(select(items.c.id))).all()) == INLINE_STATEMENTS + 5
 
 
 async def test_concurrent_writers_and_readers_all_finish(engine):
