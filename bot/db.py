@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.config import sqlite_path
-from bot.sqlite_adapter import one_trip_dbapi, run_writes_inline
+from bot.sqlite_adapter import OneTripConnection, one_trip_dbapi
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 MIGRATIONS_LOCATION = str(Path(__file__).resolve().parent.parent / "models" / "migrations")
@@ -73,9 +73,11 @@ def _sqlite_begin(connection: Connection) -> None:
     # A write transaction takes SQLite's write lock up front, so two writers queue on the busy
     # timeout instead of one failing with "database is locked" when it upgrades a read lock.
     write = connection.get_execution_options().get(WRITE_OPTION, False)
+    driver: object = connection.connection.dbapi_connection
+    if write and isinstance(driver, OneTripConnection):
+        driver.begin_write(SQLITE_BUSY_TIMEOUT_MS)  # see bot/sqlite_adapter.py
+        return
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-    if write:
-        run_writes_inline(connection.connection.dbapi_connection)
 
 
 _writer_locks: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]]
@@ -109,7 +111,8 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     Not re-entrant: a use case opens exactly one.
     """
     queue = _writer_lock(sessions) or contextlib.nullcontext()
-    async with queue, sessions() as session, session.begin():
+    # the queue is held from BEGIN to COMMIT, not while the session closes
+    async with sessions() as session, queue, session.begin():
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
 

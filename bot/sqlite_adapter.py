@@ -32,6 +32,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
 
 _Outcome = tuple[Any, int, int | None, list[Any]]
 
@@ -53,6 +54,20 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
         return cursor.description, cursor.rowcount, cursor.lastrowid, rows
     finally:
         cursor.close()
+
+
+def _try_begin_immediate(connection: sqlite3.Connection, busy_timeout_ms: int) -> bool:
+    """BEGIN IMMEDIATE without waiting: False when another process holds the write lock."""
+    connection.execute("PRAGMA busy_timeout=0")
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        return True
+    except sqlite3.OperationalError as exc:
+        if connection.in_transaction or "locked" not in str(exc):
+            raise
+        return False
+    finally:
+        connection.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -150,6 +165,15 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     def start_inline(self) -> None:
         self._inline_left = INLINE_STATEMENTS
 
+    def begin_write(self, busy_timeout_ms: int) -> None:
+        """BEGIN IMMEDIATE on the loop's thread when the write lock is free at once (in this process
+        the writers' queue in bot.db makes that the rule), otherwise wait for it on the connection's
+        thread; then run the transaction's statements inline."""
+        connection: Any = self._connection
+        if not _try_begin_immediate(connection._conn, busy_timeout_ms):
+            await_(connection._execute(connection._conn.execute, "BEGIN IMMEDIATE"))
+        self.start_inline()
+
     def take_inline_turn(self) -> bool:
         if self._inline_left <= 0:
             return False
@@ -162,6 +186,9 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     def rollback(self) -> None:
         self._inline_left = 0
+        driver: sqlite3.Connection | None = getattr(self._connection, "_connection", None)
+        if driver is not None and not driver.in_transaction:
+            return  # nothing to undo (the pool resets every returned connection): no round trip
         super().rollback()
 
 
@@ -171,12 +198,6 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
         stock = super().connect(*arg, **kw)
         return OneTripConnection(self, stock._connection)
-
-
-def run_writes_inline(dbapi_connection: object) -> None:
-    """Let this connection's statements run on the event loop until its transaction ends."""
-    if isinstance(dbapi_connection, OneTripConnection):
-        dbapi_connection.start_inline()
 
 
 def one_trip_dbapi() -> OneTripDBAPI | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import aiosqlite
@@ -95,13 +97,14 @@ async def test_write_transactions_run_statements_on_the_loop_until_they_end(engi
     sessions = create_sessionmaker(engine)
     driver = await _driver_connection(engine)
     assert isinstance(driver, OneTripConnection)
+    before = len(trips)
     async with transaction(sessions) as session:
         assert (await session.connection()).sync_connection.connection.dbapi_connection is driver
         assert driver.inline
-        before = len(trips)
         for i in range(5):
             await session.execute(insert(items).values(name=f"x{i}", n=i))
-        assert len(trips) == before  # five statements, no thread round trip
+        assert len(trips) == before  # BEGIN IMMEDIATE and five statements, no thread round trip
+    assert len(trips) == before + 1  # the commit
     assert not driver.inline  # committed
     with pytest.raises(RuntimeError):
         async with transaction(sessions) as session:
@@ -112,6 +115,32 @@ async def test_write_transactions_run_statements_on_the_loop_until_they_end(engi
         names = (await session.execute(select(items.c.name).order_by(items.c.name))).scalars().all()
         assert not driver.inline  # a read session
     assert names == ["x0", "x1", "x2", "x3", "x4"]
+
+
+async def test_a_writer_waits_for_another_process_on_the_thread(engine, tmp_path, trips):
+    sessions = create_sessionmaker(engine)
+    other = sqlite3.connect(tmp_path / "adapter.db", isolation_level=None)  # e.g. a migration
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO items (name, n) VALUES ('other', 0)")
+
+    async def write() -> None:
+        async with transaction(sessions) as session:
+            await session.execute(insert(items).values(name="bot", n=1))
+
+    before = len(trips)
+    writer = asyncio.create_task(write())
+    ticks = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < 0.3:  # the loop keeps serving while the writer waits
+        await asyncio.sleep(0.01)
+        ticks += 1
+    assert ticks >= 10 and not writer.done()
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(writer, 5)
+    assert len(trips) > before  # BEGIN IMMEDIATE waited on the connection's thread
+    async with sessions() as session:
+        assert sorted((await session.execute(select(items.c.name))).scalars().all()) == ["bot", "other"]
 
 
 async def test_a_long_write_transaction_goes_back_to_the_thread(engine, trips):
