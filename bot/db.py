@@ -74,8 +74,11 @@ def _sqlite_begin(connection: Connection) -> None:
     # timeout instead of one failing with "database is locked" when it upgrades a read lock.
     write = connection.get_execution_options().get(WRITE_OPTION, False)
     driver: object = connection.connection.dbapi_connection
-    if write and isinstance(driver, OneTripConnection):
-        driver.begin_write(SQLITE_BUSY_TIMEOUT_MS)  # see bot/sqlite_adapter.py
+    if isinstance(driver, OneTripConnection):  # see bot/sqlite_adapter.py
+        if write:
+            driver.begin_write(SQLITE_BUSY_TIMEOUT_MS)
+        else:
+            driver.begin_read()
         return
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 

@@ -40,8 +40,11 @@ INLINE_STATEMENTS = 32
 """Most statements of one write transaction that run on the event loop's thread (see below)."""
 
 
-def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
-    """On the connection's thread: execute, fetch everything, close; return what the cursor knew."""
+def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool, begin: bool) -> _Outcome:
+    """On the connection's thread: BEGIN if asked, execute, fetch everything, close; return what the
+    cursor knew."""
+    if begin:
+        connection.execute("BEGIN")
     cursor = connection.cursor()
     try:
         if many:
@@ -126,36 +129,54 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         connection: Any = self._connection
         outcome: _Outcome
         adapted = self._adapt_connection
-        if isinstance(adapted, OneTripConnection) and adapted.take_inline_turn():
-            outcome = _run(connection._conn, operation, parameters, many)
-        else:
-            async with self._adapt_connection._execute_mutex:
-                outcome = await connection._execute(_run, connection._conn, operation, parameters, many)
+        begin = False
+        if isinstance(adapted, OneTripConnection):
+            if adapted.take_inline_turn():
+                outcome = _run(connection._conn, operation, parameters, many, False)
+                return self._keep(outcome)
+            begin = adapted.take_pending_begin()
+        async with adapted._execute_mutex:
+            outcome = await connection._execute(_run, connection._conn, operation, parameters, many, begin)
+        return self._keep(outcome)
+
+    def _keep(self, outcome: _Outcome) -> Any:
         self._description, self._rowcount, self._lastrowid, rows = outcome
         self._rows = collections.deque(rows)
         return self
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    """SQLAlchemy's aiosqlite connection adapter, handing out one-trip cursors.
+    """SQLAlchemy's aiosqlite connection adapter, handing out one-trip cursors, with two more
+    savings that `bot.db` asks for when a transaction begins:
 
-    `inline`: set by `bot.db` once a write transaction holds SQLite's write lock (BEGIN IMMEDIATE,
-    which may wait on another process, still runs on the connection's thread). Until the commit or
-    rollback, statements then run on the event loop's thread: they are short, nothing in this
-    process can be waiting on them, and the transaction no longer yields to every other task between
-    its statements while it holds the lock. Under a burst that queueing, repeated for each
-    statement, was what made writers wait on each other (bench/interactions.py, tip share at 150/s).
-    Commit and rollback go back to the thread (a commit may checkpoint the WAL, which writes). A
-    transaction runs at most INLINE_STATEMENTS statements this way; a long one (a cohort-wide match
-    run) continues on the thread, so it cannot hold up the event loop for long.
+    - A read transaction's BEGIN goes to the thread together with its first statement.
+    - A write transaction (`begin_write`) takes SQLite's write lock with BEGIN IMMEDIATE on the
+      event loop's thread when it is free at once, which bot.db's queue of writers makes the rule in
+      this process; when another process holds it, the wait happens on the connection's thread.
+      The transaction's statements then run on the loop's thread too: they are short, nothing in
+      this process can be waiting on them, and the transaction no longer yields to every other task
+      between its statements while it holds the lock. Under a burst that queueing, repeated for each
+      statement, was what made writers wait on each other (bench/interactions.py, tip share at
+      150/s). Commit and rollback go back to the thread (a commit may checkpoint the WAL, which
+      writes). At most INLINE_STATEMENTS statements run this way; a longer transaction (a
+      cohort-wide match run) continues on the thread, so it cannot hold up the event loop for long.
     """
 
-    __slots__ = ("_inline_left",)
+    __slots__ = ("_inline_left", "_pending_begin")
     _cursor_cls: type[AsyncAdapt_aiosqlite_cursor] = OneTripCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._inline_left = 0
+        self._pending_begin = False
+
+    def begin_read(self) -> None:
+        """BEGIN (deferred) with the next statement, in the same round trip."""
+        self._pending_begin = True
+
+    def take_pending_begin(self) -> bool:
+        pending, self._pending_begin = self._pending_begin, False
+        return pending
 
     @property
     def inline(self) -> bool:
@@ -182,10 +203,12 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
 
     def commit(self) -> None:
         self._inline_left = 0
+        self._pending_begin = False
         super().commit()
 
     def rollback(self) -> None:
         self._inline_left = 0
+        self._pending_begin = False
         driver: sqlite3.Connection | None = getattr(self._connection, "_connection", None)
         if driver is not None and not driver.in_transaction:
             return  # nothing to undo (the pool resets every returned connection): no round trip

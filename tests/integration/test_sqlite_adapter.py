@@ -60,6 +60,11 @@ async def test_a_statement_is_one_round_trip(engine, trips):
         rows = (await conn.execute(text("SELECT 1, 2"))).all()
     assert rows == [(1, 2)]
     assert len(trips) - before == 2  # the SELECT, then the rollback when the connection is returned
+    before = len(trips)
+    async with create_sessionmaker(engine)() as session:  # a read transaction from its start
+        assert (await session.execute(text("SELECT 3"))).scalar_one() == 3
+        assert (await session.execute(text("SELECT 4"))).scalar_one() == 4
+    assert len(trips) - before == 3  # BEGIN travels with the first SELECT; the second; the rollback
 
 
 async def test_cursor_answers_like_sqlite3(engine):
