@@ -56,6 +56,11 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
+    if database_url.startswith("sqlite"):
+        # a connection is a thread and a page cache (up to 2 MB); on SQLite one writer runs at a
+        # time and a few readers keep the cores busy, so a small pool is enough
+        kwargs.setdefault("pool_size", 4)
+        kwargs.setdefault("max_overflow", 4)
     if database_url.startswith("sqlite+aiosqlite") and "module" not in kwargs:
         module = one_trip_dbapi()  # one thread round trip per statement (see bot/sqlite_adapter.py)
         if module is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import discord
@@ -123,7 +124,8 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
         kind: app_commands.Choice[str] | None = None,
         author: discord.Member | None = None,
     ) -> None:
-        result = await self.bot.services.notes.search(
+        search = functools.partial(
+            self.bot.services.notes.search,
             _guild_id(interaction),
             interaction.user.id,
             query,
@@ -131,6 +133,7 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
             kind=NoteKind(kind.value) if kind else None,
             author_id=author.id if author else None,
         )
+        result = await search()
         if not result.hits:
             if not result.words:
                 text = "Nothing found: your search has no words to look for. Try letters or numbers."
@@ -140,7 +143,7 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
                 text += " Try " + ", ".join(f"**{safe_text(s)}**" for s in result.suggestions) + "."
             await interaction.response.send_message(text, ephemeral=True)
             return
-        page_count, source = search_pages(query, result.hits, result.matched_all_words)
+        page_count, source = search_pages(query, result, search)
         await Paginator(interaction.user.id, source, page_count).send(interaction, ephemeral=True)
 
     @app_commands.command(name="show", description="Show a note (with a Helpful button)")

@@ -112,17 +112,14 @@ class NoteSummary:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A note that matched a search; `snippet` marks the matches with HIGHLIGHT_START/END."""
+    """A note that matched a search, with a snippet whose matches are marked by HIGHLIGHT_START/END.
+
+    The snippet, not the whole note, is kept: a search's pages stay in memory while its buttons work.
+    """
 
     note: NoteSummary
-    text: str
-    words: tuple[str, ...]
+    snippet: str
     score: float
-
-    @property
-    def snippet(self) -> str:
-        """Computed when shown: a search ranks up to 25 hits but the first page shows five."""
-        return highlight(self.text, self.words, width=SNIPPET_WIDTH)
 
 
 @dataclass(frozen=True)
@@ -168,6 +165,10 @@ def _summary(row: Any, helpful: int = 0) -> NoteSummary:
         created_at=row.created_at,
         helpful_count=helpful,
     )
+
+
+def _snippet(row: Any, words: tuple[str, ...]) -> str:
+    return highlight(f"{row.body} {row.solution or ''}", words, width=SNIPPET_WIDTH)
 
 
 def _summary_columns() -> Select[*tuple[Any, ...]]:
@@ -679,10 +680,7 @@ class NoteService:
             found = await self._fts_page(session, match, filters, limit, overfetch=limit * SEARCH_OVERFETCH)
             if len(found) < limit and found.fetched == limit * SEARCH_OVERFETCH:
                 found = await self._fts_page(session, match, filters, limit, overfetch=None)
-            return tuple(
-                SearchHit(_summary(r, int(r.helpful)), f"{r.body} {r.solution or ''}", words, float(r.score))
-                for r in found
-            )
+            return tuple(SearchHit(_summary(r, int(r.helpful)), _snippet(r, words), float(r.score)) for r in found)
         tsquery: ColumnElement[Any] = func.plainto_tsquery(_PG_CONFIG, " ".join(words))
         if any_word:
             parts: list[ColumnElement[Any]] = [func.plainto_tsquery(_PG_CONFIG, w) for w in words]
@@ -698,9 +696,7 @@ class NoteService:
                 .limit(limit)
             )
         ).all()
-        return tuple(
-            SearchHit(_summary(r, int(r.helpful)), f"{r.body} {r.solution or ''}", words, -float(r.score)) for r in rows
-        )
+        return tuple(SearchHit(_summary(r, int(r.helpful)), _snippet(r, words), -float(r.score)) for r in rows)
 
     @staticmethod
     async def _fts_page(

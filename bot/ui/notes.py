@@ -19,7 +19,7 @@ from bot.domain.notes import (
 from bot.domain.search import render_snippet
 from bot.domain.text import safe_text, truncate
 from bot.errors import report_error
-from bot.services.notes import NoteSummary, NoteView, SearchHit
+from bot.services.notes import NoteSummary, NoteView, SearchResult
 from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR, chunk_lines
 from bot.ui.views import PageSource, guarded
 
@@ -76,34 +76,44 @@ def _summary_line(note: NoteSummary) -> str:
     )
 
 
-def search_pages(query: str, hits: Sequence[SearchHit], matched_all_words: bool) -> tuple[int, PageSource]:
-    """Search hits as pages of SEARCH_PAGE_SIZE, best first: the page count and a source that
-    renders a page (snippets included) only when it is first shown."""
-    count = len(hits)
+def search_page(query: str, result: SearchResult, index: int) -> discord.Embed:
+    """Page `index` of a search's hits (SEARCH_PAGE_SIZE per page, best first)."""
+    count = len(result.hits)
     header = f"{count} note{'' if count == 1 else 's'} for “{safe_text(query, limit=100)}”"
-    if not matched_all_words:
+    if not result.matched_all_words:
         header += "\nNo note has every word, so these have some of them."
-    rendered: dict[int, discord.Embed] = {}
+    embed = discord.Embed(title="Note search", description=header, colour=NEXUS_COLOUR)
+    start = index * SEARCH_PAGE_SIZE
+    for hit in result.hits[start : start + SEARCH_PAGE_SIZE]:
+        note = hit.note
+        name = truncate(f"{KIND_EMOJI[note.kind]} #{note.id} · {_plain(note.title, 200)}", 256)
+        lock = " · 🔒 private" if note.is_private else ""
+        meta = f"{safe_text(note.topic)} · <@{note.author_id}> · 👍 {note.helpful_count}{lock}"
+        snippet = render_snippet(hit.snippet, limit=SNIPPET_LIMIT) or "…"
+        embed.add_field(name=safe_text(name, limit=256), value=truncate(f"{snippet}\n{meta}", 1024), inline=False)
+    if not result.hits[start : start + SEARCH_PAGE_SIZE]:
+        embed.add_field(name="Nothing on this page any more", value="Run the search again for fresh results.")
+    embed.set_footer(text="Open one with /note show id:<number>")
+    return embed
 
-    def render(index: int) -> discord.Embed:
-        embed = discord.Embed(title="Note search", description=header, colour=NEXUS_COLOUR)
-        start = index * SEARCH_PAGE_SIZE
-        for hit in hits[start : start + SEARCH_PAGE_SIZE]:
-            note = hit.note
-            name = truncate(f"{KIND_EMOJI[note.kind]} #{note.id} · {_plain(note.title, 200)}", 256)
-            lock = " · 🔒 private" if note.is_private else ""
-            meta = f"{safe_text(note.topic)} · <@{note.author_id}> · 👍 {note.helpful_count}{lock}"
-            snippet = render_snippet(hit.snippet, limit=SNIPPET_LIMIT) or "…"
-            embed.add_field(name=safe_text(name, limit=256), value=truncate(f"{snippet}\n{meta}", 1024), inline=False)
-        embed.set_footer(text="Open one with /note show id:<number>")
-        return embed
+
+def search_pages(
+    query: str, first: SearchResult, again: Callable[[], Awaitable[SearchResult]]
+) -> tuple[int, PageSource]:
+    """The page count and a page source for a search's results.
+
+    The buttons stay usable for minutes and a busy cohort runs many searches, so the pages keep the
+    query, not the hits: the first page is rendered now, other pages run the search `again`.
+    """
+    page_count = max(1, -(-len(first.hits) // SEARCH_PAGE_SIZE))
+    first_page: discord.Embed | None = search_page(query, first, 0)
 
     async def source(index: int) -> discord.Embed:
-        if index not in rendered:
-            rendered[index] = render(index)
-        return rendered[index]
+        if index == 0 and first_page is not None:
+            return first_page
+        return search_page(query, await again(), index)
 
-    return max(1, -(-count // SEARCH_PAGE_SIZE)), source
+    return page_count, source
 
 
 def summary_pages(title: str, notes: Sequence[NoteSummary], *, empty: str) -> list[discord.Embed]:

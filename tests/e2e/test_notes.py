@@ -213,8 +213,10 @@ async def test_search_pages_with_buttons(nexus, world: World):
     assert reply.ephemeral and reply.button("1/3")
     first_page = reply.text()
     assert "12 notes" in first_page and "**docker**" in first_page.lower()
+    # the pages keep the query, not the hits: another page runs the search again, fresh
+    await _note(nexus, world, world.learners[1], title="Docker tip 12", body="docker compose up")
     after = emu.reply(await emu.click(world.learner, reply, "Next ▶"))
-    assert after.button("2/3") and after.text() != first_page
+    assert after.button("2/3") and after.text() != first_page and "13 notes" in after.text()
     back = emu.reply(await emu.click(world.learner, after, "◀ Previous"))
     assert back.button("1/3") and back.text() == first_page
 
