@@ -1,10 +1,10 @@
 """SQLAlchemy's aiosqlite adapter with one thread round trip per statement instead of four.
 
 aiosqlite runs each SQLite connection on its own thread; every call from the event loop is a
-round trip to that thread (queue, wake-up, future, loop wake-up). SQLAlchemy's stock adapter makes
-four per statement: open a cursor, execute, fetch the rows, close the cursor. On a 2-core machine
-under Week-1 load those round trips, not SQLite, were most of the bot's CPU time per interaction
-(see bench/interactions.py --cost and the README's "Running at scale").
+round trip to that thread (queue, wake-up, future, loop wake-up), which costs CPU on both threads
+and, under load, a turn of the busy event loop. SQLAlchemy's stock adapter makes four per
+statement: open a cursor, execute, fetch the rows, close the cursor (see bench/interactions.py
+--cost and the README's "Running at scale" for what that cost the bot).
 
 This adapter keeps SQLAlchemy's dialect, pool, transactions and aiosqlite's thread, and changes
 only the cursor: one call on the connection's thread executes the statement, fetches every row and

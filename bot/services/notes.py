@@ -474,12 +474,13 @@ class NoteService:
 
     async def random_tip(self, guild_id: int, topic: str | None = None) -> NoteView | None:
         """A random public tip (in `topic` if given), or None when there is none."""
+        topic_id = (await self._cached_topic(guild_id, topic)).id if topic else None  # before the session
         async with await self._reading(guild_id) as session:
             query = select(Note.id).where(
                 Note.guild_id == guild_id, Note.kind == NoteKind.TIP.value, Note.is_private == false()
             )
-            if topic:
-                query = query.where(Note.topic_id == (await self._cached_topic(guild_id, topic)).id)
+            if topic_id is not None:
+                query = query.where(Note.topic_id == topic_id)
             note_id = await session.scalar(query.order_by(func.random()).limit(1))
             if note_id is None:
                 return None
@@ -491,6 +492,7 @@ class NoteService:
     ) -> tuple[NoteSummary, ...]:
         """Public tips ranked by helpful votes (then newest); with `days`, only tips shared since then."""
         votes = func.count(NoteVote.member_id)
+        topic_id = (await self._cached_topic(guild_id, topic)).id if topic else None  # before the session
         async with await self._reading(guild_id) as session:
             query = (
                 _summary_columns()
@@ -501,8 +503,8 @@ class NoteService:
                 .order_by(votes.desc(), Note.created_at.desc(), Note.id.desc())
                 .limit(TOP_TIPS_LIMIT)
             )
-            if topic:
-                query = query.where(Note.topic_id == (await self._cached_topic(guild_id, topic)).id)
+            if topic_id is not None:
+                query = query.where(Note.topic_id == topic_id)
             if days is not None:
                 days = max(1, min(days, TOP_TIPS_MAX_DAYS))
                 query = query.where(Note.created_at >= utcnow() - timedelta(days=days))
@@ -594,10 +596,11 @@ class NoteService:
         All words must match; when no note has them all, notes with any of them are ranked instead.
         """
         words = tokenize(query)
+        topic_id = (await self._cached_topic(guild_id, topic)).id if topic else None  # before the session
         async with await self._reading(guild_id) as session:
             filters = [_visible_to(guild_id, viewer_id)]
-            if topic:
-                filters.append(Note.topic_id == (await self._cached_topic(guild_id, topic)).id)
+            if topic_id is not None:
+                filters.append(Note.topic_id == topic_id)
             if kind is not None:
                 filters.append(Note.kind == kind.value)
             if author_id is not None:
@@ -609,9 +612,12 @@ class NoteService:
                 if not hits and len(words) > 1:
                     hits = await self._ranked(session, words, filters, limit, any_word=True)
                     matched_all = False
-            suggestions: tuple[str, ...] = ()
-            if not hits:
-                suggestions = suggest(query, await self._suggestion_pool(session, guild_id, viewer_id))
+            tags = await self._recent_tags(session, guild_id, viewer_id) if not hits else []
+        suggestions: tuple[str, ...] = ()
+        if not hits:
+            # the topics come from the cache after the session is closed: a cache miss opens its own
+            # session, and one use case must never hold two pooled connections at once
+            suggestions = suggest(query, [*await self.topics(guild_id), *tags])
         return SearchResult(words, hits, matched_all, suggestions)
 
     async def autocomplete(
@@ -728,8 +734,9 @@ class NoteService:
         ).all()
         return _Page(rows, int(rows[0].fetched) if rows else await _count_cte(session, ranked))
 
-    async def _suggestion_pool(self, session: AsyncSession, guild_id: int, viewer_id: int) -> list[str]:
-        pool = list(await self.topics(guild_id))
+    @staticmethod
+    async def _recent_tags(session: AsyncSession, guild_id: int, viewer_id: int) -> list[str]:
+        pool: list[str] = []
         tag_rows = await session.scalars(
             select(Note.tags)
             .where(_visible_to(guild_id, viewer_id), Note.tags != "")

@@ -275,3 +275,24 @@ async def test_control_characters_in_filters_are_harmless(notes):
     with pytest.raises(ValidationError):
         await notes.search(GUILD, CAROL, "jwt", topic="Dja\x00ngo!")
     assert (await notes.search(GUILD, CAROL, "jwt", topic="Djan\x00go")).hits
+
+
+async def test_a_use_case_never_holds_two_pooled_connections(database_url):
+    """With a pool of one connection, every read path still finishes: a cache miss inside a use
+    case must not need a second connection while the first is held (that would deadlock a busy
+    pool)."""
+    engine = create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=3)
+    try:
+        notes = NoteService(create_sessionmaker(engine))
+        await notes.create_note(GUILD, ALICE, topic="Docker", kind=NoteKind.TIP, title="Compose", body="docker compose")
+        for _ in range(2):  # cold caches, then warm ones
+            notes.topic_cache.invalidate(GUILD)
+            assert (await notes.search(GUILD, BOB, "kubernetes nothing")).suggestions is not None
+            notes.topic_cache.invalidate(GUILD)
+            assert (await notes.search(GUILD, BOB, "compose", topic="docker")).hits
+            notes.topic_cache.invalidate(GUILD)
+            assert await notes.random_tip(GUILD, "Docker") is not None
+            notes.topic_cache.invalidate(GUILD)
+            assert await notes.top_tips(GUILD, "Docker")
+    finally:
+        await engine.dispose()
