@@ -2,7 +2,13 @@
 loopback emulator. For each interaction: time from INTERACTION_CREATE sent to the first callback
 received. Also peak memory of the bot and start-up time with an existing database.
 
-Run: python bench/interactions.py [--members 200] [--rates 50,100,200] [--seconds 5]
+The guild starts with --notes realistic notes (bench/search.py's generator); a warm-up window at
+50/s runs first. Per rate it prints p50/p95/p99, autocomplete p99, the sustained rate and errors,
+then the same per kind of interaction.
+
+Run: python bench/interactions.py [--members 200] [--rates 50,100,200] [--seconds 5] [--notes 2000]
+     [--mix autocomplete,search,...] [--cost N: the bot's CPU ms per interaction of each kind]
+     [--profile FILE: a cProfile of the bot process]
 """
 
 from __future__ import annotations
