@@ -4,8 +4,9 @@ Settings, the project catalog and the note topics are read by autocomplete, chec
 commands, but change only when staff run a command. Keeping them in memory saves database round
 trips on the hot paths. The rules that keep it correct:
 
-- The service that changes a value calls `invalidate` after its transaction has committed, so a
-  read that starts afterwards loads the new value.
+- The service that changes a value opens its transaction inside `changing(guild_id)`, which
+  invalidates after the transaction has committed (or failed), so a read that starts afterwards
+  loads the new value.
 - A load that started before an invalidation is returned to its caller but never stored, so an
   old value cannot be put back after the change (the generation check).
 - Entries expire after `ttl` seconds. With shards, one process serves a guild, so changes arrive
@@ -16,8 +17,9 @@ trips on the hot paths. The rules that keep it correct:
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -66,3 +68,12 @@ class GuildCache(Generic[V]):
         """Forget the guild's value; call after the change has committed."""
         self._entries.pop(guild_id, None)
         self._generations[guild_id] = self._generations.get(guild_id, 0) + 1
+
+    @contextlib.asynccontextmanager
+    async def changing(self, guild_id: int) -> AsyncIterator[None]:
+        """Around a change to the guild's value: `async with cache.changing(g), transaction(...)`
+        invalidates once the transaction inside has ended, committed or not."""
+        try:
+            yield
+        finally:
+            self.invalidate(guild_id)

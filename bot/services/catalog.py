@@ -78,7 +78,7 @@ class CatalogService:
     """Lists and changes a guild's catalog.
 
     Autocomplete reads the catalog on every keystroke, so the list comes from a per-guild cache
-    that `add` and `remove` invalidate after they commit.
+    that `add` and `remove` invalidate once their transaction ends.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -111,23 +111,10 @@ class CatalogService:
 
     async def add(self, guild_id: int, name: str, description: str) -> ProjectInfo:
         """Add a project; names are unique per guild, ignoring case."""
-        try:
-            return await self._add(guild_id, name, description)
-        finally:
-            self.cache.invalidate(guild_id)
-
-    async def remove(self, guild_id: int, name: str) -> ProjectInfo:
-        """Remove a project nobody has announced; otherwise refuse and say how many have."""
-        try:
-            return await self._remove(guild_id, name)
-        finally:
-            self.cache.invalidate(guild_id)
-
-    async def _add(self, guild_id: int, name: str, description: str) -> ProjectInfo:
         clean = clean_project_name(name)
         about = clean_description(description)
         try:
-            async with transaction(self._sessions) as session:
+            async with self.cache.changing(guild_id), transaction(self._sessions) as session:
                 await self._seed(session, guild_id)
                 count = await session.scalar(select(func.count()).where(Project.guild_id == guild_id))
                 if (count or 0) >= CATALOG_MAX:
@@ -144,8 +131,9 @@ class CatalogService:
         except IntegrityError:
             raise ConflictError(f"{clean} is already in the catalog.") from None
 
-    async def _remove(self, guild_id: int, name: str) -> ProjectInfo:
-        async with transaction(self._sessions) as session:
+    async def remove(self, guild_id: int, name: str) -> ProjectInfo:
+        """Remove a project nobody has announced; otherwise refuse and say how many have."""
+        async with self.cache.changing(guild_id), transaction(self._sessions) as session:
             await self._seed(session, guild_id)
             row = await resolve_project(session, guild_id, name)
             used = await session.scalar(

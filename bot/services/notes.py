@@ -266,28 +266,20 @@ class NoteService:
             raise _unknown_topic(name, [ref.name for ref in refs])
         return found
 
+    async def _topic_id(self, guild_id: int, name: str | None) -> int | None:
+        """The id of topic `name` (None for no topic), from the cache: read paths call this before
+        opening their session, since a cache miss opens a session of its own."""
+        return (await self._cached_topic(guild_id, name)).id if name else None
+
     async def topic_name(self, guild_id: int, name: str) -> str:
         """The stored spelling of topic `name`; ValidationError (with suggestions) when unknown."""
         return (await self._cached_topic(guild_id, name)).name
 
     async def add_topic(self, guild_id: int, name: str, staff_id: int) -> str:
         """Add a topic; names are unique per guild ignoring case. Returns the stored name."""
-        try:
-            return await self._add_topic(guild_id, name, staff_id)
-        finally:
-            self.topic_cache.invalidate(guild_id)
-
-    async def remove_topic(self, guild_id: int, name: str) -> str:
-        """Remove an unused topic; refuse (changing nothing) while notes use it or it is the last one."""
-        try:
-            return await self._remove_topic(guild_id, name)
-        finally:
-            self.topic_cache.invalidate(guild_id)
-
-    async def _add_topic(self, guild_id: int, name: str, staff_id: int) -> str:
         cleaned = clean_topic_name(name)
         try:
-            async with transaction(self._sessions) as session:
+            async with self.topic_cache.changing(guild_id), transaction(self._sessions) as session:
                 names = await self._topic_names(session, guild_id)
                 existing = next((n for n in names if topic_key(n) == topic_key(cleaned)), None)
                 if existing is not None:
@@ -301,8 +293,9 @@ class NoteService:
             raise ConflictError(f"The topic {cleaned} already exists.") from None
         return cleaned
 
-    async def _remove_topic(self, guild_id: int, name: str) -> str:
-        async with transaction(self._sessions) as session:
+    async def remove_topic(self, guild_id: int, name: str) -> str:
+        """Remove an unused topic; refuse (changing nothing) while notes use it or it is the last one."""
+        async with self.topic_cache.changing(guild_id), transaction(self._sessions) as session:
             topic = await self._topic(session, guild_id, name)
             used = await session.scalar(select(func.count()).where(Note.topic_id == topic.id))
             if used:
@@ -474,7 +467,7 @@ class NoteService:
 
     async def random_tip(self, guild_id: int, topic: str | None = None) -> NoteView | None:
         """A random public tip (in `topic` if given), or None when there is none."""
-        topic_id = (await self._cached_topic(guild_id, topic)).id if topic else None  # before the session
+        topic_id = await self._topic_id(guild_id, topic)
         async with await self._reading(guild_id) as session:
             query = select(Note.id).where(
                 Note.guild_id == guild_id, Note.kind == NoteKind.TIP.value, Note.is_private == false()
@@ -492,7 +485,7 @@ class NoteService:
     ) -> tuple[NoteSummary, ...]:
         """Public tips ranked by helpful votes (then newest); with `days`, only tips shared since then."""
         votes = func.count(NoteVote.member_id)
-        topic_id = (await self._cached_topic(guild_id, topic)).id if topic else None  # before the session
+        topic_id = await self._topic_id(guild_id, topic)
         async with await self._reading(guild_id) as session:
             query = (
                 _summary_columns()
@@ -596,7 +589,7 @@ class NoteService:
         All words must match; when no note has them all, notes with any of them are ranked instead.
         """
         words = tokenize(query)
-        topic_id = (await self._cached_topic(guild_id, topic)).id if topic else None  # before the session
+        topic_id = await self._topic_id(guild_id, topic)
         async with await self._reading(guild_id) as session:
             filters = [_visible_to(guild_id, viewer_id)]
             if topic_id is not None:

@@ -31,7 +31,7 @@ class SettingsService:
     """Reads and writes `GuildSettings`, one transaction per call.
 
     Every staff check and every post reads the settings, so reads come from a per-guild cache that
-    `_update` invalidates after it commits.
+    `_update` invalidates once its transaction ends.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -55,15 +55,9 @@ class SettingsService:
         return await self._update(guild_id, staff_role_id=role_id)
 
     async def _update(self, guild_id: int, **values: int | None) -> GuildConfig:
-        try:
-            return await self._write(guild_id, **values)
-        finally:
-            self.cache.invalidate(guild_id)
-
-    async def _write(self, guild_id: int, **values: int | None) -> GuildConfig:
         for attempt in range(2):
             try:
-                async with transaction(self._sessions) as session:
+                async with self.cache.changing(guild_id), transaction(self._sessions) as session:
                     row = await session.get(GuildSettings, guild_id, with_for_update=True)
                     if row is None:
                         row = GuildSettings(guild_id=guild_id)

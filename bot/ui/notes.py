@@ -84,14 +84,15 @@ def search_page(query: str, result: SearchResult, index: int) -> discord.Embed:
         header += "\nNo note has every word, so these have some of them."
     embed = discord.Embed(title="Note search", description=header, colour=NEXUS_COLOUR)
     start = index * SEARCH_PAGE_SIZE
-    for hit in result.hits[start : start + SEARCH_PAGE_SIZE]:
+    page_hits = result.hits[start : start + SEARCH_PAGE_SIZE]
+    for hit in page_hits:
         note = hit.note
         name = truncate(f"{KIND_EMOJI[note.kind]} #{note.id} · {_plain(note.title, 200)}", 256)
         lock = " · 🔒 private" if note.is_private else ""
         meta = f"{safe_text(note.topic)} · <@{note.author_id}> · 👍 {note.helpful_count}{lock}"
         snippet = render_snippet(hit.snippet, limit=SNIPPET_LIMIT) or "…"
         embed.add_field(name=safe_text(name, limit=256), value=truncate(f"{snippet}\n{meta}", 1024), inline=False)
-    if not result.hits[start : start + SEARCH_PAGE_SIZE]:
+    if not page_hits:
         embed.add_field(name="Nothing on this page any more", value="Run the search again for fresh results.")
     embed.set_footer(text="Open one with /note show id:<number>")
     return embed
@@ -106,10 +107,10 @@ def search_pages(
     query, not the hits: the first page is rendered now, other pages run the search `again`.
     """
     page_count = max(1, -(-len(first.hits) // SEARCH_PAGE_SIZE))
-    first_page: discord.Embed | None = search_page(query, first, 0)
+    first_page = search_page(query, first, 0)
 
     async def source(index: int) -> discord.Embed:
-        if index == 0 and first_page is not None:
+        if index == 0:
             return first_page
         return search_page(query, await again(), index)
 
