@@ -7,7 +7,7 @@ The guild starts with --notes realistic notes (bench/search.py's generator); a w
 then the same per kind of interaction.
 
 Run: python bench/interactions.py [--members 200] [--rates 50,100,200] [--seconds 5] [--notes 2000]
-     [--mix autocomplete,search,...] [--cost N: the bot's CPU ms per interaction of each kind]
+     [--mix autocomplete,search,page,...: page = a search, then Next] [--cost N: the bot's CPU ms per interaction of each kind]
      [--profile FILE: a cProfile of the bot process]
 """
 
@@ -72,10 +72,17 @@ async def one(emu: DiscordEmulator, world, member, rng: random.Random, kind: str
             member, opened, {"Title": "Load", "What did you learn?": "select_related avoids N+1"}, wait=False
         )
         return opened
+    if kind == "page":
+        # a member reads the first page of a search, then presses Next (when there is a next page)
+        searched = emu.reply(await emu.command(member, "note search", query=rng.choice(QUERIES)))
+        await asyncio.sleep(rng.uniform(0.2, 0.5))
+        if any(b.get("label") == "Next ▶" for b in searched.buttons()):
+            return await emu.click(member, searched, "Next ▶", wait=False)
+        return None
     return await emu.command(member, "partner find", wait=False)
 
 
-MIX = ["autocomplete"] * 3 + ["search"] * 3 + ["announce", "tip", "partner", "note"]
+MIX = ["autocomplete"] * 3 + ["search"] * 3 + ["announce", "tip", "partner", "note", "page"]
 
 
 async def run_rate(
@@ -146,6 +153,8 @@ def _label(interaction: Interaction) -> str:
     data = interaction.payload.get("data", {})
     if interaction.type == 5:
         return "modal submit"
+    if interaction.type == 3:
+        return "button " + str(data.get("custom_id", "?")).split(":")[1]
     name = data.get("name", "?")
     options = data.get("options") or []
     if options and options[0].get("type") == 1:

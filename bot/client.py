@@ -21,7 +21,7 @@ from bot.services import Services
 from bot.tree import NexusTree
 from bot.ui.cohort import KickoffAnnounceButton
 from bot.ui.matching import ProposalButton
-from bot.ui.notes import HelpfulButton
+from bot.ui.notes import HelpfulButton, KeptSearches, SearchPageButton
 
 log = logging.getLogger("nexus")
 
@@ -41,7 +41,12 @@ EXTENSIONS: tuple[str, ...] = (
 )
 """Every cog Nexus loads, in order. A test loads them all to catch name clashes."""
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (KickoffAnnounceButton, ProposalButton, HelpfulButton)
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    KickoffAnnounceButton,
+    ProposalButton,
+    HelpfulButton,
+    SearchPageButton,
+)
 """Persistent buttons rebuilt from their custom_id after a restart."""
 
 
@@ -87,6 +92,7 @@ class NexusBot(commands.Bot):
         self.sessions = sessions
         self.services = Services.create(sessions, proposal_hours=settings.proposal_expiry_hours)
         self.publisher = Publisher(self)
+        self.kept_searches = KeptSearches()
         self.version = __version__
         self.database_backend = backend_name(settings.database_url)
         self.started_monotonic = time.monotonic()

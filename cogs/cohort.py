@@ -114,7 +114,7 @@ class CohortCog(commands.GroupCog, group_name="cohort", group_description="Run t
                 ephemeral=True,
             )
             return
-        await Paginator.from_embeds(interaction.user.id, roster_pages(entries, wanted, known)).send(interaction)
+        await Paginator(interaction.user.id, roster_pages(entries, wanted, known)).send(interaction)
 
 
 async def setup(bot: NexusBot) -> None:

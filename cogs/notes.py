@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import discord
@@ -19,10 +18,11 @@ from bot.services.notes import TOP_TIPS_MAX_DAYS
 from bot.ui.embeds import NEXUS_COLOUR
 from bot.ui.notes import (
     NoteModal,
+    SearchQuery,
     helpful_view,
     note_choices,
     note_embed,
-    search_pages,
+    search_reply,
     summary_pages,
 )
 from bot.ui.views import Paginator, ask_confirmation
@@ -124,16 +124,10 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
         kind: app_commands.Choice[str] | None = None,
         author: discord.Member | None = None,
     ) -> None:
-        search = functools.partial(
-            self.bot.services.notes.search,
-            _guild_id(interaction),
-            interaction.user.id,
-            query,
-            topic=topic,
-            kind=NoteKind(kind.value) if kind else None,
-            author_id=author.id if author else None,
+        search = SearchQuery(
+            query, topic=topic, kind=NoteKind(kind.value) if kind else None, author_id=author.id if author else None
         )
-        result = await search()
+        result = await search.run(self.bot.services.notes, _guild_id(interaction), interaction.user.id)
         if not result.hits:
             if not result.words:
                 text = "Nothing found: your search has no words to look for. Try letters or numbers."
@@ -143,8 +137,11 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
                 text += " Try " + ", ".join(f"**{safe_text(s)}**" for s in result.suggestions) + "."
             await interaction.response.send_message(text, ephemeral=True)
             return
-        page_count, source = search_pages(query, result, search)
-        await Paginator(interaction.user.id, source, page_count).send(interaction, ephemeral=True)
+        embed, view = search_reply(search, result, 0, self.bot.kept_searches.button_state(search))
+        if view is None:
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+        else:
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
     @app_commands.command(name="show", description="Show a note (with a Helpful button)")
     @app_commands.rename(note_ref="id")
@@ -225,7 +222,7 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
     async def mine(self, interaction: discord.Interaction[NexusBot]) -> None:
         found = await self.bot.services.notes.mine(_guild_id(interaction), interaction.user.id)
         pages = summary_pages("Your notes", found, empty="You have no notes yet: start with /note add.")
-        await Paginator.from_embeds(interaction.user.id, pages).send(interaction, ephemeral=True)
+        await Paginator(interaction.user.id, pages).send(interaction, ephemeral=True)
 
 
 @app_commands.guild_only()
@@ -280,7 +277,7 @@ class TipCog(commands.GroupCog, group_name="tip", group_description="One-line ti
         tips = await self.bot.services.notes.top_tips(_guild_id(interaction), topic, days)
         title = "Top tips" + (f" in {topic}" if topic else "") + (f", last {days} days" if days else "")
         pages = summary_pages(safe_text(title), tips, empty="No tips yet: share one with /tip share.")
-        await Paginator.from_embeds(interaction.user.id, pages).send(interaction, ephemeral=False)
+        await Paginator(interaction.user.id, pages).send(interaction, ephemeral=False)
 
 
 @app_commands.guild_only()

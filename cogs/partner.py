@@ -163,7 +163,7 @@ class MatchCog(commands.GroupCog, group_name="match", group_description="Cohort-
             await post_or_edit(self.bot, guild, embed=summary, content=mentions)
             if failed:
                 pages[0].add_field(name="Not posted yet", value=f"{failed} proposal(s); they will be posted later.")
-        await Paginator.from_embeds(interaction.user.id, pages).send(interaction)
+        await Paginator(interaction.user.id, pages).send(interaction)
 
 
 async def setup(bot: NexusBot) -> None:

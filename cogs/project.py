@@ -86,7 +86,7 @@ class ProjectCog(commands.GroupCog, group_name="project", group_description="Ann
     async def who(self, interaction: discord.Interaction[NexusBot], project: app_commands.Range[str, 1, 100]) -> None:
         assert interaction.guild_id is not None
         team_list = await self.bot.services.announcements.who(interaction.guild_id, project)
-        await Paginator.from_embeds(interaction.user.id, who_pages(team_list)).send(interaction)
+        await Paginator(interaction.user.id, who_pages(team_list)).send(interaction)
 
     @app_commands.command(name="board", description="Every project with its backend and frontend counts")
     async def board(self, interaction: discord.Interaction[NexusBot]) -> None:
@@ -108,7 +108,7 @@ class ProjectCog(commands.GroupCog, group_name="project", group_description="Ann
             )
             embed.set_footer(text=f"BE backend · FE frontend · Alone: announced, no partner yet · page {page + 1}")
             pages.append(embed)
-        await Paginator.from_embeds(interaction.user.id, pages).send(interaction)
+        await Paginator(interaction.user.id, pages).send(interaction)
 
 
 async def setup(bot: NexusBot) -> None:

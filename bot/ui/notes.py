@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
+import json
 import re
+import secrets
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import discord
 
+from bot.domain.errors import NotFoundError
 from bot.domain.notes import (
     BODY_MAX_LENGTH,
     SOLUTION_MAX_LENGTH,
@@ -19,9 +24,9 @@ from bot.domain.notes import (
 from bot.domain.search import render_snippet
 from bot.domain.text import safe_text, truncate
 from bot.errors import report_error
-from bot.services.notes import NoteSummary, NoteView, SearchResult
+from bot.services.notes import NoteService, NoteSummary, NoteView, SearchResult
 from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR, chunk_lines
-from bot.ui.views import PageSource, guarded
+from bot.ui.views import detached_view, guarded
 
 if TYPE_CHECKING:
     from bot.client import NexusBot
@@ -76,6 +81,88 @@ def _summary_line(note: NoteSummary) -> str:
     )
 
 
+SEARCH_CUSTOM_ID = "nexus:search:{page}:{state}"
+"""A search page button: the page it shows and the search (packed, or a kept-search token)."""
+CUSTOM_ID_LIMIT = 100
+"""Discord's limit on a custom_id; counted here in UTF-8 bytes, the strictest reading."""
+SEARCH_PAGE_LIMIT = 999
+"""The highest page number a search button can name (a search returns at most a few pages)."""
+KEPT_SEARCHES = 1000
+"""Searches too long for a custom_id that one process keeps for their page buttons (newest first)."""
+EXPIRED_SEARCH = "This search is too old to page through (Nexus keeps the newest ones). Run /note search again."
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A /note search: its words and filters. The page buttons carry it, so no view stays in memory."""
+
+    text: str
+    topic: str | None = None
+    kind: NoteKind | None = None
+    author_id: int | None = None
+
+    def packed(self) -> str:
+        """A compact JSON list for a custom_id; trailing empty filters are left out."""
+        fields: list[str | int | None] = [self.text, self.topic, self.kind.value if self.kind else None, self.author_id]
+        while fields[-1] is None:
+            fields.pop()
+        return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def unpacked(cls, packed: str) -> SearchQuery | None:
+        """The search `packed` describes, or None when it is not one (a damaged or forged custom_id)."""
+        try:
+            fields = json.loads(packed)
+        except ValueError:
+            return None
+        if not isinstance(fields, list) or not 1 <= len(fields) <= 4:
+            return None
+        text, topic, kind, author_id = [*fields, None, None, None][:4]
+        if not isinstance(text, str) or not isinstance(topic, str | None):
+            return None
+        if not (author_id is None or (isinstance(author_id, int) and not isinstance(author_id, bool))):
+            return None
+        if kind is not None and kind not in {k.value for k in NoteKind}:
+            return None
+        return cls(text, topic, NoteKind(kind) if kind is not None else None, author_id)
+
+    async def run(self, notes: NoteService, guild_id: int, viewer_id: int) -> SearchResult:
+        """The hits `viewer_id` may see, now."""
+        return await notes.search(
+            guild_id, viewer_id, self.text, topic=self.topic, kind=self.kind, author_id=self.author_id
+        )
+
+
+class KeptSearches:
+    """Searches whose packed form does not fit a custom_id, under a random token; the newest `size`."""
+
+    TOKEN_MARK = "~"
+
+    def __init__(self, size: int = KEPT_SEARCHES) -> None:
+        self.size = size
+        self._packed: OrderedDict[str, str] = OrderedDict()
+
+    def button_state(self, query: SearchQuery) -> str:
+        """What a page button's custom_id carries for `query`: the search itself when it fits."""
+        packed = query.packed()
+        longest = SEARCH_CUSTOM_ID.format(page=SEARCH_PAGE_LIMIT, state=packed)
+        if len(longest.encode()) <= CUSTOM_ID_LIMIT:
+            return packed
+        # random, so a button from before a restart can never name another member's search
+        token = self.TOKEN_MARK + secrets.token_urlsafe(9)
+        self._packed[token] = packed
+        while len(self._packed) > self.size:
+            self._packed.popitem(last=False)
+        return token
+
+    def query(self, state: str) -> SearchQuery | None:
+        """The search a button's state names; None when it is damaged or no longer kept."""
+        if state.startswith(self.TOKEN_MARK):
+            packed = self._packed.get(state)
+            return SearchQuery.unpacked(packed) if packed is not None else None
+        return SearchQuery.unpacked(state)
+
+
 def search_page(query: str, result: SearchResult, index: int) -> discord.Embed:
     """Page `index` of a search's hits (SEARCH_PAGE_SIZE per page, best first)."""
     count = len(result.hits)
@@ -98,23 +185,69 @@ def search_page(query: str, result: SearchResult, index: int) -> discord.Embed:
     return embed
 
 
-def search_pages(
-    query: str, first: SearchResult, again: Callable[[], Awaitable[SearchResult]]
-) -> tuple[int, PageSource]:
-    """The page count and a page source for a search's results.
+def search_reply(
+    query: SearchQuery, result: SearchResult, page: int, state: str
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    """Page `page` of a search's hits, with page buttons carrying `state` when there are more pages."""
+    page_count = max(1, -(-len(result.hits) // SEARCH_PAGE_SIZE))
+    page = min(max(0, page), page_count - 1)
+    embed = search_page(query.text, result, page)
+    if page_count == 1:
+        return embed, None
+    position = discord.ui.Button[discord.ui.View](
+        label=f"{page + 1}/{page_count}", disabled=True, custom_id="nexus:search:position"
+    )
+    view = detached_view(
+        SearchPageButton(max(0, page - 1), state, label="◀ Previous", disabled=page == 0),
+        position,
+        SearchPageButton(min(page_count - 1, page + 1), state, label="Next ▶", disabled=page == page_count - 1),
+    )
+    return embed, view
 
-    The buttons stay usable for minutes and a busy cohort runs many searches, so the pages keep the
-    query, not the hits: the first page is rendered now, other pages run the search `again`.
+
+class SearchPageButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"nexus:search:(?P<page>[0-9]{1,3}):(?P<state>.+)",
+):
+    """Previous or Next on search results: runs the search again, fresh, for the page it names.
+
+    The custom_id carries the search, so the buttons keep working for as long as the member keeps
+    the reply, through restarts, and the bot holds nothing per search.
     """
-    page_count = max(1, -(-len(first.hits) // SEARCH_PAGE_SIZE))
-    first_page = search_page(query, first, 0)
 
-    async def source(index: int) -> discord.Embed:
-        if index == 0:
-            return first_page
-        return search_page(query, await again(), index)
+    def __init__(self, page: int, state: str, *, label: str = "Page", disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                disabled=disabled,
+                custom_id=SEARCH_CUSTOM_ID.format(page=page, state=state),
+            )
+        )
+        self.page = page
+        self.state = state
 
-    return page_count, source
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> SearchPageButton:
+        return cls(int(match["page"]), match["state"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot = cast("NexusBot", interaction.client)
+        if interaction.guild_id is None:
+            raise discord.app_commands.NoPrivateMessage()
+        query = bot.kept_searches.query(self.state)
+        if query is None:
+            raise NotFoundError(EXPIRED_SEARCH)
+        result = await query.run(bot.services.notes, interaction.guild_id, interaction.user.id)
+        embed, view = search_reply(query, result, self.page, self.state)
+        await interaction.response.edit_message(embed=embed, view=view)
 
 
 def summary_pages(title: str, notes: Sequence[NoteSummary], *, empty: str) -> list[discord.Embed]:

@@ -60,37 +60,37 @@ class NexusView(discord.ui.View):
                 child.disabled = True
 
 
-PageSource = Callable[[int], Awaitable[discord.Embed]]
+def detached_view(*items: discord.ui.Item[Any]) -> discord.ui.View:
+    """A view of DynamicItems that the bot keeps nothing of: a press reaches its item by custom_id.
+
+    discord.py keeps a live view (and an ephemeral one's 15-minute timer) until it times out; a
+    stopped view is sent the same but never stored, so a busy cohort's replies cost no memory.
+    """
+    view = discord.ui.View(timeout=None)
+    for item in items:
+        view.add_item(item)
+    view.stop()
+    return view
 
 
 class Paginator(NexusView):
-    """Previous/next buttons over `page_count` pages produced on demand by `source(index)`."""
+    """Previous/next buttons over a list of embeds."""
 
-    def __init__(self, owner_id: int, source: PageSource, page_count: int, *, start: int = 0) -> None:
+    def __init__(self, owner_id: int, pages: Sequence[discord.Embed], *, start: int = 0) -> None:
         super().__init__(owner_id)
-        self.source = source
-        self.page_count = max(1, page_count)
+        self.pages = list(pages) or [discord.Embed(description="Nothing to show.")]
+        self.page_count = len(self.pages)
         self.index = min(max(0, start), self.page_count - 1)
         self._sync_buttons()
-
-    @classmethod
-    def from_embeds(cls, owner_id: int, pages: Sequence[discord.Embed]) -> Paginator:
-        async def source(index: int) -> discord.Embed:
-            return pages[index]
-
-        return cls(owner_id, source, len(pages))
 
     def _sync_buttons(self) -> None:
         self.previous.disabled = self.index == 0
         self.next.disabled = self.index >= self.page_count - 1
         self.position.label = f"{self.index + 1}/{self.page_count}"
 
-    async def first_page(self) -> discord.Embed:
-        return await self.source(self.index)
-
     async def send(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
         """Answer `interaction` with the first page (and the buttons when there is more than one)."""
-        embed = await self.first_page()
+        embed = self.pages[self.index]
         if self.page_count == 1:
             if interaction.response.is_done():
                 await interaction.followup.send(embed=embed, ephemeral=ephemeral)
@@ -110,8 +110,7 @@ class Paginator(NexusView):
 
     async def _show(self, interaction: discord.Interaction[Any]) -> None:
         self._sync_buttons()
-        embed = await self.source(self.index)
-        await interaction.response.edit_message(embed=embed, view=self)
+        await interaction.response.edit_message(embed=self.pages[self.index], view=self)
 
     @discord.ui.button(label="◀ Previous", style=discord.ButtonStyle.secondary)
     async def previous(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:

@@ -218,7 +218,58 @@ async def test_search_pages_with_buttons(nexus, world: World):
     after = emu.reply(await emu.click(world.learner, reply, "Next ▶"))
     assert after.button("2/3") and after.text() != first_page and "13 notes" in after.text()
     back = emu.reply(await emu.click(world.learner, after, "◀ Previous"))
-    assert back.button("1/3") and back.text() == first_page
+    assert back.button("1/3") and "Docker tip 12" in back.text() and "13 notes" in back.text()
+    # the bot keeps nothing per search: no stored view, no timer (the buttons carry the search)
+    store = nexus._connection._view_store
+    assert not store._synced_message_views and not store._views
+    assert not [t for t in asyncio.all_tasks() if (t.get_name() or "").startswith("discord-ui-view")]
+
+
+async def test_search_pages_keep_the_filters(nexus, world: World):
+    emu = world.emu
+    for index in range(7):
+        await _note(nexus, world, world.learner, title=f"Redis cache {index}", kind=NoteKind.CHALLENGE, topic="Python")
+    await _note(nexus, world, world.learner, title="Redis cache other kind", topic="Python")
+    await _note(nexus, world, world.learner, title="Redis cache other topic", kind=NoteKind.CHALLENGE)
+    await _note(
+        nexus, world, world.learners[1], title="Redis cache other author", kind=NoteKind.CHALLENGE, topic="Python"
+    )
+    options = {"query": "redis cache", "kind": "challenge", "topic": "python", "author": world.learner}
+    reply = emu.reply(await emu.command(world.learner, "note search", **options))
+    assert reply.button("1/2") and "7 notes" in reply.text()
+    second = emu.reply(await emu.click(world.learner, reply, "Next ▶"))
+    assert second.button("2/2") and "7 notes" in second.text() and "other" not in second.text()
+    assert second.button("Next ▶")["disabled"] and not second.button("◀ Previous")["disabled"]
+
+
+async def test_search_pages_of_a_long_search(world: World, database_url: str):
+    """A search too long for a custom_id is kept by the process; after a restart its buttons say so."""
+    emu = world.emu
+    words = " ".join(["docker"] + [f"compose{index}" for index in range(15)])
+    async with running_bot(bot_settings(emu, database_url, world.guild.id), emu) as bot:
+        for index in range(8):
+            await _note(bot, world, world.learners[index % 3], title=f"Docker tip {index}", body=words)
+        reply = emu.reply(await emu.command(world.learner, "note search", query=words))
+        custom_ids = [b["custom_id"] for row in reply.components for b in row["components"]]
+        assert all(len(c.encode()) <= 100 for c in custom_ids) and "compose14" not in "".join(custom_ids)
+        second = emu.reply(await emu.click(world.learner, reply, "Next ▶"))
+        assert second.button("2/2") and "8 notes" in second.text()
+    async with running_bot(bot_settings(emu, database_url, world.guild.id), emu):
+        expired = emu.reply(await emu.click(world.learner, second, "◀ Previous"))
+        assert expired.ephemeral and "Run /note search again" in expired.content
+        assert "2/2" in str(emu.messages[second.id].components)  # the old page is left as it was
+
+
+async def test_search_buttons_work_after_a_restart(world: World, database_url: str):
+    emu = world.emu
+    async with running_bot(bot_settings(emu, database_url, world.guild.id), emu) as bot:
+        for index in range(6):
+            await _note(bot, world, world.learner, title=f"GraphQL tip {index}", body="graphql schema first")
+        reply = emu.reply(await emu.command(world.learner, "note search", query="graphql schema"))
+        assert reply.button("1/2")
+    async with running_bot(bot_settings(emu, database_url, world.guild.id), emu):
+        second = emu.reply(await emu.click(world.learner, reply, "Next ▶"))
+        assert second.button("2/2") and "6 notes" in second.text()
 
 
 async def test_search_filters_and_privacy(nexus, world: World):
