@@ -221,10 +221,12 @@ class Publisher:
 
         Returns (posted, still waiting).
         """
-        now = utcnow() if due_only else None
+        outbox = self.bot.services.outbox
         posted = waiting = 0
         for kind in POSTED_KINDS:
-            for record_id in await self.bot.services.outbox.due(kind, guild.id, now=now):
+            # a retry pass claims what it will post, so two processes never post the same record
+            due = outbox.claim_due(kind, guild.id, utcnow()) if due_only else outbox.due(kind, guild.id)
+            for record_id in await due:
                 outcome = await self.publish(guild, kind, record_id)
                 if outcome.ok:
                     posted += 1

@@ -16,6 +16,8 @@ from models.base import ChannelPosted
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_MAX_SECONDS = 15 * 60.0
 POST_ERROR_MAX = 300
+CLAIM_LEASE = timedelta(minutes=2)
+"""How long a retry pass owns the posts it claimed; a process that dies frees them when it ends."""
 STAFF_WARNING_ATTEMPTS = 3
 """After this many failed attempts a post shows up as a problem in /setup show."""
 
@@ -51,6 +53,32 @@ class OutboxService:
             query = query.where(or_(model.next_post_at.is_(None), model.next_post_at <= now))
         async with self._sessions() as session:
             return list(await session.scalars(query.order_by(model.id)))
+
+    async def claim_due(self, kind: str, guild_id: int, now: datetime) -> list[int]:
+        """Ids of `kind` records due for a retry, claimed for CLAIM_LEASE so that a retry pass in
+        another process skips them; posting (or failing) ends the claim.
+
+        The claim is one conditional UPDATE: when two passes race, the second finds the rows no
+        longer due and claims none of them.
+        """
+        wanted = await self.due(kind, guild_id, now=now)
+        if not wanted:
+            return []  # the common case needs no write
+        model = POSTED_KINDS[kind]
+        statement = (
+            update(model)
+            .where(
+                model.id.in_(wanted),
+                model.posted_revision != model.revision,
+                or_(model.next_post_at.is_(None), model.next_post_at <= now),
+            )
+            # the claim is bookkeeping: the post's "updated" time stays the member's
+            .values(next_post_at=now + CLAIM_LEASE, updated_at=model.__table__.c.updated_at)
+            .returning(model.id)
+            .execution_options(synchronize_session=False)
+        )
+        async with transaction(self._sessions) as session:
+            return sorted(await session.scalars(statement))
 
     async def mark_posted(self, kind: str, record_id: int, revision: int, channel_id: int, message_id: int) -> bool:
         """Record that `revision` is visible at channel/message; False when a newer revision exists.

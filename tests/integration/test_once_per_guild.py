@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from bot.db import create_engine, create_sessionmaker
 from bot.services.announcements import AnnouncementService
 from bot.services.matching import MatchingService
+from bot.services.outbox import CLAIM_LEASE, OutboxService
 from bot.services.profiles import ProfileService
-from models import PairHistory, Team, utcnow
+from models import Announcement, PairHistory, Team, utcnow
 
 
 async def _two_learners(sessions, guild_id: int) -> None:
@@ -48,3 +49,24 @@ async def test_two_match_runs_at_once_place_each_learner_once(database_url, sess
     assert created == 1
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Team)) == 1
+
+
+async def test_two_outbox_passes_claim_each_post_once(database_url, sessions):
+    guild_id = 79
+    await _two_learners(sessions, guild_id)
+    async with sessions() as session:
+        before = {row.id: row.updated_at for row in (await session.scalars(select(Announcement))).all()}
+    assert len(before) == 2
+    engine = create_engine(database_url)
+    passes = [OutboxService(sessions), OutboxService(create_sessionmaker(engine))]
+    now = utcnow()
+    claims = await asyncio.gather(*(o.claim_due("announcement", guild_id, now) for o in passes))
+    await engine.dispose()
+    # every waiting post is claimed by exactly one pass
+    assert sorted(claims[0] + claims[1]) == sorted(before)
+    # claimed posts are not due again until the lease ends, and the claim left "updated" alone
+    assert await passes[0].claim_due("announcement", guild_id, now) == []
+    assert await passes[0].claim_due("announcement", guild_id, now + CLAIM_LEASE) == sorted(before)
+    async with sessions() as session:
+        after = {row.id: row.updated_at for row in (await session.scalars(select(Announcement))).all()}
+    assert after == before
