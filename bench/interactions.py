@@ -9,6 +9,7 @@ then the same per kind of interaction.
 Run: python bench/interactions.py [--members 200] [--rates 50,100,200] [--seconds 5] [--notes 2000]
      [--mix autocomplete,search,page,...: page = a search, then Next] [--cost N: the bot's CPU ms per interaction of each kind]
      [--profile FILE: a cProfile of the bot process]
+     [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test: run on PostgreSQL]
 """
 
 from __future__ import annotations
@@ -23,10 +24,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
+from sqlalchemy.engine import make_url
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.search import QUERIES
 from bench.search import load as load_notes
+from bench.search import load_async as load_notes_async
+from bot.db import upgrade_database_async
 from bot.sandbox.emulator import DiscordEmulator, EmulatorError, Interaction
 from tests.harness import BotProcess, build_world, subprocess_env
 
@@ -200,6 +206,35 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+BENCH_DATABASE = "nexus_bench"
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def fresh_database(server_url: str) -> str:
+    """An empty database BENCH_DATABASE on the (loopback) PostgreSQL server of `server_url`."""
+    server = make_url(server_url)
+    if server.host not in {"127.0.0.1", "localhost", "::1"}:
+        raise SystemExit("--database-url must name a loopback PostgreSQL server")
+    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        await connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        await connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+    finally:
+        await connection.close()
+    return server.set(database=BENCH_DATABASE).render_as_string(hide_password=False)
+
+
+async def drop_database(server_url: str) -> None:
+    connection = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        await connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+    finally:
+        await connection.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=200)
@@ -210,6 +245,11 @@ async def main() -> None:
     parser.add_argument("--mix", default=",".join(MIX), help="the kinds to send, repeated for weight")
     parser.add_argument(
         "--profile", type=_absolute, help="write a cProfile of the bot process (main thread) to this file"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="run on PostgreSQL: a loopback server's URL (postgresql+asyncpg://…); a throwaway database "
+        f"{BENCH_DATABASE} is created there and dropped afterwards",
     )
     parser.add_argument("--cost", type=int, default=0, help="also measure CPU per kind over this many of each")
     args = parser.parse_args()
@@ -222,7 +262,12 @@ async def main() -> None:
         world = build_world(emu)
         members = [emu.add_member(world.guild, f"m{i:03d}") for i in range(args.members)]
         # the cohort's shared notes so far, so searches rank real matches (bench/search.py's generator)
-        await asyncio.to_thread(load_notes, Path(directory) / "bench.db", args.notes, world.guild.id)
+        if args.database_url:
+            url = await fresh_database(args.database_url)
+            await upgrade_database_async(url)
+            await load_notes_async(url, args.notes, world.guild.id)
+        else:
+            await asyncio.to_thread(load_notes, Path(directory) / "bench.db", args.notes, world.guild.id)
         env = subprocess_env(emu, url, world.guild.id) | {"WRITE_COOLDOWN_RATE": "10000", "LOG_LEVEL": "WARNING"}
         log = Path(directory) / "bot.log"
         profiling: tuple[str, ...] = ()
@@ -278,6 +323,8 @@ async def main() -> None:
         )
         await restarted.stop()
         await emu.stop()
+        if args.database_url:
+            await drop_database(args.database_url)
     os.environ.pop("NEXUS_BENCH", None)
 
 

@@ -18,12 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 
 from bot.db import create_engine, create_sessionmaker, upgrade_database
 from bot.domain.notes import DEFAULT_TOPICS, topic_key
 from bot.domain.search import like_pattern, tokenize
 from bot.services.notes import NoteService
+from models import Note, NoteTopic
 
 GUILD = 1
 VIEWER = 999
@@ -213,7 +214,7 @@ def _rows(count: int, topic_ids: list[int], rng: random.Random, guild_id: int = 
         body = " ".join(_sentence(rng) for _ in range(rng.randint(2, 8)))
         solution = " ".join(_sentence(rng) for _ in range(2)) if kind == "challenge" else None
         tags = ", ".join(sorted({subject.split()[0].lower(), rng.choice(FILLER)}))
-        created = (start + timedelta(minutes=index)).isoformat(sep=" ")
+        created = start + timedelta(minutes=index)
         rows.append(
             (
                 guild_id,
@@ -242,16 +243,38 @@ def load(path: Path, count: int, guild_id: int = GUILD) -> None:
         [(guild_id, name, topic_key(name), now, now) for name in DEFAULT_TOPICS],
     )
     topic_ids = [row[0] for row in db.execute("SELECT id FROM note_topics WHERE guild_id = ?", (guild_id,))]
+    rows = _rows(count, topic_ids, random.Random(5), guild_id)
     db.executemany(
         "INSERT INTO notes (guild_id, author_id, kind, topic_id, title, body, solution, tags, is_private, "
         "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        _rows(count, topic_ids, random.Random(5), guild_id),
+        [(*row[:-2], *(str(stamp.isoformat(sep=" ")) for stamp in row[-2:])) for row in rows],
     )
     db.commit()
     db.execute("INSERT INTO notes_fts(notes_fts) VALUES ('optimize')")
     db.execute("ANALYZE")
     db.commit()
     db.close()
+
+
+async def load_async(url: str, count: int, guild_id: int = GUILD) -> None:
+    """The same notes as `load`, into the (migrated) database at `url`, PostgreSQL included."""
+    engine = create_engine(url)
+    now = datetime.now(UTC)
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(NoteTopic),
+            [
+                {"guild_id": guild_id, "name": name, "name_key": topic_key(name), "created_at": now, "updated_at": now}
+                for name in DEFAULT_TOPICS
+            ],
+        )
+        topic_ids = list(await connection.scalars(select(NoteTopic.id).where(NoteTopic.guild_id == guild_id)))
+        columns = ("guild_id", "author_id", "kind", "topic_id", "title", "body", "solution", "tags", "is_private")
+        rows = _rows(count, topic_ids, random.Random(5), guild_id)
+        await connection.execute(
+            insert(Note), [dict(zip((*columns, "created_at", "updated_at"), row, strict=True)) for row in rows]
+        )
+    await engine.dispose()
 
 
 LIKE_SCAN = """

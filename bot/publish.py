@@ -222,11 +222,14 @@ class Publisher:
         Returns (posted, still waiting).
         """
         outbox = self.bot.services.outbox
+        now = utcnow() if due_only else None
         posted = waiting = 0
         for kind in POSTED_KINDS:
-            # a retry pass claims what it will post, so two processes never post the same record
-            due = outbox.claim_due(kind, guild.id, utcnow()) if due_only else outbox.due(kind, guild.id)
-            for record_id in await due:
+            for record_id in await outbox.due(kind, guild.id, now=now):
+                # a retry pass claims each post just before making it, so two passes (in two
+                # processes, say during a rolling restart) never both make it
+                if due_only and not await outbox.claim(kind, record_id, utcnow()):
+                    continue
                 outcome = await self.publish(guild, kind, record_id)
                 if outcome.ok:
                     posted += 1

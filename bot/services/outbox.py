@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,7 +17,7 @@ BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_MAX_SECONDS = 15 * 60.0
 POST_ERROR_MAX = 300
 CLAIM_LEASE = timedelta(minutes=2)
-"""How long a retry pass owns the posts it claimed; a process that dies frees them when it ends."""
+"""How long a retry pass owns a post it claimed; if the process dies, the post is free again after it."""
 STAFF_WARNING_ATTEMPTS = 3
 """After this many failed attempts a post shows up as a problem in /setup show."""
 
@@ -54,31 +54,31 @@ class OutboxService:
         async with self._sessions() as session:
             return list(await session.scalars(query.order_by(model.id)))
 
-    async def claim_due(self, kind: str, guild_id: int, now: datetime) -> list[int]:
-        """Ids of `kind` records due for a retry, claimed for CLAIM_LEASE so that a retry pass in
-        another process skips them; posting (or failing) ends the claim.
+    async def claim(self, kind: str, record_id: int, now: datetime) -> bool:
+        """Claim one post that is due for a retry, for CLAIM_LEASE; False when it is not due any more
+        (posted meanwhile, or claimed by a retry pass in another process). Posting, or failing to,
+        ends the claim.
 
-        The claim is one conditional UPDATE: when two passes race, the second finds the rows no
-        longer due and claims none of them.
+        One conditional UPDATE: when two passes race, the second finds the row no longer due.
         """
-        wanted = await self.due(kind, guild_id, now=now)
-        if not wanted:
-            return []  # the common case needs no write
         model = POSTED_KINDS[kind]
+        table = model.__table__
+        changes: dict[str, Any] = {"next_post_at": now + CLAIM_LEASE}
+        if "updated_at" in table.c:
+            changes["updated_at"] = table.c.updated_at  # bookkeeping: the post's "updated" time stays
         statement = (
             update(model)
             .where(
-                model.id.in_(wanted),
+                model.id == record_id,
                 model.posted_revision != model.revision,
                 or_(model.next_post_at.is_(None), model.next_post_at <= now),
             )
-            # the claim is bookkeeping: the post's "updated" time stays the member's
-            .values(next_post_at=now + CLAIM_LEASE, updated_at=model.__table__.c.updated_at)
+            .values(changes)
             .returning(model.id)
             .execution_options(synchronize_session=False)
         )
         async with transaction(self._sessions) as session:
-            return sorted(await session.scalars(statement))
+            return await session.scalar(statement) is not None
 
     async def mark_posted(self, kind: str, record_id: int, revision: int, channel_id: int, message_id: int) -> bool:
         """Record that `revision` is visible at channel/message; False when a newer revision exists.

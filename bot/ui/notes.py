@@ -89,6 +89,8 @@ SEARCH_PAGE_LIMIT = 999
 """The highest page number a search button can name (a search returns at most a few pages)."""
 KEPT_SEARCHES = 1000
 """Searches too long for a custom_id that one process keeps for their page buttons (newest first)."""
+SNOWFLAKE_LIMIT = 2**63
+"""Discord ids are below this (a forged larger one would overflow the database's BIGINT)."""
 EXPIRED_SEARCH = "This search is too old to page through (Nexus keeps the newest ones). Run /note search again."
 
 
@@ -120,7 +122,7 @@ class SearchQuery:
         text, topic, kind, author_id = [*fields, None, None, None][:4]
         if not isinstance(text, str) or not isinstance(topic, str | None):
             return None
-        if not (author_id is None or (isinstance(author_id, int) and not isinstance(author_id, bool))):
+        if author_id is not None and not (type(author_id) is int and 0 <= author_id < SNOWFLAKE_LIMIT):
             return None
         if kind is not None and kind not in {k.value for k in NoteKind}:
             return None

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot.sandbox.emulator import OPT_GROUP, OPT_STRING, OPT_SUBCOMMAND, EmulatorError
 from bot.sandbox.state import EMBED_LINKS, SEND_MESSAGES
-from models import Announcement, Note
+from models import Announcement, Note, Team
 from tests.e2e.test_permissions import sample_options
 from tests.harness import BotProcess, World, bot_settings, running_bot, subprocess_env
 
@@ -108,6 +108,29 @@ async def test_429_and_500_on_channel_routes_then_the_outbox_posts(world: World,
             select(func.count()).where(Announcement.posted_revision != Announcement.revision)
         )
     assert waiting == 0
+
+
+async def test_a_refused_proposal_post_is_posted_by_the_outbox(world: World, database_url, sessions):
+    emu = world.emu
+    settings_ = bot_settings(emu, database_url, world.guild.id, outbox_interval_seconds=0.3)
+    async with running_bot(settings_, emu):
+        await emu.command(world.admin, "setup channel", channel=world.project)
+        emu.deny_bot(world.project, SEND_MESSAGES | EMBED_LINKS)
+        for member, track in ((world.learner, "backend"), (world.learners[1], "frontend")):
+            await emu.command(member, "project announce", project="Job Board Backend", track=track, pitch="p")
+        found = emu.reply(await emu.command(world.learner, "partner find"))
+        assert "<@" in found.text()
+        world.project.overwrites.clear()
+        emu._dispatch_guild(world.guild.id, "CHANNEL_UPDATE", world.project.payload())
+        for _ in range(150):  # backoff starts at 5 s
+            if any(b.get("label") == "Accept" for m in emu.channel_messages(world.project) for b in m.buttons()):
+                break
+            await asyncio.sleep(0.1)
+    proposals = [m for m in emu.channel_messages(world.project) if any(b.get("label") == "Accept" for b in m.buttons())]
+    assert len(proposals) == 1
+    async with sessions() as session:
+        teams = (await session.scalars(select(Team))).all()
+    assert [team.posted_revision == team.revision for team in teams] == [True]
 
 
 def _string_options(schemas):

@@ -222,7 +222,8 @@ async def test_search_pages_with_buttons(nexus, world: World):
     # the bot keeps nothing per search: no stored view, no timer (the buttons carry the search)
     store = nexus._connection._view_store
     assert not store._synced_message_views and not store._views
-    assert not [t for t in asyncio.all_tasks() if (t.get_name() or "").startswith("discord-ui-view")]
+    timers = [t for t in asyncio.all_tasks() if "timeout_task" in getattr(t.get_coro(), "__qualname__", "")]
+    assert not timers
 
 
 async def test_search_pages_keep_the_filters(nexus, world: World):

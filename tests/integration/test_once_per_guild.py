@@ -54,19 +54,22 @@ async def test_two_match_runs_at_once_place_each_learner_once(database_url, sess
 async def test_two_outbox_passes_claim_each_post_once(database_url, sessions):
     guild_id = 79
     await _two_learners(sessions, guild_id)
+    team = (await MatchingService(sessions, proposal_hours=1).find(guild_id, 1)).team
+    assert team is not None
     async with sessions() as session:
         before = {row.id: row.updated_at for row in (await session.scalars(select(Announcement))).all()}
-    assert len(before) == 2
+    waiting = [("announcement", record_id) for record_id in before] + [("team", team.id)]
     engine = create_engine(database_url)
     passes = [OutboxService(sessions), OutboxService(create_sessionmaker(engine))]
     now = utcnow()
-    claims = await asyncio.gather(*(o.claim_due("announcement", guild_id, now) for o in passes))
+    for kind, record_id in waiting:
+        claims = await asyncio.gather(*(o.claim(kind, record_id, now) for o in passes))
+        assert sorted(claims) == [False, True], (kind, claims)  # exactly one pass makes the post
     await engine.dispose()
-    # every waiting post is claimed by exactly one pass
-    assert sorted(claims[0] + claims[1]) == sorted(before)
-    # claimed posts are not due again until the lease ends, and the claim left "updated" alone
-    assert await passes[0].claim_due("announcement", guild_id, now) == []
-    assert await passes[0].claim_due("announcement", guild_id, now + CLAIM_LEASE) == sorted(before)
+    # a claimed post is not due again until the lease ends; the claim left "updated" alone
+    assert await passes[0].due("announcement", guild_id, now=now) == []
+    assert await passes[0].due("announcement", guild_id, now=now + CLAIM_LEASE) == sorted(before)
+    assert await passes[0].claim("team", team.id, now + CLAIM_LEASE)
     async with sessions() as session:
         after = {row.id: row.updated_at for row in (await session.scalars(select(Announcement))).all()}
     assert after == before

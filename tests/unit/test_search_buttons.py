@@ -54,6 +54,8 @@ def test_damaged_or_forged_states_are_refused():
         '["a",null,"essay"]',
         '["a",null,null,true]',
         '["a",null,null,"12"]',
+        f'["a",null,null,{2**63}]',
+        '["a",null,null,-1]',
         '["a",null,null,null,"extra"]',
         "~unknown",
         "null",
