@@ -129,10 +129,12 @@ class NexusBot(commands.Bot):
         self._loops.append(loop)
 
     @contextlib.asynccontextmanager
-    async def background_pass(self) -> AsyncIterator[bool]:
+    async def background_pass(self, name: str) -> AsyncIterator[bool]:
         """Wrap one pass of a background loop; yields False when the bot is closing (skip the pass).
 
-        close() waits for passes in progress, so none is cut off in the middle of a transaction.
+        close() waits for passes in progress, so none is cut off in the middle of a transaction. A
+        pass that fails is logged and the loop goes on: discord.ext.tasks ends a loop for good when
+        its body raises, and one database hiccup must not stop retries until the next restart.
         """
         if self.is_closed() or self._closing:
             yield False
@@ -141,6 +143,8 @@ class NexusBot(commands.Bot):
         self._no_passes.clear()
         try:
             yield True
+        except Exception:
+            log.exception("%s failed; the next pass tries again", name)
         finally:
             self._passes -= 1
             if not self._passes:

@@ -27,17 +27,13 @@ class OutboxCog(commands.Cog):
 
     @tasks.loop(seconds=30)
     async def retry(self) -> None:
-        async with self.bot.background_pass() as go:
+        async with self.bot.background_pass("Outbox pass") as go:
             if go:
                 await self.flush_due()
 
     @retry.before_loop
     async def _wait_ready(self) -> None:
         await self.bot.wait_until_ready()
-
-    @retry.error
-    async def _retry_failed(self, error: BaseException) -> None:
-        log.exception("Outbox pass failed", exc_info=error)
 
     async def flush_due(self) -> tuple[int, int]:
         """One outbox pass over every guild: (posted, still waiting)."""

@@ -98,17 +98,13 @@ class PartnerCog(commands.GroupCog, group_name="partner", group_description="Fin
 
     @tasks.loop(seconds=300)
     async def expiry(self) -> None:
-        async with self.bot.background_pass() as go:
+        async with self.bot.background_pass("Proposal expiry") as go:
             if go:
                 await self.expire_proposals()
 
     @expiry.before_loop
     async def _wait_ready(self) -> None:
         await self.bot.wait_until_ready()
-
-    @expiry.error
-    async def _expiry_failed(self, error: BaseException) -> None:
-        log.exception("Proposal expiry failed", exc_info=error)
 
     async def expire_proposals(self, now: datetime | None = None) -> int:
         """Expire unanswered proposals, update their posts, and match their learners again."""

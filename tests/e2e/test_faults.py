@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.sandbox.emulator import OPT_GROUP, OPT_STRING, OPT_SUBCOMMAND, EmulatorError
 from bot.sandbox.state import EMBED_LINKS, SEND_MESSAGES
@@ -131,6 +132,35 @@ async def test_a_refused_proposal_post_is_posted_by_the_outbox(world: World, dat
     async with sessions() as session:
         teams = (await session.scalars(select(Team))).all()
     assert [team.posted_revision == team.revision for team in teams] == [True]
+
+
+async def test_a_failed_outbox_pass_does_not_stop_the_retries(world: World, database_url, monkeypatch, caplog):
+    """discord.ext.tasks ends a loop whose body raises: one failed pass must not end the retries."""
+    emu = world.emu
+    settings_ = bot_settings(emu, database_url, world.guild.id, outbox_interval_seconds=0.3)
+    async with running_bot(settings_, emu) as bot:
+        await emu.command(world.admin, "setup channel", channel=world.project)
+        emu.deny_bot(world.project, SEND_MESSAGES | EMBED_LINKS)
+        await emu.command(world.learner, "project announce", project="Job Board Backend", track="backend", pitch="p")
+        outbox = bot.services.outbox
+        due, failed = outbox.due, asyncio.Event()
+
+        async def due_failing_once(*args, **kwargs):
+            if not failed.is_set():
+                failed.set()
+                raise OperationalError("SELECT", {}, Exception("disk I/O error"))
+            return await due(*args, **kwargs)
+
+        monkeypatch.setattr(outbox, "due", due_failing_once)
+        await asyncio.wait_for(failed.wait(), 5)
+        world.project.overwrites.clear()
+        emu._dispatch_guild(world.guild.id, "CHANNEL_UPDATE", world.project.payload())
+        for _ in range(150):  # backoff starts at 5 s
+            if any("📣" in m.text() for m in emu.channel_messages(world.project)):
+                break
+            await asyncio.sleep(0.1)
+    assert len([m for m in emu.channel_messages(world.project) if "📣" in m.text()]) == 1
+    assert "Outbox pass failed; the next pass tries again" in caplog.text
 
 
 def _string_options(schemas):
