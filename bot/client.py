@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot import __version__
 from bot.config import Settings
 from bot.db import backend_name
-from bot.publish import Publisher
+from bot.publish import POST_DRAIN_SECONDS, Publisher
 from bot.services import Services
 from bot.tree import NexusTree
 from bot.ui.cohort import KickoffAnnounceButton
@@ -154,6 +154,7 @@ class NexusBot(commands.Bot):
         self._closing = True
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._no_passes.wait(), LOOP_STOP_GRACE_SECONDS)
+        await self.publisher.drain(POST_DRAIN_SECONDS)
         for loop in self._loops:
             loop.cancel()
         await super().close()

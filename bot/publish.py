@@ -24,6 +24,13 @@ log = logging.getLogger("nexus.publish")
 POSTING_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
 MAX_CATCH_UP = 3
 """Edits in a row while the record keeps changing under us, before giving up for now."""
+POST_DRAIN_SECONDS = 3.0
+"""At shutdown, how long posts still queued may finish; the outbox makes the rest after a restart."""
+POST_WAIT_SECONDS = 1.0
+"""How long a command waits for its channel post before it answers the member without the link.
+
+Discord lets a bot post 5 new messages per channel every 5 seconds, so in a Week-1 burst posts
+queue; the member is told the post is on its way, and it goes on in the background."""
 
 
 def missing_post_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
@@ -155,6 +162,37 @@ class Publisher:
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
         self._locks: dict[tuple[str, int], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._in_flight: set[asyncio.Task[PostOutcome]] = set()
+
+    async def publish_within(
+        self,
+        guild: discord.Guild,
+        kind: str,
+        record_id: int,
+        *,
+        latest: Rendered | None = None,
+        seconds: float = POST_WAIT_SECONDS,
+    ) -> PostOutcome | None:
+        """publish(), waiting at most `seconds`: None when the post is still queued behind Discord's
+        limit. It then finishes in the background (and if the process stops first, the record is
+        still waiting in the database and the outbox posts it)."""
+        task = asyncio.create_task(self.publish(guild, kind, record_id, latest=latest))
+        self._in_flight.add(task)
+        task.add_done_callback(self._finished)
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+        return task.result() if done else None
+
+    def _finished(self, task: asyncio.Task[PostOutcome]) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("A channel post failed in the background", exc_info=task.exception())
+
+    async def drain(self, seconds: float) -> None:
+        """Let posts still in flight finish for up to `seconds`, then stop them (the outbox has them)."""
+        if self._in_flight:
+            _, pending = await asyncio.wait(set(self._in_flight), timeout=seconds)
+            for task in pending:
+                task.cancel()
 
     async def _render(self, kind: str, record_id: int) -> Rendered:
         if kind == "announcement":
@@ -212,6 +250,10 @@ class Publisher:
     ) -> PostOutcome:
         rendered = _rendered_announcement(latest) if latest is not None else None
         return await self.publish(guild, "announcement", announcement_id, latest=rendered)
+
+    async def announcement_within(self, guild: discord.Guild, latest: AnnouncementInfo) -> PostOutcome | None:
+        """publish_within() for an announcement just committed."""
+        return await self.publish_within(guild, "announcement", latest.id, latest=_rendered_announcement(latest))
 
     async def publish_team(self, guild: discord.Guild, team_id: int) -> PostOutcome:
         return await self.publish(guild, "team", team_id)

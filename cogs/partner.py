@@ -48,11 +48,14 @@ class PartnerCog(commands.GroupCog, group_name="partner", group_description="Fin
                 ephemeral=True,
             )
             return
-        outcome = await self.bot.publisher.publish_team(guild, result.team.id)
+        outcome = await self.bot.publisher.publish_within(guild, "team", result.team.id)
         partner = ", ".join(f"<@{uid}>" for uid in result.team.others(interaction.user.id))
-        where = (
-            f"[the proposal]({outcome.jump_url})" if outcome.ok else f"the proposal (not posted yet: {outcome.problem})"
-        )
+        if outcome is None:
+            where = "the proposal, which will appear in the project channel in a moment (it is busy)"
+        elif outcome.ok:
+            where = f"[the proposal]({outcome.jump_url})"
+        else:
+            where = f"the proposal (not posted yet: {outcome.problem})"
         await interaction.followup.send(
             f"Proposed: you and {partner} on **{safe_text(result.team.project_name)}**. "
             f"Both of you accept on {where} to form the team.",

@@ -96,6 +96,8 @@ class RecordedRequest:
     body: Any
     status: int = 0
     files: list[str] = field(default_factory=list)
+    at: float = field(default_factory=time.time)
+    """time.time() when the request arrived."""
 
 
 @dataclass
@@ -136,10 +138,34 @@ class Interaction:
     dispatched_at: float | None = None
     """time.perf_counter() when INTERACTION_CREATE was sent, and when the first callback arrived."""
     answered_at: float | None = None
+    followed_up_at: float | None = None
+    """time.perf_counter() when the first followup arrived (a deferred interaction's real answer)."""
 
     @property
     def deferred(self) -> bool:
         return self.callback_type in (CB_DEFER, CB_DEFER_UPDATE)
+
+
+_CHANNEL_POST = re.compile(rf"{API_PREFIX}/channels/([0-9]+)/messages")
+
+
+@dataclass
+class _Bucket:
+    """One channel's fixed window of the new-message limit, as Discord reports it in headers."""
+
+    limit: int
+    remaining: int
+    reset_at: float
+    """time.time() when the window ends."""
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": f"{self.reset_at:.3f}",
+            "X-RateLimit-Reset-After": f"{max(0.0, self.reset_at - time.time()):.3f}",
+            "X-RateLimit-Bucket": "emulated-channel-messages",
+        }
 
 
 @dataclass
@@ -176,6 +202,10 @@ class DiscordEmulator:
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        self.channel_post_limit: tuple[int, float] | None = None
+        """(posts, seconds): Discord's limit on new messages per channel (5 per 5 s), when set.
+        Off by default so that tests run at full speed; the benchmark turns it on."""
+        self._post_buckets: dict[str, _Bucket] = {}
         self.sessions: dict[str, GatewaySession] = {}
         self.identify_count = 0
         self.nonce_hits = 0
@@ -530,6 +560,22 @@ class DiscordEmulator:
         if not is_webhook and request.headers.get("Authorization") != f"Bot {self.token}":
             record.status = 401
             return self._json({"message": "401: Unauthorized", "code": 0}, status=401)
+        limited = self._post_limit(request.method, path)
+        if limited is not None and limited.remaining == 0:
+            record.status = 429
+            retry_after = f"{limited.reset_at - time.time():.3f}"
+            return self._json(
+                {"message": "You are being rate limited.", "retry_after": float(retry_after), "global": False},
+                status=429,
+                headers={
+                    "Via": "1.1 google",
+                    "Retry-After": retry_after,
+                    "X-RateLimit-Scope": "user",
+                    **limited.headers(),
+                },
+            )
+        if limited is not None:
+            limited.remaining -= 1
         try:
             response: web.StreamResponse = await handler(request)
         except DiscordAPIError as exc:
@@ -538,7 +584,23 @@ class DiscordEmulator:
                 payload["errors"] = exc.errors
             response = self._json(payload, status=exc.status)
         record.status = response.status
+        if limited is not None:
+            response.headers.update(limited.headers())
         return response
+
+    def _post_limit(self, method: str, path: str) -> _Bucket | None:
+        """The channel's bucket when `path` posts a message there and the limit is on."""
+        if self.channel_post_limit is None or method != "POST":
+            return None
+        found = _CHANNEL_POST.fullmatch(path)
+        if found is None:
+            return None
+        limit, per = self.channel_post_limit
+        bucket = self._post_buckets.get(found[1])
+        now = time.time()
+        if bucket is None or now >= bucket.reset_at:
+            bucket = self._post_buckets[found[1]] = _Bucket(limit, limit, now + per)
+        return bucket
 
     async def _read_body(self, request: web.Request) -> tuple[Any, list[Attachment]]:
         if request.method in ("GET", "DELETE") or not request.can_read_body:
@@ -764,6 +826,8 @@ class DiscordEmulator:
             self._edit_message(message, data, request["files"])
         else:
             message = self._new_message(interaction.channel_id, data, request["files"], interaction=interaction)
+        if not interaction.followup_ids:
+            interaction.followed_up_at = time.perf_counter()
         interaction.followup_ids.append(message.id)
         interaction.events.append("followup")
         interaction.replied.set()

@@ -149,10 +149,15 @@ async def announce_flow(
         repo_url=repo_url,
     )
     info = announced.info
-    outcome = await bot.publisher.publish_announcement(guild, info.id, latest=info)
+    outcome = await bot.publisher.announcement_within(guild, info)
     verb = "updated" if announced.updated else "announced"
     summary = f"**{safe_text(info.project_name)}** ({info.track.label})"
-    if outcome.ok:
+    if outcome is None:
+        text = (
+            f"✅ You {verb} {summary}. The project channel is busy, so your post will appear there in a "
+            "moment; `/project who` lists you already."
+        )
+    elif outcome.ok:
         text = f"✅ You {verb} {summary}. [See the post]({outcome.jump_url})"
     else:
         text = (
