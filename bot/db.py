@@ -13,7 +13,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, Insert, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -159,3 +160,11 @@ def upgrade_database(database_url: str, revision: str = "head") -> None:
 async def upgrade_database_async(database_url: str, revision: str = "head") -> None:
     """Run the migrations from async code without blocking the loop."""
     await asyncio.to_thread(upgrade_database, database_url, revision)
+
+
+def insert_new(session: AsyncSession, model: type[Any], *keys: str) -> Insert:
+    """INSERT … ON CONFLICT (keys) DO NOTHING for `model`: rows that already exist, or that a
+    concurrent transaction is inserting, are left as they are instead of failing the use case."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing(index_elements=list(keys))
+    return sqlite.insert(model).on_conflict_do_nothing(index_elements=list(keys))

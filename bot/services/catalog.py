@@ -8,11 +8,11 @@ from importlib import resources
 
 import yaml
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db import transaction
+from bot.db import insert_new, transaction
 from bot.domain.cohort import clean_description, clean_project_name, project_key
 from bot.domain.errors import ConflictError, NotFoundError, ValidationError
 from bot.domain.text import strip_control
@@ -50,15 +50,21 @@ async def ensure_catalog(session: AsyncSession, guild_id: int) -> None:
     settings = await session.get(GuildSettings, guild_id)
     if settings is not None and settings.catalog_seeded:
         return
+    # first commands in a new server arrive together: on PostgreSQL their transactions seed at the
+    # same moment, so every insert tolerates the rows another one is adding
     if settings is None:
-        settings = GuildSettings(guild_id=guild_id)
-        session.add(settings)
-    existing = set((await session.scalars(select(Project.name_key).where(Project.guild_id == guild_id))).all())
-    for name, description in default_catalog():
-        if project_key(name) not in existing:
-            session.add(Project(guild_id=guild_id, name=name, name_key=project_key(name), description=description))
-    settings.catalog_seeded = True
-    await session.flush()
+        await session.execute(insert_new(session, GuildSettings, "guild_id").values(guild_id=guild_id))
+    projects = [
+        {"guild_id": guild_id, "name": name, "name_key": project_key(name), "description": description}
+        for name, description in default_catalog()
+    ]
+    await session.execute(insert_new(session, Project, "guild_id", "name_key"), projects)
+    await session.execute(
+        update(GuildSettings)
+        .where(GuildSettings.guild_id == guild_id)
+        .values(catalog_seeded=True)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 async def resolve_project(session: AsyncSession, guild_id: int, text: str) -> Project:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db import transaction
+from bot.db import insert_new, transaction
 from bot.domain.cohort import (
     Track,
     clean_display_name,
@@ -57,10 +57,11 @@ async def touch_learner(session: AsyncSession, guild_id: int, user_id: int, disp
     row = await session.get(Learner, (guild_id, user_id))
     name = clean_display_name(display_name)
     if row is None:
-        row = Learner(guild_id=guild_id, user_id=user_id, display_name=name, skills="")
-        session.add(row)
-        await session.flush()
-    elif row.display_name != name:
+        # two commands of a new member at once (on PostgreSQL) may both create the row
+        new = {"guild_id": guild_id, "user_id": user_id, "display_name": name, "skills": ""}
+        await session.execute(insert_new(session, Learner, "guild_id", "user_id").values(new))
+        row = await session.get_one(Learner, (guild_id, user_id))
+    if row.display_name != name:
         row.display_name = name
     return row
 

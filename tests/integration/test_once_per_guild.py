@@ -12,7 +12,7 @@ from bot.services.announcements import AnnouncementService
 from bot.services.matching import MatchingService
 from bot.services.outbox import CLAIM_LEASE, OutboxService
 from bot.services.profiles import ProfileService
-from models import Announcement, PairHistory, Team, utcnow
+from models import Announcement, Learner, PairHistory, Project, Team, utcnow
 
 
 async def _two_learners(sessions, guild_id: int) -> None:
@@ -73,3 +73,30 @@ async def test_two_outbox_passes_claim_each_post_once(database_url, sessions):
     async with sessions() as session:
         after = {row.id: row.updated_at for row in (await session.scalars(select(Announcement))).all()}
     assert after == before
+
+
+async def test_a_new_servers_first_commands_at_once(database_url, sessions):
+    """The catalog seed and a new member's learner row are created once, however many race for them."""
+    guild_id = 80
+    engine = create_engine(database_url)
+    pools = [sessions, create_sessionmaker(engine)]
+    announces = [
+        AnnouncementService(pools[uid % 2]).announce(
+            guild_id, uid, f"u{uid}", project="Job Board Backend", track="backend", pitch="p", repo_url=None
+        )
+        for uid in range(1, 9)
+    ]
+    # and one new member's two commands at the same moment
+    profile = ProfileService(pools[0]).set(
+        guild_id, 99, "late", track="frontend", timezone="UTC", github=None, skills=None
+    )
+    announce = AnnouncementService(pools[1]).announce(
+        guild_id, 99, "late", project="Job Board Backend", track="frontend", pitch="p", repo_url=None
+    )
+    await asyncio.gather(*announces, profile, announce)
+    await engine.dispose()
+    async with sessions() as session:
+        keys = (await session.scalars(select(Project.name_key).where(Project.guild_id == guild_id))).all()
+        learners = await session.scalar(select(func.count()).select_from(Learner).where(Learner.guild_id == guild_id))
+    assert keys and len(keys) == len(set(keys))
+    assert learners == 9
