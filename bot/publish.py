@@ -152,6 +152,11 @@ def _rendered_announcement(info: AnnouncementInfo) -> Rendered:
     return Rendered(info.revision, info.posted_revision, info.channel_id, info.message_id, announcement_embed(info))
 
 
+def _log_background_failure(task: asyncio.Task[PostOutcome]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("A channel post failed in the background", exc_info=task.exception())
+
+
 class Publisher:
     """Keeps each record's channel post in step with the database: one post per record, edited.
 
@@ -163,6 +168,7 @@ class Publisher:
         self.bot = bot
         self._locks: dict[tuple[str, int], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._in_flight: set[asyncio.Task[PostOutcome]] = set()
+        self._draining = False
 
     async def publish_within(
         self,
@@ -175,24 +181,31 @@ class Publisher:
     ) -> PostOutcome | None:
         """publish(), waiting at most `seconds`: None when the post is still queued behind Discord's
         limit. It then finishes in the background (and if the process stops first, the record is
-        still waiting in the database and the outbox posts it)."""
+        still waiting in the database and the outbox posts it). While the bot shuts down, nothing new
+        is started: None at once, and the outbox posts it after the restart."""
+        if self._draining:
+            return None
         task = asyncio.create_task(self.publish(guild, kind, record_id, latest=latest))
         self._in_flight.add(task)
-        task.add_done_callback(self._finished)
-        done, _ = await asyncio.wait({task}, timeout=seconds)
+        task.add_done_callback(self._in_flight.discard)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=seconds)
+        finally:
+            if not task.done():
+                # nobody waits for it any more: a failure is reported here, not to the member
+                task.add_done_callback(_log_background_failure)
         return task.result() if done else None
 
-    def _finished(self, task: asyncio.Task[PostOutcome]) -> None:
-        self._in_flight.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("A channel post failed in the background", exc_info=task.exception())
-
     async def drain(self, seconds: float) -> None:
-        """Let posts still in flight finish for up to `seconds`, then stop them (the outbox has them)."""
+        """At shutdown: start no new background posts, let those in flight finish for up to
+        `seconds`, then stop the rest (their records are still waiting; the outbox has them)."""
+        self._draining = True
         if self._in_flight:
             _, pending = await asyncio.wait(set(self._in_flight), timeout=seconds)
             for task in pending:
                 task.cancel()
+            if pending:
+                await asyncio.wait(pending)  # their transactions end before the engine is disposed
 
     async def _render(self, kind: str, record_id: int) -> Rendered:
         if kind == "announcement":
@@ -268,11 +281,20 @@ class Publisher:
         posted = waiting = 0
         for kind in POSTED_KINDS:
             for record_id in await outbox.due(kind, guild.id, now=now):
+                lock = self._locks.get((kind, record_id))
+                if due_only and lock is not None and lock.locked():
+                    continue  # being posted right now (queued behind the channel limit, say)
                 # a retry pass claims each post just before making it, so two passes (in two
                 # processes, say during a rolling restart) never both make it
                 if due_only and not await outbox.claim(kind, record_id, utcnow()):
                     continue
-                outcome = await self.publish(guild, kind, record_id)
+                try:
+                    outcome = await self.publish(guild, kind, record_id)
+                except Exception:
+                    # one record that cannot be posted must not hold up the others
+                    log.exception("Posting %s %s failed", kind, record_id)
+                    waiting += 1
+                    continue
                 if outcome.ok:
                     posted += 1
                 else:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import re
 import secrets
 import time
@@ -563,7 +564,7 @@ class DiscordEmulator:
         limited = self._post_limit(request.method, path)
         if limited is not None and limited.remaining == 0:
             record.status = 429
-            retry_after = f"{limited.reset_at - time.time():.3f}"
+            retry_after = f"{max(0.001, math.ceil((limited.reset_at - time.time()) * 1000) / 1000):.3f}"
             return self._json(
                 {"message": "You are being rate limited.", "retry_after": float(retry_after), "global": False},
                 status=429,

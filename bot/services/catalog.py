@@ -54,6 +54,13 @@ async def ensure_catalog(session: AsyncSession, guild_id: int) -> None:
     # same moment, so every insert tolerates the rows another one is adding
     if settings is None:
         await session.execute(insert_new(session, GuildSettings, "guild_id").values(guild_id=guild_id))
+    # the row lock waits for a transaction seeding right now; if it did, its catalog stands (staff
+    # may even have removed a default project since, which must not come back)
+    seeded = await session.scalar(
+        select(GuildSettings.catalog_seeded).where(GuildSettings.guild_id == guild_id).with_for_update()
+    )
+    if seeded:
+        return
     projects = [
         {"guild_id": guild_id, "name": name, "name_key": project_key(name), "description": description}
         for name, description in default_catalog()

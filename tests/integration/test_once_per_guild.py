@@ -80,23 +80,25 @@ async def test_a_new_servers_first_commands_at_once(database_url, sessions):
     guild_id = 80
     engine = create_engine(database_url)
     pools = [sessions, create_sessionmaker(engine)]
-    announces = [
-        AnnouncementService(pools[uid % 2]).announce(
+
+    def announce(pool: int, uid: int):
+        return AnnouncementService(pools[pool]).announce(
             guild_id, uid, f"u{uid}", project="Job Board Backend", track="backend", pitch="p", repo_url=None
         )
-        for uid in range(1, 9)
+
+    # the first announcements in the server race to seed its catalog
+    await asyncio.gather(*(announce(uid % 2, uid) for uid in range(1, 9)))
+    # then new members each run two commands at the same moment: both create their learner row
+    profiles = [
+        ProfileService(pools[0]).set(
+            guild_id, uid, f"u{uid}", track="frontend", timezone="UTC", github=None, skills=None
+        )
+        for uid in range(100, 106)
     ]
-    # and one new member's two commands at the same moment
-    profile = ProfileService(pools[0]).set(
-        guild_id, 99, "late", track="frontend", timezone="UTC", github=None, skills=None
-    )
-    announce = AnnouncementService(pools[1]).announce(
-        guild_id, 99, "late", project="Job Board Backend", track="frontend", pitch="p", repo_url=None
-    )
-    await asyncio.gather(*announces, profile, announce)
+    await asyncio.gather(*profiles, *(announce(1, uid) for uid in range(100, 106)))
     await engine.dispose()
     async with sessions() as session:
         keys = (await session.scalars(select(Project.name_key).where(Project.guild_id == guild_id))).all()
         learners = await session.scalar(select(func.count()).select_from(Learner).where(Learner.guild_id == guild_id))
     assert keys and len(keys) == len(set(keys))
-    assert learners == 9
+    assert learners == 14
