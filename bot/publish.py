@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -166,7 +166,8 @@ class Publisher:
 
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
-        self._locks: dict[tuple[str, int], asyncio.Lock] = defaultdict(asyncio.Lock)
+        # one lock per record while someone uses it; a weak map, so records posted long ago cost nothing
+        self._locks: weakref.WeakValueDictionary[tuple[str, int], asyncio.Lock] = weakref.WeakValueDictionary()
         self._in_flight: set[asyncio.Task[PostOutcome]] = set()
         self._draining = False
 
@@ -233,7 +234,10 @@ class Publisher:
         from the database.
         """
         outbox = self.bot.services.outbox
-        async with self._locks[(kind, record_id)]:
+        lock = self._locks.get((kind, record_id))
+        if lock is None:
+            lock = self._locks[(kind, record_id)] = asyncio.Lock()
+        async with lock:
             outcome = PostOutcome(problem="not attempted", guild_id=guild.id)
             for _ in range(MAX_CATCH_UP):
                 rendered = latest if latest is not None else await self._render(kind, record_id)
