@@ -22,6 +22,7 @@ from bot.tree import NexusTree
 from bot.ui.cohort import KickoffAnnounceButton
 from bot.ui.matching import ProposalButton
 from bot.ui.notes import HelpfulButton, KeptSearches, SearchPageButton
+from bot.ui.views import ListPageButton, ListSource
 
 log = logging.getLogger("nexus")
 
@@ -46,6 +47,7 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     ProposalButton,
     HelpfulButton,
     SearchPageButton,
+    ListPageButton,
 )
 """Persistent buttons rebuilt from their custom_id after a restart."""
 
@@ -93,6 +95,8 @@ class NexusBot(commands.Bot):
         self.services = Services.create(sessions, proposal_hours=settings.proposal_expiry_hours)
         self.publisher = Publisher(self)
         self.kept_searches = KeptSearches()
+        self.list_sources: dict[str, ListSource] = {}
+        """Page sources of the lists whose buttons rebuild them (cogs register theirs)."""
         self.version = __version__
         self.database_backend = backend_name(settings.database_url)
         self.started_monotonic = time.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import discord
@@ -25,8 +26,10 @@ from bot.ui.notes import (
     search_reply,
     summary_pages,
 )
-from bot.ui.views import Paginator, ask_confirmation
+from bot.ui.views import ask_confirmation, send_list
 
+MINE_LIST = "note_mine"
+TOP_TIPS_LIST = "tip_top"
 NOTE_REF_MAX_LENGTH = 100
 """The id option holds a number (or `#number`); autocomplete fills it from titles."""
 AUTOCOMPLETE_CHOICES = 25
@@ -72,6 +75,7 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
 
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
+        bot.list_sources[MINE_LIST] = self._mine_pages
 
     @app_commands.command(name="add", description="Write a learning note, challenge or best practice")
     @writes()
@@ -220,9 +224,12 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
 
     @app_commands.command(name="mine", description="Your notes, newest first (only you see this)")
     async def mine(self, interaction: discord.Interaction[NexusBot]) -> None:
+        pages = await self._mine_pages(interaction, "")
+        await send_list(interaction, pages, name=MINE_LIST, ephemeral=True)
+
+    async def _mine_pages(self, interaction: discord.Interaction[Any], arg: str) -> list[discord.Embed]:
         found = await self.bot.services.notes.mine(_guild_id(interaction), interaction.user.id)
-        pages = summary_pages("Your notes", found, empty="You have no notes yet: start with /note add.")
-        await Paginator(interaction.user.id, pages).send(interaction, ephemeral=True)
+        return summary_pages("Your notes", found, empty="You have no notes yet: start with /note add.")
 
 
 @app_commands.guild_only()
@@ -231,6 +238,7 @@ class TipCog(commands.GroupCog, group_name="tip", group_description="One-line ti
 
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
+        bot.list_sources[TOP_TIPS_LIST] = self._top_pages
 
     @app_commands.command(name="share", description="Share a one-line tip with the cohort")
     @writes()
@@ -274,10 +282,20 @@ class TipCog(commands.GroupCog, group_name="tip", group_description="One-line ti
         topic: TopicName | None = None,
         days: app_commands.Range[int, 1, TOP_TIPS_MAX_DAYS] | None = None,
     ) -> None:
+        arg = json.dumps([topic, days], ensure_ascii=False, separators=(",", ":"))
+        pages = await self._top_pages(interaction, arg)
+        await send_list(interaction, pages, name=TOP_TIPS_LIST, arg=arg, ephemeral=False)
+
+    async def _top_pages(self, interaction: discord.Interaction[Any], arg: str) -> list[discord.Embed]:
+        try:
+            topic, days = json.loads(arg)
+        except (ValueError, TypeError):
+            topic = days = None
+        topic = topic if isinstance(topic, str) else None
+        days = days if type(days) is int and 1 <= days <= TOP_TIPS_MAX_DAYS else None
         tips = await self.bot.services.notes.top_tips(_guild_id(interaction), topic, days)
         title = "Top tips" + (f" in {topic}" if topic else "") + (f", last {days} days" if days else "")
-        pages = summary_pages(safe_text(title), tips, empty="No tips yet: share one with /tip share.")
-        await Paginator(interaction.user.id, pages).send(interaction, ephemeral=False)
+        return summary_pages(safe_text(title), tips, empty="No tips yet: share one with /tip share.")
 
 
 @app_commands.guild_only()

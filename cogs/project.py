@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -13,17 +15,21 @@ from bot.domain.text import safe_text
 from bot.ui.cohort import announce_flow, who_pages
 from bot.ui.embeds import NEXUS_COLOUR
 from bot.ui.matching import notify_members
-from bot.ui.views import Paginator, confirm_then
+from bot.ui.views import confirm_then, send_list
 from cogs.catalog import project_autocomplete
 from cogs.profile import TRACK_CHOICES
 
 BOARD_PAGE_SIZE = 15
+WHO_LIST = "project_who"
+BOARD_LIST = "project_board"
 
 
 @app_commands.guild_only()
 class ProjectCog(commands.GroupCog, group_name="project", group_description="Announce your capstone project"):
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
+        bot.list_sources[WHO_LIST] = self._who_pages
+        bot.list_sources[BOARD_LIST] = self._board_pages
 
     @app_commands.command(name="announce", description="Announce (or update) the project you are building")
     @writes()
@@ -84,12 +90,18 @@ class ProjectCog(commands.GroupCog, group_name="project", group_description="Ann
     @app_commands.describe(project="A project from the catalog")
     @app_commands.autocomplete(project=project_autocomplete)
     async def who(self, interaction: discord.Interaction[NexusBot], project: app_commands.Range[str, 1, 100]) -> None:
+        pages = await self._who_pages(interaction, project)
+        await send_list(interaction, pages, name=WHO_LIST, arg=project)
+
+    async def _who_pages(self, interaction: discord.Interaction[Any], project: str) -> list[discord.Embed]:
         assert interaction.guild_id is not None
-        team_list = await self.bot.services.announcements.who(interaction.guild_id, project)
-        await Paginator(interaction.user.id, who_pages(team_list)).send(interaction)
+        return who_pages(await self.bot.services.announcements.who(interaction.guild_id, project))
 
     @app_commands.command(name="board", description="Every project with its backend and frontend counts")
     async def board(self, interaction: discord.Interaction[NexusBot]) -> None:
+        await send_list(interaction, await self._board_pages(interaction, ""), name=BOARD_LIST)
+
+    async def _board_pages(self, interaction: discord.Interaction[Any], arg: str) -> list[discord.Embed]:
         assert interaction.guild_id is not None
         rows = await self.bot.services.cohort.board(interaction.guild_id)
         pages = []
@@ -108,7 +120,7 @@ class ProjectCog(commands.GroupCog, group_name="project", group_description="Ann
             )
             embed.set_footer(text=f"BE backend · FE frontend · Alone: announced, no partner yet · page {page + 1}")
             pages.append(embed)
-        await Paginator(interaction.user.id, pages).send(interaction)
+        return pages
 
 
 async def setup(bot: NexusBot) -> None:

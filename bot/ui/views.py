@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import discord
 
+from bot.domain.errors import NotFoundError
 from bot.errors import error_text, report_error
 
 VIEW_TIMEOUT_SECONDS = 600
@@ -45,7 +47,7 @@ class NexusView(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         if self.owner_id is not None and interaction.user.id != self.owner_id:
-            await interaction.response.send_message("These buttons belong to someone else's command.", ephemeral=True)
+            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
             return False
         return True
 
@@ -131,6 +133,99 @@ class Paginator(NexusView):
         if self.message is not None:
             with contextlib.suppress(discord.HTTPException):
                 await self.message.edit(view=self)
+
+
+ListSource = Callable[[discord.Interaction[Any], str], Awaitable[Sequence[discord.Embed]]]
+"""Builds a list's pages for the member pressing a button, from the list's short argument."""
+
+LIST_CUSTOM_ID = "nexus:list:{name}:{owner}:{page}:{arg}"
+LIST_PAGE_LIMIT = 9999
+CUSTOM_ID_BYTES = 100
+"""Discord's custom_id limit, counted in UTF-8 bytes (the strictest reading)."""
+NOT_YOURS = "These buttons belong to someone else's command."
+
+
+class ListPageButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"nexus:list:(?P<name>[a-z_]{1,16}):(?P<owner>[0-9]{1,20}):(?P<page>[0-9]{1,4}):(?P<arg>.*)",
+):
+    """Previous or Next on a list reply: builds the list again, fresh, with the bot's source `name`.
+
+    Nothing is kept per reply, and the buttons work for as long as the message exists, restarts
+    included. Only the member who ran the command may turn the pages.
+    """
+
+    def __init__(
+        self, name: str, owner_id: int, page: int, arg: str, *, label: str = "Page", disabled: bool = False
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                disabled=disabled,
+                custom_id=LIST_CUSTOM_ID.format(name=name, owner=owner_id, page=page, arg=arg),
+            )
+        )
+        self.name, self.owner_id, self.page, self.arg = name, owner_id, page, arg
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ListPageButton:
+        return cls(match["name"], int(match["owner"]), int(match["page"]), match["arg"])
+
+    @guarded
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message(NOT_YOURS, ephemeral=True)
+            return
+        source = getattr(interaction.client, "list_sources", {}).get(self.name)
+        if source is None:
+            raise NotFoundError("This list can't be paged any more; run the command again.")
+        pages = await source(interaction, self.arg)
+        embed, view = list_page(self.name, self.owner_id, self.arg, pages, self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
+
+
+def list_page(
+    name: str, owner_id: int, arg: str, pages: Sequence[discord.Embed], page: int
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    """Page `page` of a list, with buttons that rebuild it when there is more than one page."""
+    pages = list(pages) or [discord.Embed(description="Nothing to show.")]
+    page = min(max(0, page), len(pages) - 1)
+    if len(pages) == 1:
+        return pages[0], None
+    position = discord.ui.Button[discord.ui.View](
+        label=f"{page + 1}/{len(pages)}", disabled=True, custom_id=f"nexus:list:{name}:position"
+    )
+    last = len(pages) - 1
+    view = detached_view(
+        ListPageButton(name, owner_id, max(0, page - 1), arg, label="◀ Previous", disabled=page == 0),
+        position,
+        ListPageButton(name, owner_id, min(last, page + 1), arg, label="Next ▶", disabled=page == last),
+    )
+    return pages[page], view
+
+
+async def send_list(
+    interaction: discord.Interaction[Any],
+    pages: Sequence[discord.Embed],
+    *,
+    name: str,
+    arg: str = "",
+    ephemeral: bool = True,
+) -> None:
+    """Answer with the first of `pages`. The buttons rebuild the list with the bot's list source
+    `name` (from `arg`) when that fits a custom_id; otherwise a live Paginator keeps the pages."""
+    longest = LIST_CUSTOM_ID.format(name=name, owner=interaction.user.id, page=LIST_PAGE_LIMIT, arg=arg)
+    if len(longest.encode()) > CUSTOM_ID_BYTES:
+        await Paginator(interaction.user.id, pages).send(interaction, ephemeral=ephemeral)
+        return
+    embed, view = list_page(name, interaction.user.id, arg, pages, 0)
+    if view is None:
+        await interaction.response.send_message(embed=embed, ephemeral=ephemeral)
+    else:
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=ephemeral)
 
 
 class Confirm(NexusView):

@@ -435,3 +435,39 @@ async def test_helpful_button_works_after_a_restart(world: World, database_url: 
         assert "marked" in emu.reply(clicked).content
         assert "1 found it helpful" in emu.messages[shown.id].text()
     assert await _count(sessions, NoteVote) == 1
+
+
+async def test_list_pages_rebuild_from_their_buttons(world: World, database_url: str):
+    """/note mine and /project who keep nothing in memory: their buttons rebuild the list, after a
+    restart too, with the command's own argument."""
+    emu = world.emu
+    settings = bot_settings(emu, database_url, world.guild.id)
+    async with running_bot(settings, emu) as bot:
+        for index in range(12):
+            await _note(bot, world, world.learner, title=f"Mine {index}", body="b")
+        for index in range(15):  # one announcement each: 12 on the job board, 3 elsewhere
+            project = "Job Board Backend" if index < 12 else "E-Commerce Backend"
+            member = emu.add_member(world.guild, f"builder-{index}")
+            await bot.services.announcements.announce(
+                world.guild.id,
+                member.id,
+                f"builder-{index}",
+                project=project,
+                track="backend",
+                pitch="p",
+                repo_url=None,
+            )
+        mine = emu.reply(await emu.command(world.learner, "note mine"))
+        assert mine.ephemeral and mine.button("1/2") and "Mine 11" in mine.text()
+        who = emu.reply(await emu.command(world.learner, "project who", project="job board backend"))
+        assert who.button("1/2")
+        store = bot._connection._view_store
+        assert not store._synced_message_views and not store._views
+    async with running_bot(settings, emu):
+        second = emu.reply(await emu.click(world.learner, mine, "Next ▶"))
+        assert second.button("2/2") and "Mine 0" in second.text() and "Mine 11" not in second.text()
+        who_second = emu.reply(await emu.click(world.learner, who, "Next ▶"))
+        assert who_second.button("2/2") and "Job Board Backend" in who_second.text()
+        assert "12 backend" in who_second.text()  # the project came back from the button
+        other = emu.reply(await emu.click(world.learners[2], who, "◀ Previous"))
+        assert other.ephemeral and "someone else" in other.content
