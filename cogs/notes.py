@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import discord
@@ -26,10 +25,9 @@ from bot.ui.notes import (
     search_reply,
     summary_pages,
 )
-from bot.ui.views import ask_confirmation, send_list
+from bot.ui.views import Paginator, ask_confirmation, send_list
 
 MINE_LIST = "note_mine"
-TOP_TIPS_LIST = "tip_top"
 NOTE_REF_MAX_LENGTH = 100
 """The id option holds a number (or `#number`); autocomplete fills it from titles."""
 AUTOCOMPLETE_CHOICES = 25
@@ -76,6 +74,9 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
         bot.list_sources[MINE_LIST] = self._mine_pages
+
+    async def cog_unload(self) -> None:
+        self.bot.list_sources.pop(MINE_LIST, None)
 
     @app_commands.command(name="add", description="Write a learning note, challenge or best practice")
     @writes()
@@ -238,7 +239,6 @@ class TipCog(commands.GroupCog, group_name="tip", group_description="One-line ti
 
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
-        bot.list_sources[TOP_TIPS_LIST] = self._top_pages
 
     @app_commands.command(name="share", description="Share a one-line tip with the cohort")
     @writes()
@@ -282,20 +282,10 @@ class TipCog(commands.GroupCog, group_name="tip", group_description="One-line ti
         topic: TopicName | None = None,
         days: app_commands.Range[int, 1, TOP_TIPS_MAX_DAYS] | None = None,
     ) -> None:
-        arg = json.dumps([topic, days], ensure_ascii=False, separators=(",", ":"))
-        pages = await self._top_pages(interaction, arg)
-        await send_list(interaction, pages, name=TOP_TIPS_LIST, arg=arg, ephemeral=False)
-
-    async def _top_pages(self, interaction: discord.Interaction[Any], arg: str) -> list[discord.Embed]:
-        try:
-            topic, days = json.loads(arg)
-        except (ValueError, TypeError):
-            topic = days = None
-        topic = topic if isinstance(topic, str) else None
-        days = days if type(days) is int and 1 <= days <= TOP_TIPS_MAX_DAYS else None
         tips = await self.bot.services.notes.top_tips(_guild_id(interaction), topic, days)
         title = "Top tips" + (f" in {topic}" if topic else "") + (f", last {days} days" if days else "")
-        return summary_pages(safe_text(title), tips, empty="No tips yet: share one with /tip share.")
+        pages = summary_pages(safe_text(title), tips, empty="No tips yet: share one with /tip share.")
+        await Paginator(interaction.user.id, pages).send(interaction, ephemeral=False)  # one page: no view
 
 
 @app_commands.guild_only()

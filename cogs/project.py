@@ -31,6 +31,10 @@ class ProjectCog(commands.GroupCog, group_name="project", group_description="Ann
         bot.list_sources[WHO_LIST] = self._who_pages
         bot.list_sources[BOARD_LIST] = self._board_pages
 
+    async def cog_unload(self) -> None:
+        for name in (WHO_LIST, BOARD_LIST):
+            self.bot.list_sources.pop(name, None)
+
     @app_commands.command(name="announce", description="Announce (or update) the project you are building")
     @writes()
     @app_commands.describe(

@@ -147,7 +147,7 @@ NOT_YOURS = "These buttons belong to someone else's command."
 
 class ListPageButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"nexus:list:(?P<name>[a-z_]{1,16}):(?P<owner>[0-9]{1,20}):(?P<page>[0-9]{1,4}):(?P<arg>.*)",
+    template=r"(?s)nexus:list:(?P<name>[a-z_]{1,16}):(?P<owner>[0-9]{1,20}):(?P<page>[0-9]{1,4}):(?P<arg>.*)",
 ):
     """Previous or Next on a list reply: builds the list again, fresh, with the bot's source `name`.
 
