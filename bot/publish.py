@@ -262,11 +262,8 @@ class Publisher:
                     return outcome
             return outcome
 
-    async def publish_announcement(
-        self, guild: discord.Guild, announcement_id: int, *, latest: AnnouncementInfo | None = None
-    ) -> PostOutcome:
-        rendered = _rendered_announcement(latest) if latest is not None else None
-        return await self.publish(guild, "announcement", announcement_id, latest=rendered)
+    async def publish_announcement(self, guild: discord.Guild, announcement_id: int) -> PostOutcome:
+        return await self.publish(guild, "announcement", announcement_id)
 
     async def announcement_within(self, guild: discord.Guild, latest: AnnouncementInfo) -> PostOutcome | None:
         """publish_within() for an announcement just committed."""

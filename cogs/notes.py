@@ -25,7 +25,7 @@ from bot.ui.notes import (
     search_reply,
     summary_pages,
 )
-from bot.ui.views import Paginator, ask_confirmation, send_list
+from bot.ui.views import Paginator, ask_confirmation, send_embed, send_list
 
 MINE_LIST = "note_mine"
 NOTE_REF_MAX_LENGTH = 100
@@ -143,10 +143,7 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
             await interaction.response.send_message(text, ephemeral=True)
             return
         embed, view = search_reply(search, result, 0, self.bot.kept_searches.button_state(search))
-        if view is None:
-            await interaction.response.send_message(embed=embed, ephemeral=True)
-        else:
-            await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        await send_embed(interaction, embed, view, ephemeral=True)
 
     @app_commands.command(name="show", description="Show a note (with a Helpful button)")
     @app_commands.rename(note_ref="id")

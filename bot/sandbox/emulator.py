@@ -562,7 +562,9 @@ class DiscordEmulator:
             record.status = 401
             return self._json({"message": "401: Unauthorized", "code": 0}, status=401)
         limited = self._post_limit(request.method, path)
-        if limited is not None and limited.remaining == 0:
+        if limited is not None and limited.remaining > 0:
+            limited.remaining -= 1
+        elif limited is not None:
             record.status = 429
             retry_after = f"{max(0.001, math.ceil((limited.reset_at - time.time()) * 1000) / 1000):.3f}"
             return self._json(
@@ -575,8 +577,6 @@ class DiscordEmulator:
                     **limited.headers(),
                 },
             )
-        if limited is not None:
-            limited.remaining -= 1
         try:
             response: web.StreamResponse = await handler(request)
         except DiscordAPIError as exc:

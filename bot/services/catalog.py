@@ -107,7 +107,7 @@ class CatalogService:
         if guild_id not in self._seeded:
             # the first read seeds the defaults (a write); once seeded, a catalog stays seeded
             async with transaction(self._sessions) as session:
-                await self._seed(session, guild_id)
+                await ensure_catalog(session, guild_id)
             self._seeded.add(guild_id)
         async with self._sessions() as session:
             rows = await session.scalars(select(Project).where(Project.guild_id == guild_id).order_by(Project.name))
@@ -128,7 +128,7 @@ class CatalogService:
         about = clean_description(description)
         try:
             async with self.cache.changing(guild_id), transaction(self._sessions) as session:
-                await self._seed(session, guild_id)
+                await ensure_catalog(session, guild_id)
                 count = await session.scalar(select(func.count()).where(Project.guild_id == guild_id))
                 if (count or 0) >= CATALOG_MAX:
                     raise ValidationError(f"The catalog already has {CATALOG_MAX} projects; remove one first.")
@@ -147,7 +147,7 @@ class CatalogService:
     async def remove(self, guild_id: int, name: str) -> ProjectInfo:
         """Remove a project nobody has announced; otherwise refuse and say how many have."""
         async with self.cache.changing(guild_id), transaction(self._sessions) as session:
-            await self._seed(session, guild_id)
+            await ensure_catalog(session, guild_id)
             row = await resolve_project(session, guild_id, name)
             used = await session.scalar(
                 select(func.count()).where(Announcement.project_id == row.id, Announcement.guild_id == guild_id)
@@ -160,11 +160,3 @@ class CatalogService:
             info = _info(row)
             await session.delete(row)
             return info
-
-    async def _seed(self, session: AsyncSession, guild_id: int) -> None:
-        try:
-            async with session.begin_nested():
-                await ensure_catalog(session, guild_id)
-        except IntegrityError:
-            # another request seeded it at the same moment; its rows are what we need
-            pass

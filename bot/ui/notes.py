@@ -26,7 +26,7 @@ from bot.domain.text import safe_text, truncate
 from bot.errors import report_error
 from bot.services.notes import NoteService, NoteSummary, NoteView, SearchResult
 from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR, chunk_lines
-from bot.ui.views import detached_view, guarded
+from bot.ui.views import guarded, pager_view
 
 if TYPE_CHECKING:
     from bot.client import NexusBot
@@ -196,15 +196,11 @@ def search_reply(
     embed = search_page(query.text, result, page)
     if page_count == 1:
         return embed, None
-    position = discord.ui.Button[discord.ui.View](
-        label=f"{page + 1}/{page_count}", disabled=True, custom_id="nexus:search:position"
-    )
-    view = detached_view(
-        SearchPageButton(max(0, page - 1), state, label="◀ Previous", disabled=page == 0),
-        position,
-        SearchPageButton(min(page_count - 1, page + 1), state, label="Next ▶", disabled=page == page_count - 1),
-    )
-    return embed, view
+
+    def button(target: int, label: str, disabled: bool) -> SearchPageButton:
+        return SearchPageButton(target, state, label=label, disabled=disabled)
+
+    return embed, pager_view(page, page_count, "nexus:search:position", button)
 
 
 class SearchPageButton(

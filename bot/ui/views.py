@@ -15,6 +15,8 @@ from bot.errors import error_text, report_error
 
 VIEW_TIMEOUT_SECONDS = 600
 """How long pagination and confirmation buttons stay usable."""
+PREVIOUS_LABEL = "◀ Previous"
+NEXT_LABEL = "Next ▶"
 
 SelfT = TypeVar("SelfT")
 Callback = Callable[[SelfT, discord.Interaction[Any]], Coroutine[Any, Any, None]]
@@ -114,7 +116,7 @@ class Paginator(NexusView):
         self._sync_buttons()
         await interaction.response.edit_message(embed=self.pages[self.index], view=self)
 
-    @discord.ui.button(label="◀ Previous", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label=PREVIOUS_LABEL, style=discord.ButtonStyle.secondary)
     async def previous(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
         self.index = max(0, self.index - 1)
         await self._show(interaction)
@@ -123,7 +125,7 @@ class Paginator(NexusView):
     async def position(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
         await interaction.response.defer()
 
-    @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary)
+    @discord.ui.button(label=NEXT_LABEL, style=discord.ButtonStyle.secondary)
     async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
         self.index = min(self.page_count - 1, self.index + 1)
         await self._show(interaction)
@@ -187,6 +189,33 @@ class ListPageButton(
         await interaction.response.edit_message(embed=embed, view=view)
 
 
+def pager_view(
+    page: int, page_count: int, position_id: str, button: Callable[[int, str, bool], discord.ui.Item[Any]]
+) -> discord.ui.View:
+    """Previous, the position and Next for page `page` of `page_count` (two or more), as a view that
+    nothing keeps: `button(target_page, label, disabled)` makes the persistent button for a page;
+    the position label gets `position_id`, which no button template should match."""
+    last = page_count - 1
+    position = discord.ui.Button[discord.ui.View](
+        label=f"{page + 1}/{page_count}", disabled=True, custom_id=position_id
+    )
+    return detached_view(
+        button(max(0, page - 1), PREVIOUS_LABEL, page == 0),
+        position,
+        button(min(last, page + 1), NEXT_LABEL, page == last),
+    )
+
+
+async def send_embed(
+    interaction: discord.Interaction[Any], embed: discord.Embed, view: discord.ui.View | None, *, ephemeral: bool
+) -> None:
+    """Answer with `embed`, and `view` when there is one."""
+    if view is None:
+        await interaction.response.send_message(embed=embed, ephemeral=ephemeral)
+    else:
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=ephemeral)
+
+
 def list_page(
     name: str, owner_id: int, arg: str, pages: Sequence[discord.Embed], page: int
 ) -> tuple[discord.Embed, discord.ui.View | None]:
@@ -195,16 +224,11 @@ def list_page(
     page = min(max(0, page), len(pages) - 1)
     if len(pages) == 1:
         return pages[0], None
-    position = discord.ui.Button[discord.ui.View](
-        label=f"{page + 1}/{len(pages)}", disabled=True, custom_id=f"nexus:list:{name}:position"
-    )
-    last = len(pages) - 1
-    view = detached_view(
-        ListPageButton(name, owner_id, max(0, page - 1), arg, label="◀ Previous", disabled=page == 0),
-        position,
-        ListPageButton(name, owner_id, min(last, page + 1), arg, label="Next ▶", disabled=page == last),
-    )
-    return pages[page], view
+
+    def button(target: int, label: str, disabled: bool) -> ListPageButton:
+        return ListPageButton(name, owner_id, target, arg, label=label, disabled=disabled)
+
+    return pages[page], pager_view(page, len(pages), f"nexus:list:{name}:position", button)
 
 
 async def send_list(
@@ -222,10 +246,7 @@ async def send_list(
         await Paginator(interaction.user.id, pages).send(interaction, ephemeral=ephemeral)
         return
     embed, view = list_page(name, interaction.user.id, arg, pages, 0)
-    if view is None:
-        await interaction.response.send_message(embed=embed, ephemeral=ephemeral)
-    else:
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=ephemeral)
+    await send_embed(interaction, embed, view, ephemeral=ephemeral)
 
 
 class Confirm(NexusView):
