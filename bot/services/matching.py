@@ -563,7 +563,7 @@ class MatchingService:
                     await session.flush()
                     extended.append(await _team_view(session, joined.id))
                 for unplaced in outcome.unplaced:
-                    await _to_pool(session, guild_id, [unplaced.user_id], unplaced.reason[:REASON_MAX])
+                    await _to_pool(session, guild_id, [unplaced.user_id], unplaced.description[:REASON_MAX])
             return RunResult(outcomes, tuple(created), tuple(extended), names)
 
     async def _existing_pairs(

@@ -129,7 +129,7 @@ def plan_pages(outcomes: dict[str, ProjectOutcome], names: dict[int, str], *, dr
         for join in outcome.joins:
             lines.append(f"• joins team #{join.team_id} as a trio: {who(join.candidate.user_id)}")
         for unplaced in outcome.unplaced:
-            lines.append(f"• unplaced: {who(unplaced.user_id)}: {safe_text(unplaced.reason)}")
+            lines.append(f"• unplaced: {who(unplaced.user_id)}: {safe_text(unplaced.description)}")
         total_groups += len(outcome.groups)
         total_unplaced += len(outcome.unplaced)
     title = "Matching plan (dry run: nothing was posted)" if dry_run else "Matching run"
