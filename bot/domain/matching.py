@@ -9,11 +9,12 @@ same plan.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.domain.cohort import Track
+from bot.domain.pairs import Candidate, PairRules, pair_key
 from bot.domain.teams import TRIO_MAX
 from bot.domain.unplaced import Counterpart, UnplacedReason, describe_unplaced, unplaced_reason
 
@@ -78,36 +79,6 @@ FRONTEND_SKILLS = frozenset(
         "figma",
     }
 )
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A learner who can be matched: the same project, one track, a time zone offset and skills."""
-
-    user_id: int
-    track: Track
-    utc_offset_minutes: int | None = None
-    skills: frozenset[str] = frozenset()
-
-    @staticmethod
-    def normalise_skills(skills: Iterable[str]) -> frozenset[str]:
-        return frozenset(" ".join(s.casefold().split()) for s in skills if s.strip())
-
-
-def pair_key(a: int, b: int) -> tuple[int, int]:
-    """The order-free identity of a pair of learners."""
-    return (a, b) if a <= b else (b, a)
-
-
-@dataclass(frozen=True)
-class PairRules:
-    """Pairs that may never be proposed again, and pairs that were proposed before."""
-
-    forbidden: frozenset[tuple[int, int]] = frozenset()
-    previous: frozenset[tuple[int, int]] = frozenset()
-
-    def allows(self, a: int, b: int) -> bool:
-        return pair_key(a, b) not in self.forbidden
 
 
 def overlap_hours(offset_a: int | None, offset_b: int | None) -> float:

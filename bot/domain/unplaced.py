@@ -12,13 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, assert_never
+from typing import assert_never
 
 from bot.domain.cohort import Track
+from bot.domain.pairs import Candidate, PairRules
 from bot.domain.teams import TRIO_MAX
-
-if TYPE_CHECKING:
-    from bot.domain.matching import Candidate, PairRules
 
 
 class UnplacedReason(StrEnum):
