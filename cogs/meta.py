@@ -108,7 +108,9 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         await confirm_then(
             interaction,
             "Delete your profile, announcement, notes, votes and partner history in this server? "
-            "Your team, if any, is dissolved. This cannot be undone.",
+            "Your team, if any, is dissolved, and Nexus's posts that name you are edited or deleted. "
+            "Out of Nexus's reach: DMs already sent, replies only you saw, and other members' own messages. "
+            "This cannot be undone.",
             forget,
             confirm_label="Forget me",
         )
