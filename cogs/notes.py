@@ -14,7 +14,7 @@ from bot.domain.errors import PermissionDeniedError
 from bot.domain.notes import TIP_MAX_LENGTH, TOPIC_NAME_MAX_LENGTH, NoteKind
 from bot.domain.search import MAX_QUERY_LENGTH
 from bot.domain.text import safe_text
-from bot.services.notes import TOP_TIPS_MAX_DAYS
+from bot.services.notes.notes import TOP_TIPS_MAX_DAYS
 from bot.ui.embeds import NEXUS_COLOUR
 from bot.ui.notes import (
     NoteModal,

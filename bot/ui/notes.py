@@ -21,10 +21,12 @@ from bot.domain.notes import (
     TITLE_MAX_LENGTH,
     NoteKind,
 )
-from bot.domain.search import render_snippet
+from bot.domain.search import Snippet
 from bot.domain.text import safe_text, truncate
 from bot.errors import report_error
-from bot.services.notes import NoteService, NoteSummary, NoteView, SearchResult
+from bot.services.notes import NoteService
+from bot.services.notes.records import NoteSummary, NoteView
+from bot.services.notes.search import SearchResult
 from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR, chunk_lines
 from bot.ui.views import guarded, pager_view
 
@@ -79,6 +81,29 @@ def _summary_line(note: NoteSummary) -> str:
         f"{safe_text(note.topic)} · <@{note.author_id}> · 👍 {note.helpful_count} · "
         f"{discord.utils.format_dt(note.created_at, 'd')}"
     )
+
+
+_MATCH_START = "\ue000"
+_MATCH_END = "\ue001"
+"""Private-use characters that mark a snippet's matches while it is escaped; then they become bold."""
+
+
+def render_snippet(snippet: Snippet, *, limit: int) -> str:
+    """A search snippet made safe for Discord, its matches in bold, at most about `limit` characters."""
+    pieces: list[str] = []
+    done = 0
+    for start, end in snippet.spans:
+        pieces += [snippet.text[done:start], _MATCH_START, snippet.text[start:end], _MATCH_END]
+        done = end
+    pieces.append(snippet.text[done:])
+    rendered = safe_text(" ".join("".join(pieces).split()))
+    rendered = rendered.replace(_MATCH_START, "**").replace(_MATCH_END, "**")
+    rendered = rendered.replace("****", "")
+    if len(rendered) > limit:
+        rendered = rendered[: limit - 1].rstrip() + "…"
+        if rendered.count("**") % 2:
+            rendered = rendered[:-1].rstrip("*") + "**…"
+    return rendered
 
 
 SEARCH_CUSTOM_ID = "nexus:search:{page}:{state}"
