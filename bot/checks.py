@@ -1,19 +1,21 @@
-"""App-command checks shared by the cogs."""
+"""App-command checks shared by the cogs, and the write budget every writing entry point spends."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
 
+from bot.app import app_of
 from bot.errors import NotStaffError
 
-if TYPE_CHECKING:
-    from bot.client import NexusBot
-
 T = TypeVar("T")
+
+WRITE_BUDGETS_MAX = 10_000
+"""Members whose write budget is remembered at once; older windows are dropped first."""
 
 
 async def is_staff(interaction: discord.Interaction[Any]) -> bool:
@@ -22,8 +24,7 @@ async def is_staff(interaction: discord.Interaction[Any]) -> bool:
         raise app_commands.NoPrivateMessage()
     if interaction.permissions.manage_guild or interaction.permissions.administrator:
         return True
-    bot = cast("NexusBot", interaction.client)
-    config = await bot.services.settings.get(interaction.guild.id)
+    config = await app_of(interaction).services.settings.get(interaction.guild.id)
     return bool(config.staff_role_id is not None and interaction.user.get_role(config.staff_role_id) is not None)
 
 
@@ -43,29 +44,53 @@ def is_staff_command(command: app_commands.Command[Any, ..., Any]) -> bool:
     return _staff_predicate in command.checks
 
 
-def _cooldown_key(interaction: discord.Interaction[Any]) -> tuple[int | None, int]:
-    return (interaction.guild_id, interaction.user.id)
+class WriteBudget:
+    """How many writes each member may make per window in each guild, whatever the entry point
+    (a slash command, a form behind a button): one bucket per member and guild."""
+
+    def __init__(self, rate: int, per: float) -> None:
+        self.rate = rate
+        self.per = per
+        self._buckets: dict[tuple[int | None, int], app_commands.Cooldown] = {}
+
+    def spend(self, guild_id: int | None, user_id: int) -> None:
+        """Count one write; raises CommandOnCooldown (a "slow down" reply) when the budget is spent."""
+        key = (guild_id, user_id)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= WRITE_BUDGETS_MAX:
+                self._forget_idle()
+            bucket = self._buckets[key] = app_commands.Cooldown(self.rate, self.per)
+        retry_after = bucket.update_rate_limit()
+        if retry_after:
+            raise app_commands.CommandOnCooldown(bucket, retry_after)
+
+    def _forget_idle(self) -> None:
+        now = time.time()
+        idle = [key for key, bucket in self._buckets.items() if now > bucket._window + self.per]
+        for key in idle or list(self._buckets)[: len(self._buckets) // 2]:
+            del self._buckets[key]
 
 
-def _write_cooldown(interaction: discord.Interaction[Any]) -> app_commands.Cooldown | None:
-    bot = cast("NexusBot", interaction.client)
-    return app_commands.Cooldown(bot.settings.write_cooldown_rate, bot.settings.write_cooldown_seconds)
+async def _spend_write(interaction: discord.Interaction[Any]) -> bool:
+    app_of(interaction).write_gate.spend(interaction.guild_id, interaction.user.id)
+    return True
 
 
 WRITE_MARKER = "__nexus_writes__"
 
 
 def writes() -> Callable[[T], T]:
-    """Mark a command that changes data: it gets the per-member, per-guild write cooldown."""
-    cooldown = app_commands.checks.dynamic_cooldown(_write_cooldown, key=_cooldown_key)
+    """Mark a command that changes data: it spends from the member's write budget."""
+    check = app_commands.check(_spend_write)
 
     def decorator(func: T) -> T:
         setattr(func, WRITE_MARKER, True)
-        return cooldown(func)
+        return check(func)
 
     return decorator
 
 
 def is_write_command(command: app_commands.Command[Any, ..., Any]) -> bool:
-    """Whether `command` was marked with `writes()` (and so has the write cooldown)."""
+    """Whether `command` was marked with `writes()` (and so spends from the write budget)."""
     return bool(getattr(command.callback, WRITE_MARKER, False))

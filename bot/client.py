@@ -14,15 +14,17 @@ from discord.ext import commands, tasks
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import __version__
+from bot.app import ListSource
+from bot.checks import WriteBudget
 from bot.config import Settings
 from bot.db import backend_name
-from bot.publish import POST_DRAIN_SECONDS, Publisher
+from bot.delivery.dispatcher import DRAIN_SECONDS, Delivery
 from bot.services import Services
 from bot.tree import NexusTree
 from bot.ui.cohort import KickoffAnnounceButton
 from bot.ui.matching import ProposalButton
 from bot.ui.notes import HelpfulButton, KeptSearches, SearchPageButton
-from bot.ui.views import ListPageButton, ListSource
+from bot.ui.views import ListPageButton
 
 log = logging.getLogger("nexus")
 
@@ -93,7 +95,8 @@ class NexusBot(commands.Bot):
         self.engine = engine
         self.sessions = sessions
         self.services = Services.create(sessions, proposal_hours=settings.proposal_expiry_hours)
-        self.publisher = Publisher(self)
+        self.delivery = Delivery(self)
+        self.write_gate = WriteBudget(settings.write_cooldown_rate, settings.write_cooldown_seconds)
         self.kept_searches = KeptSearches()
         self.list_sources: dict[str, ListSource] = {}
         """Page sources of the lists whose buttons rebuild them (cogs register theirs)."""
@@ -158,7 +161,7 @@ class NexusBot(commands.Bot):
         self._closing = True
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._no_passes.wait(), LOOP_STOP_GRACE_SECONDS)
-        await self.publisher.drain(POST_DRAIN_SECONDS)
+        await self.delivery.drain(DRAIN_SECONDS)
         for loop in self._loops:
             loop.cancel()
         await super().close()

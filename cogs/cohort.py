@@ -11,9 +11,9 @@ from discord.ext import commands
 
 from bot.checks import staff_only, writes
 from bot.client import NexusBot
+from bot.delivery.channel import post_or_edit
 from bot.domain.cohort import RosterStep
 from bot.domain.text import safe_text
-from bot.publish import post_or_edit
 from bot.services.cohort import RosterEntry
 from bot.ui.cohort import kickoff_embed, kickoff_view
 from bot.ui.embeds import NEXUS_COLOUR

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import Any
 
@@ -15,7 +14,6 @@ from bot.client import NexusBot
 from bot.domain.readme import render_readme
 from bot.ui.cohort import checklist_embed
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines, format_duration
-from bot.ui.matching import notify_members
 from bot.ui.notes import readme_file
 from bot.ui.views import confirm_then
 
@@ -101,21 +99,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
 
         async def forget() -> str:
             forgotten = await self.bot.services.privacy.forget(guild.id, user_id)
-            for channel_id, message_id in forgotten.posts_to_delete:
-                channel = guild.get_channel(channel_id)
-                if isinstance(channel, discord.TextChannel):
-                    with contextlib.suppress(discord.HTTPException):
-                        await channel.get_partial_message(message_id).delete()
-            if forgotten.team_to_refresh is not None:
-                await self.bot.publisher.publish_team(guild, forgotten.team_to_refresh)
-            if forgotten.notify:
-                await notify_members(
-                    self.bot,
-                    guild,
-                    forgotten.notify,
-                    "A member of your Project Nexus team left Nexus, so the team was dissolved. "
-                    "You are back in the pool; run `/partner find` for a new partner.",
-                )
+            await self.bot.delivery.deliver(guild.id, forgotten.events)
             if not forgotten.anything:
                 return "Nexus had nothing stored about you in this server."
             lines = [f"• {count} {what}" for what, count in forgotten.removed.items() if count]

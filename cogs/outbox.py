@@ -39,7 +39,7 @@ class OutboxCog(commands.Cog):
         """One outbox pass over every guild: (posted, still waiting)."""
         posted = waiting = 0
         for guild in list(self.bot.guilds):
-            done, left = await self.bot.publisher.flush_guild(guild, due_only=True)
+            done, left = await self.bot.delivery.flush(guild.id, due_only=True)
             posted += done
             waiting += left
         if posted or waiting:

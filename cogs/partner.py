@@ -11,14 +11,13 @@ from discord.ext import commands, tasks
 
 from bot.checks import staff_only, writes
 from bot.client import NexusBot
+from bot.delivery.outcome import POST_WAIT_SECONDS
 from bot.domain.text import safe_text
-from bot.publish import post_or_edit
-from bot.ui.matching import notify_members, plan_pages, team_embed
+from bot.ui.matching import plan_pages, team_embed, waiting_text
 from bot.ui.views import Paginator, confirm_then
 from cogs.catalog import project_autocomplete
 
 log = logging.getLogger("nexus.partner")
-SUMMARY_MENTIONS_MAX = 1900
 
 
 @app_commands.guild_only()
@@ -37,18 +36,24 @@ class PartnerCog(commands.GroupCog, group_name="partner", group_description="Fin
     @app_commands.command(name="find", description="Get proposed the best partner on the other track, or join the pool")
     @writes()
     async def find(self, interaction: discord.Interaction[NexusBot]) -> None:
-        guild = interaction.guild
-        assert guild is not None
+        guild_id = interaction.guild_id
+        assert guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await self.bot.services.matching.find(guild.id, interaction.user.id)
+        result = await self.bot.services.matching.find(guild_id, interaction.user.id)
+        # waiting: the pool is matched before answering, so the reply says what really happened
+        outcome = await self.bot.delivery.deliver(
+            guild_id, result.events, wait=POST_WAIT_SECONDS if result.team else None
+        )
         if result.team is None:
-            await interaction.followup.send(
-                f"You are in the pool: {result.reason}. Nexus will propose a partner as soon as one is free "
-                "(staff also run cohort-wide matching with `/match run`).",
-                ephemeral=True,
-            )
+            status = await self.bot.services.matching.status(guild_id, interaction.user.id)
+            if status[0] is not None:  # someone waiting was proposed to this learner at once
+                result_text = (
+                    "Nexus found you a partner: see `/partner status` and the proposal in the project channel."
+                )
+            else:
+                result_text = waiting_text(status[1]) if status[1] else "You are in the pool."
+            await interaction.followup.send(result_text, ephemeral=True)
             return
-        outcome = await self.bot.publisher.publish_within(guild, "team", result.team.id)
         partner = ", ".join(f"<@{uid}>" for uid in result.team.others(interaction.user.id))
         if outcome is None:
             where = "the proposal, which will appear in the project channel in a moment (it is busy)"
@@ -69,7 +74,7 @@ class PartnerCog(commands.GroupCog, group_name="partner", group_description="Fin
         if team is not None:
             await interaction.response.send_message(embed=team_embed(team), ephemeral=True)
         elif waiting is not None:
-            await interaction.response.send_message(f"You are in the pool: {waiting}.", ephemeral=True)
+            await interaction.response.send_message(waiting_text(waiting), ephemeral=True)
         else:
             await interaction.response.send_message(
                 "You have no partner yet. Announce your project, then run `/partner find`.", ephemeral=True
@@ -78,21 +83,16 @@ class PartnerCog(commands.GroupCog, group_name="partner", group_description="Fin
     @app_commands.command(name="leave", description="Dissolve your team or cancel your proposal")
     @writes()
     async def leave(self, interaction: discord.Interaction[NexusBot]) -> None:
-        guild = interaction.guild
-        assert guild is not None
+        guild_id = interaction.guild_id
+        assert guild_id is not None
         user_id = interaction.user.id
+        if not await self.bot.services.matching.has_open_team(guild_id, user_id):
+            await interaction.response.send_message("You have no team or pending proposal to leave.", ephemeral=True)
+            return
 
         async def leave() -> str:
-            result = await self.bot.services.matching.leave(guild.id, user_id)
-            await self.bot.publisher.publish_team(guild, result.team.id)
-            if result.notify:
-                await notify_members(
-                    self.bot,
-                    guild,
-                    result.notify,
-                    f"<@{user_id}> left your Project Nexus team on {safe_text(result.team.project_name)}. "
-                    "You are back in the pool; run `/partner find` for a new partner.",
-                )
+            events = await self.bot.services.matching.leave(guild_id, user_id)
+            await self.bot.delivery.deliver(guild_id, events)
             return "You left the team. You are both back in the pool."
 
         await confirm_then(
@@ -104,28 +104,19 @@ class PartnerCog(commands.GroupCog, group_name="partner", group_description="Fin
         async with self.bot.background_pass("Proposal expiry") as go:
             if go:
                 await self.expire_proposals()
+                for guild in list(self.bot.guilds):
+                    await self.bot.delivery.sweep_pool(guild.id)
 
     @expiry.before_loop
     async def _wait_ready(self) -> None:
         await self.bot.wait_until_ready()
 
     async def expire_proposals(self, now: datetime | None = None) -> int:
-        """Expire unanswered proposals, update their posts, and match their learners again."""
+        """Expire unanswered proposals; delivery updates their posts and matches their learners again."""
         expired = await self.bot.services.matching.expire_due(now, [guild.id for guild in self.bot.guilds])
-        for team in expired:
-            guild = self.bot.get_guild(team.guild_id)
-            if guild is None:
-                continue
-            await self.bot.publisher.publish_team(guild, team.id)
-            for user_id in team.user_ids:
-                try:
-                    result = await self.bot.services.matching.find(guild.id, user_id)
-                except Exception:  # an announcement withdrawn meanwhile, a race: they stay in the pool
-                    log.debug("Re-matching %s after expiry failed", user_id, exc_info=True)
-                    continue
-                if result.team is not None:
-                    await self.bot.publisher.publish_team(guild, result.team.id)
-        return len(expired)
+        for guild_id, events in expired.items():
+            await self.bot.delivery.deliver(guild_id, events)
+        return sum(len(events) for events in expired.values()) // 2
 
 
 @app_commands.guild_only()
@@ -147,21 +138,13 @@ class MatchCog(commands.GroupCog, group_name="match", group_description="Cohort-
         result = await self.bot.services.matching.run(guild.id, project, dry_run=dry_run)
         pages = plan_pages(result.outcomes, result.names, dry_run=dry_run)
         if not dry_run:
-            failed = 0
-            for team in (*result.created, *result.extended):
-                outcome = await self.bot.publisher.publish_team(guild, team.id)
-                failed += not outcome.ok
-            summary = pages[0].copy()
-            summary.title = "Partner matching: proposals are up"
-            # new proposals ping their members in their own posts; joiners and the unplaced are pinged here
-            told = [j.candidate.user_id for o in result.outcomes.values() for j in o.joins]
-            told += [u.user_id for o in result.outcomes.values() for u in o.unplaced]
-            mentions = " ".join(f"<@{uid}>" for uid in told) or None
-            if mentions and len(mentions) > SUMMARY_MENTIONS_MAX:
-                mentions = mentions[:SUMMARY_MENTIONS_MAX].rsplit(" ", 1)[0]
-            await post_or_edit(self.bot, guild, embed=summary, content=mentions)
-            if failed:
-                pages[0].add_field(name="Not posted yet", value=f"{failed} proposal(s); they will be posted later.")
+            # new proposals ping their members in their own posts; joiners and the unplaced in the notice
+            await self.bot.delivery.deliver(guild.id, result.events)
+            waiting = await self.bot.delivery.summary(guild.id)
+            if waiting.waiting:
+                pages[0].add_field(
+                    name="Not posted yet", value=f"{waiting.waiting} post(s); Nexus posts them automatically."
+                )
         await Paginator(interaction.user.id, pages).send(interaction)
 
 

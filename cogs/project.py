@@ -14,7 +14,6 @@ from bot.domain.cohort import PITCH_MAX, REPO_URL_MAX
 from bot.domain.text import safe_text
 from bot.ui.cohort import announce_flow, who_pages
 from bot.ui.embeds import NEXUS_COLOUR
-from bot.ui.matching import notify_members
 from bot.ui.views import confirm_then, send_list
 from cogs.catalog import project_autocomplete
 from cogs.profile import TRACK_CHOICES
@@ -68,18 +67,10 @@ class ProjectCog(commands.GroupCog, group_name="project", group_description="Ann
 
         async def withdraw() -> str:
             withdrawal = await self.bot.services.announcements.withdraw(guild.id, user_id)
-            outcome = await self.bot.publisher.publish_announcement(guild, withdrawal.announcement.id)
-            if withdrawal.team_id is not None:
-                await self.bot.publisher.publish_team(guild, withdrawal.team_id)
-            if withdrawal.notify:
-                await notify_members(
-                    self.bot,
-                    guild,
-                    withdrawal.notify,
-                    f"<@{user_id}> withdrew their Project Nexus announcement, so your team was dissolved. "
-                    "You are back in the pool; run `/partner find` for a new partner.",
-                )
-            note = "" if outcome.ok else f" (the channel post will be updated later: {outcome.problem})"
+            outcome = await self.bot.delivery.deliver(guild.id, withdrawal.events)
+            note = (
+                "" if outcome is None or outcome.ok else f" (the channel post will be updated later: {outcome.problem})"
+            )
             return f"Withdrawn{note}."
 
         await confirm_then(

@@ -8,8 +8,8 @@ from discord.ext import commands
 
 from bot.checks import staff_only, writes
 from bot.client import NexusBot
+from bot.delivery.channel import missing_post_permissions, resolve_project_channel
 from bot.domain.errors import ValidationError
-from bot.publish import missing_post_permissions, resolve_project_channel
 from bot.ui.embeds import NEXUS_COLOUR
 
 
@@ -33,7 +33,7 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
         missing = missing_post_permissions(channel, guild.me)
         if missing:
             message += f"\n⚠️ I can't post there yet: I need {', '.join(missing)} in that channel."
-        posted, waiting = await self.bot.publisher.flush_guild(guild)
+        posted, waiting = await self.bot.delivery.flush(guild.id)
         if posted:
             message += f"\nPosted {posted} announcement(s) that were waiting for a channel."
         if waiting:
@@ -78,7 +78,7 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
             if missing:
                 value += f"\n⚠️ I need {', '.join(missing)} there."
             embed.add_field(name="Project channel", value=value, inline=False)
-        outbox = await self.bot.services.outbox.summary(guild.id)
+        outbox = await self.bot.delivery.summary(guild.id)
         if outbox.waiting:
             value = f"{outbox.waiting} post(s) not in the channel yet; Nexus retries them automatically."
             if outbox.last_error:

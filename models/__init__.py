@@ -2,6 +2,7 @@
 
 from models.base import Base, Timestamped, utcnow
 from models.cohort import Announcement, AnnouncementRevision, Learner, Project
+from models.delivery import ChannelNotice, NoticeMember, PostDeletion
 from models.guild import GuildSettings
 from models.matching import ApiAgreement, ApiEndpoint, PairHistory, PoolEntry, Team, TeamMember
 from models.note import Note, NoteTopic, NoteVote
@@ -12,13 +13,16 @@ __all__ = [
     "ApiAgreement",
     "ApiEndpoint",
     "Base",
+    "ChannelNotice",
     "GuildSettings",
     "Learner",
     "Note",
     "NoteTopic",
     "NoteVote",
+    "NoticeMember",
     "PairHistory",
     "PoolEntry",
+    "PostDeletion",
     "Project",
     "Team",
     "TeamMember",

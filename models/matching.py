@@ -9,13 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, ChannelPosted, UTCDateTime, utcnow
 
-TEAM_PROPOSED = "proposed"
-TEAM_ACTIVE = "active"
-TEAM_DECLINED = "declined"
-TEAM_EXPIRED = "expired"
-TEAM_DISSOLVED = "dissolved"
-TEAM_CANCELLED = "cancelled"
-
 
 class Team(Base, ChannelPosted):
     """A proposal that becomes a team when every member accepts."""
@@ -25,13 +18,17 @@ class Team(Base, ChannelPosted):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="RESTRICT"))
-    status: Mapped[str] = mapped_column(String(16), default=TEAM_PROPOSED)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    """A `bot.domain.teams.TeamStatus` value; changed only through its `transition` function."""
     score: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     formed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """A `bot.domain.teams.EndReason` code; the sentence is rendered when shown."""
+    end_actor_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """Who ended it (declined, left, withdrew), if anyone; cleared when that member is forgotten."""
 
 
 class TeamMember(Base):
@@ -83,6 +80,7 @@ class PoolEntry(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """A `bot.domain.matching.UnplacedReason` code: why nobody was proposed yet."""
 
 
 class ApiEndpoint(Base):

@@ -3,16 +3,20 @@
 Pure code: the services load candidates from the database, this module decides. Each project is an
 assignment problem (scipy's `linear_sum_assignment` on a rectangular score matrix, maximised);
 learners left over join the best-scoring pair as a trio, and whoever still cannot be placed gets a
-reason. Inputs are sorted first, so the same input always gives the same plan.
+reason code (see `bot.domain.unplaced`). Inputs are sorted first, so the same input always gives the
+same plan.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.domain.cohort import Track
+from bot.domain.pairs import Candidate, PairRules, pair_key
+from bot.domain.teams import TRIO_MAX
+from bot.domain.unplaced import Counterpart, UnplacedReason, describe_unplaced, unplaced_reason
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,7 +36,6 @@ SHARED_SKILL_POINTS = 8
 SHARED_SKILL_CAP = 40
 COMPLEMENTARY_POINTS = 15
 PAIRED_BEFORE_PENALTY = 60
-TRIO_MAX = 3
 FORBIDDEN = -1_000_000_000
 
 BACKEND_SKILLS = frozenset(
@@ -76,36 +79,6 @@ FRONTEND_SKILLS = frozenset(
         "figma",
     }
 )
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A learner who can be matched: the same project, one track, a time zone offset and skills."""
-
-    user_id: int
-    track: Track
-    utc_offset_minutes: int | None = None
-    skills: frozenset[str] = frozenset()
-
-    @staticmethod
-    def normalise_skills(skills: Iterable[str]) -> frozenset[str]:
-        return frozenset(" ".join(s.casefold().split()) for s in skills if s.strip())
-
-
-def pair_key(a: int, b: int) -> tuple[int, int]:
-    """The order-free identity of a pair of learners."""
-    return (a, b) if a <= b else (b, a)
-
-
-@dataclass(frozen=True)
-class PairRules:
-    """Pairs that may never be proposed again, and pairs that were proposed before."""
-
-    forbidden: frozenset[tuple[int, int]] = frozenset()
-    previous: frozenset[tuple[int, int]] = frozenset()
-
-    def allows(self, a: int, b: int) -> bool:
-        return pair_key(a, b) not in self.forbidden
 
 
 def overlap_hours(offset_a: int | None, offset_b: int | None) -> float:
@@ -155,8 +128,16 @@ class Group:
 
 @dataclass(frozen=True)
 class Unplaced:
+    """A learner the plan could not place, their track, and why."""
+
     user_id: int
-    reason: str
+    reason: UnplacedReason
+    track: Track
+
+    @property
+    def description(self) -> str:
+        """The reason as a plain sentence."""
+        return describe_unplaced(self.reason, self.track.opposite)
 
 
 @dataclass
@@ -277,8 +258,14 @@ def plan_project(
     candidates: Sequence[Candidate],
     rules: PairRules,
     existing: Sequence[ExistingPair] = (),
+    taken: Sequence[Counterpart] = (),
 ) -> ProjectOutcome:
-    """Pairs by assignment, then trios for the leftovers, then reasons for whoever is left."""
+    """Pairs by assignment, then trios for the leftovers, then reasons for whoever is left.
+
+    `candidates` are the project's free learners, `existing` its open pairs a leftover may join, and
+    `taken` its learners in any open proposal or team (trios included) with their team's member ids:
+    they are never placed, only used to tell the unplaced why (see `unplaced_reason`).
+    """
     import numpy as np
 
     backends = [c for c in candidates if c.track is Track.BACKEND]
@@ -300,7 +287,7 @@ def plan_project(
     row_of = {c.user_id: i for i, c in enumerate(rows)}
     col_of = {c.user_id: j for j, c in enumerate(cols)}
     joins: list[TrioJoin] = []
-    unplaced: list[Unplaced] = []
+    stranded: list[Candidate] = []
     for person in leftover:
         if person.track is Track.BACKEND:
             scores = matrix[row_of[person.user_id], slot_cols] if len(chosen) else np.zeros(0, dtype=np.int64)
@@ -320,7 +307,7 @@ def plan_project(
             if score > best_old_score:
                 best_old, best_old_score = index, score
         if best_new_score == FORBIDDEN and best_old_score == FORBIDDEN:
-            unplaced.append(Unplaced(person.user_id, _reason(person, candidates, bool(chosen or pairs_before), rules)))
+            stranded.append(person)
         elif best_new_score >= best_old_score:
             joined[best_new].append(person)
             open_slots[best_new] = False
@@ -335,27 +322,41 @@ def plan_project(
             for m in joined[index]
         )
         groups.append(Group(tuple(sorted(members, key=lambda m: (m.track.value, m.user_id))), score))
+    situation = _situation(candidates, groups, existing, joins, taken)
+    unplaced = [Unplaced(p.user_id, unplaced_reason(p, situation, rules), p.track) for p in stranded]
     return ProjectOutcome(tuple(groups), tuple(joins), tuple(unplaced))
 
 
-def _reason(person: Candidate, candidates: Sequence[Candidate], any_pairs: bool, rules: PairRules) -> str:
-    others = [c for c in candidates if c.track != person.track]
-    side = person.track.opposite.value
-    if not others and not any_pairs:
-        return f"nobody on the {side} track has announced this project yet"
-    if others and all(not rules.allows(person.user_id, c.user_id) for c in others):
-        return f"every {side} learner on this project was declined or dissolved with you before"
-    return f"every {side} learner on this project already has a partner and each team is full"
+def _situation(
+    candidates: Sequence[Candidate],
+    groups: Sequence[Group],
+    existing: Sequence[ExistingPair],
+    joins: Sequence[TrioJoin],
+    taken: Sequence[Counterpart],
+) -> list[Counterpart]:
+    """Every learner of the project as the plan leaves them: in a new group, a joined pair, or free."""
+    where = {c.user_id: c for c in taken}
+    where.update((c.user_id, Counterpart(c.user_id, c.track)) for c in candidates)
+    for pair in existing:
+        team = (*pair.members, *(j.candidate for j in joins if j.team_id == pair.team_id))
+        where.update((m.user_id, Counterpart(m.user_id, m.track, tuple(t.user_id for t in team))) for m in team)
+    for group in groups:
+        where.update((m.user_id, Counterpart(m.user_id, m.track, group.user_ids)) for m in group.members)
+    return [where[uid] for uid in sorted(where)]
 
 
 def plan_cohort(
     projects: Mapping[int, Sequence[Candidate]],
     rules: PairRules,
     existing: Mapping[int, Sequence[ExistingPair]] | None = None,
+    taken: Mapping[int, Sequence[Counterpart]] | None = None,
 ) -> dict[int, ProjectOutcome]:
-    """Plan every project independently, in project-id order."""
+    """Plan every project independently, in project-id order (`plan_project` per project id)."""
     existing = existing or {}
-    return {pid: plan_project(projects[pid], rules, existing.get(pid, ())) for pid in sorted(projects)}
+    taken = taken or {}
+    return {
+        pid: plan_project(projects[pid], rules, existing.get(pid, ()), taken.get(pid, ())) for pid in sorted(projects)
+    }
 
 
 def best_counterpart(me: Candidate, others: Sequence[Candidate], rules: PairRules) -> Candidate | None:

@@ -12,6 +12,7 @@ from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
 from bot.services.matching import MatchingService
 from bot.services.notes import NoteService
+from bot.services.notices import NoticeService
 from bot.services.outbox import OutboxService
 from bot.services.privacy import PrivacyService
 from bot.services.profiles import ProfileService
@@ -31,6 +32,7 @@ class Services:
     api: ApiService
     outbox: OutboxService
     notes: NoteService
+    notices: NoticeService
     privacy: PrivacyService
 
     @classmethod
@@ -46,5 +48,6 @@ class Services:
             api=ApiService(sessions),
             outbox=OutboxService(sessions),
             notes=notes,
+            notices=NoticeService(sessions),
             privacy=PrivacyService(sessions),
         )

@@ -11,8 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db import transaction
 from bot.domain.cohort import Track, clean_pitch, clean_repo_url, parse_track
 from bot.domain.errors import NotFoundError
+from bot.domain.events import Announced as AnnouncedEvent
+from bot.domain.events import Event, Withdrew
+from bot.domain.teams import TeamEvent
 from bot.services.catalog import ensure_catalog, resolve_project
 from bot.services.matching import end_membership
+from bot.services.matching.lifecycle import leave_pool
 from bot.services.profiles import touch_learner
 from models import Announcement, AnnouncementRevision, Learner, Project
 
@@ -52,14 +56,17 @@ class Announced:
     info: AnnouncementInfo
     updated: bool
 
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return (AnnouncedEvent(self.info.id, self.info.user_id, self.info.project_id),)
+
 
 @dataclass(frozen=True)
 class Withdrawal:
-    """A withdrawn announcement and the team it ended, if any, with the members to tell."""
+    """A withdrawn announcement, and what followed (the team it ended, if any)."""
 
     announcement: AnnouncementInfo
-    team_id: int | None
-    notify: tuple[int, ...]
+    events: tuple[Event, ...]
 
 
 @dataclass(frozen=True)
@@ -213,10 +220,11 @@ class AnnouncementService:
             _remember(session, row, project.name if project else "")
             row.active = False
             row.revision += 1
-            ended = await end_membership(session, guild_id, user_id, reason=f"<@{user_id}> withdrew their announcement")
+            ended = await end_membership(session, guild_id, user_id, TeamEvent.MEMBER_WITHDREW)
+            await leave_pool(session, guild_id, [user_id])
             await session.flush()
             info = await _load(session, row.id)
-            return Withdrawal(info, ended[0] if ended else None, ended[1] if ended else ())
+            return Withdrawal(info, (Withdrew(info.id, user_id), *ended))
 
     async def current(self, guild_id: int, user_id: int) -> AnnouncementInfo | None:
         """The learner's announcement (active or withdrawn), if any."""
@@ -229,16 +237,6 @@ class AnnouncementService:
     async def get(self, announcement_id: int) -> AnnouncementInfo:
         async with self._sessions() as session:
             return await _load(session, announcement_id)
-
-    async def history(self, announcement_id: int) -> list[AnnouncementRevision]:
-        """Earlier versions, oldest first."""
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                select(AnnouncementRevision)
-                .where(AnnouncementRevision.announcement_id == announcement_id)
-                .order_by(AnnouncementRevision.revision)
-            )
-            return list(rows)
 
     async def who(self, guild_id: int, project: str) -> ProjectTeamList:
         """Every learner with an active announcement for `project`, per track, by name."""

@@ -19,8 +19,8 @@ from bot.domain.api_contract import (
     openapi_document,
 )
 from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from models import ApiAgreement, ApiEndpoint, Project, Team, TeamMember
-from models.matching import TEAM_ACTIVE
+from bot.services.team_queries import current_members, formed_team_of
+from models import ApiAgreement, ApiEndpoint, Project, Team
 
 
 @dataclass(frozen=True)
@@ -50,17 +50,7 @@ class Contract:
 
 
 async def _my_team(session: AsyncSession, guild_id: int, user_id: int) -> Team:
-    team = await session.scalar(
-        select(Team)
-        .join(TeamMember, TeamMember.team_id == Team.id)
-        .where(
-            TeamMember.guild_id == guild_id,
-            TeamMember.user_id == user_id,
-            TeamMember.is_current.is_(True),
-            TeamMember.accepted_at.is_not(None),
-            Team.status == TEAM_ACTIVE,
-        )
-    )
+    team = await formed_team_of(session, guild_id, user_id)
     if team is None:
         raise PermissionDeniedError(
             "Only members of a formed team can work on its API: find a partner first (`/partner find`)."
@@ -69,12 +59,7 @@ async def _my_team(session: AsyncSession, guild_id: int, user_id: int) -> Team:
 
 
 async def _members(session: AsyncSession, team_id: int) -> frozenset[int]:
-    rows = await session.scalars(
-        select(TeamMember.user_id).where(
-            TeamMember.team_id == team_id, TeamMember.is_current.is_(True), TeamMember.accepted_at.is_not(None)
-        )
-    )
-    return frozenset(rows)
+    return frozenset(m.user_id for m in await current_members(session, team_id, accepted_only=True))
 
 
 async def load_contract(session: AsyncSession, team: Team) -> Contract:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import transaction
@@ -13,8 +13,8 @@ from bot.domain.cohort import Checklist, ChecklistStep, RosterStep, Track
 from bot.domain.readme import Collaboration
 from bot.services.api import load_contract
 from bot.services.catalog import ensure_catalog
-from models import Announcement, Learner, Project, Team, TeamMember
-from models.matching import TEAM_ACTIVE
+from bot.services.team_queries import current_members, formed_team_of, in_formed_team
+from models import Announcement, Learner, Project
 
 ROSTER_MAX = 5000
 
@@ -41,13 +41,7 @@ NoteAuthors = Callable[[int, Sequence[int]], Awaitable[set[int]]]
 
 
 def _in_active_team(guild_id: int) -> ColumnElement[bool]:
-    return exists().where(
-        TeamMember.guild_id == guild_id,
-        TeamMember.user_id == Announcement.user_id,
-        TeamMember.is_current.is_(True),
-        Team.id == TeamMember.team_id,
-        Team.status == TEAM_ACTIVE,
-    )
+    return in_formed_team(guild_id, Announcement.user_id)
 
 
 class CohortService:
@@ -97,19 +91,10 @@ class CohortService:
             )
             if announced:
                 done.add(ChecklistStep.ANNOUNCED)
-            team_id = await session.scalar(
-                select(Team.id)
-                .join(TeamMember, TeamMember.team_id == Team.id)
-                .where(
-                    TeamMember.guild_id == guild_id,
-                    TeamMember.user_id == user_id,
-                    TeamMember.is_current.is_(True),
-                    Team.status == TEAM_ACTIVE,
-                )
-            )
-            if team_id is not None:
+            team = await formed_team_of(session, guild_id, user_id)
+            if team is not None:
                 done.add(ChecklistStep.PARTNER)
-                if await _contract_agreed(session, team_id):
+                if (await load_contract(session, team)).agreed:
                     done.add(ChecklistStep.API)
         if self._note_authors is not None and user_id in await self._note_authors(guild_id, [user_id]):
             done.add(ChecklistStep.NOTE)
@@ -132,33 +117,22 @@ class CohortService:
             if found is None:
                 return None
             announcement, project_name = found
-            team_id = await session.scalar(
-                select(TeamMember.team_id)
-                .join(Team, Team.id == TeamMember.team_id)
-                .where(
-                    TeamMember.guild_id == guild_id,
-                    TeamMember.user_id == user_id,
-                    TeamMember.is_current.is_(True),
-                    TeamMember.accepted_at.is_not(None),
-                    Team.status == TEAM_ACTIVE,
-                )
-            )
+            team = await formed_team_of(session, guild_id, user_id)
             partners: tuple[str, ...] = ()
-            if team_id is not None:
-                rows = await session.execute(
-                    select(Learner.display_name, TeamMember.track)
-                    .join(
-                        TeamMember, (TeamMember.guild_id == Learner.guild_id) & (TeamMember.user_id == Learner.user_id)
-                    )
-                    .where(
-                        TeamMember.team_id == team_id,
-                        TeamMember.is_current.is_(True),
-                        TeamMember.accepted_at.is_not(None),
-                        TeamMember.user_id != user_id,
-                    )
-                    .order_by(Learner.display_name)
+            if team is not None:
+                others = [
+                    m for m in await current_members(session, team.id, accepted_only=True) if m.user_id != user_id
+                ]
+                names = dict(
+                    (
+                        await session.execute(
+                            select(Learner.user_id, Learner.display_name).where(
+                                Learner.guild_id == guild_id, Learner.user_id.in_([m.user_id for m in others])
+                            )
+                        )
+                    ).all()
                 )
-                partners = tuple(f"{name} ({track})" for name, track in rows)
+                partners = tuple(sorted(f"{names.get(m.user_id, 'a member')} ({m.track})" for m in others))
             return Collaboration(project_name, Track(announcement.track).label, partners)
 
     async def known_learners(self, guild_id: int) -> int:
@@ -209,12 +183,6 @@ class CohortService:
                 )
             )
         return entries
-
-
-async def _contract_agreed(session: AsyncSession, team_id: int) -> bool:
-    """True when the team has endpoints and every current member agreed every one of them."""
-    team = await session.get(Team, team_id)
-    return team is not None and (await load_contract(session, team)).agreed
 
 
 async def _count_learners(session: AsyncSession, guild_id: int) -> int:

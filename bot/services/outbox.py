@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import transaction
-from models import Announcement, Team, utcnow
-from models.base import ChannelPosted
+from models import utcnow
+from models.base import Base, ChannelPosted
 
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_MAX_SECONDS = 15 * 60.0
@@ -21,7 +22,9 @@ CLAIM_LEASE = timedelta(minutes=2)
 STAFF_WARNING_ATTEMPTS = 3
 """After this many failed attempts a post shows up as a problem in /setup show."""
 
-POSTED_KINDS: dict[str, type[Announcement | Team]] = {"announcement": Announcement, "team": Team}
+PostedModel = type[Base]
+"""A model that mixes in ChannelPosted and has `id` and `guild_id` columns (the delivery layer's
+post-kind registry names them)."""
 
 
 def backoff_delay(attempts: int) -> timedelta:
@@ -40,28 +43,28 @@ class OutboxSummary:
 
 
 class OutboxService:
-    """Bookkeeping shared by every record that is shown as a channel post."""
+    """Bookkeeping shared by every record that is shown as a channel post; each call names the model."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    async def due(self, kind: str, guild_id: int, *, now: datetime | None = None) -> list[int]:
-        """Ids of `kind` records whose post is missing or stale (and due for a retry, if `now`)."""
-        model = POSTED_KINDS[kind]
+    async def due(self, posted: PostedModel, guild_id: int, *, now: datetime | None = None) -> list[int]:
+        """Ids of records whose post is missing or stale (and due for a retry, if `now`)."""
+        model = cast(Any, posted)
         query = select(model.id).where(model.guild_id == guild_id, model.posted_revision != model.revision)
         if now is not None:
             query = query.where(or_(model.next_post_at.is_(None), model.next_post_at <= now))
         async with self._sessions() as session:
             return list(await session.scalars(query.order_by(model.id)))
 
-    async def claim(self, kind: str, record_id: int, now: datetime) -> bool:
+    async def claim(self, posted: PostedModel, record_id: int, now: datetime) -> bool:
         """Claim one post that is due for a retry, for CLAIM_LEASE; False when it is not due any more
         (posted meanwhile, or claimed by a retry pass in another process). Posting, or failing to,
         ends the claim.
 
         One conditional UPDATE: when two passes race, the second finds the row no longer due.
         """
-        model = POSTED_KINDS[kind]
+        model = cast(Any, posted)
         table = model.__table__
         changes: dict[str, Any] = {"next_post_at": now + CLAIM_LEASE}
         if "updated_at" in table.c:
@@ -80,12 +83,14 @@ class OutboxService:
         async with transaction(self._sessions) as session:
             return await session.scalar(statement) is not None
 
-    async def mark_posted(self, kind: str, record_id: int, revision: int, channel_id: int, message_id: int) -> bool:
+    async def mark_posted(
+        self, posted: PostedModel, record_id: int, revision: int, channel_id: int | None, message_id: int | None
+    ) -> bool:
         """Record that `revision` is visible at channel/message; False when a newer revision exists.
 
         One UPDATE ... RETURNING: the row's own lock makes the check and the change atomic.
         """
-        model = POSTED_KINDS[kind]
+        model = cast(Any, posted)
         statement = (
             update(model)
             .where(model.id == record_id)
@@ -104,18 +109,26 @@ class OutboxService:
             current = await session.scalar(statement)
         return bool(current)
 
-    async def mark_failed(self, kind: str, record_id: int, reason: str) -> None:
+    async def mark_failed(self, posted: PostedModel, record_id: int, reason: str) -> None:
         """Count a failed attempt and schedule the next one with backoff."""
         async with transaction(self._sessions) as session:
-            row = cast(ChannelPosted | None, await session.get(POSTED_KINDS[kind], record_id, with_for_update=True))
+            row = cast(ChannelPosted | None, await session.get(posted, record_id, with_for_update=True))
             if row is not None:
                 _fail(row, reason)
 
-    async def summary(self, guild_id: int) -> OutboxSummary:
+    async def remove(self, posted: PostedModel, record_id: int) -> None:
+        """Drop a record whose only purpose was its post (a message deleted as asked)."""
+        model = cast(Any, posted)
+        async with transaction(self._sessions) as session:
+            await session.execute(delete(model).where(model.id == record_id))
+
+    async def summary(self, guild_id: int, kinds: Sequence[PostedModel]) -> OutboxSummary:
+        """What is still waiting in one guild across the given kinds of post."""
         waiting = failing = 0
         last_error: str | None = None
         async with self._sessions() as session:
-            for model in POSTED_KINDS.values():
+            for posted in kinds:
+                model = cast(Any, posted)
                 stale = (model.guild_id == guild_id) & (model.posted_revision != model.revision)
                 waiting += int(await session.scalar(select(func.count()).where(stale)) or 0)
                 failing += int(

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import transaction
+from bot.domain.events import Event, MemberForgotten, NoticeStored, PostRetired, TeamChanged
+from bot.domain.teams import TeamEvent
 from bot.services.matching import end_membership
+from bot.services.notices import retire_post
 from models import (
     Announcement,
     ApiAgreement,
     ApiEndpoint,
+    ChannelNotice,
     Learner,
     Note,
     NoteVote,
+    NoticeMember,
     PairHistory,
     PoolEntry,
+    Team,
     TeamMember,
 )
 
@@ -27,12 +33,10 @@ ANONYMOUS_USER_ID = 0
 
 @dataclass(frozen=True)
 class Forgotten:
-    """What was removed, and the follow-up work in Discord."""
+    """What was removed, and what follows in Discord (posts edited or deleted, members told)."""
 
     removed: dict[str, int] = field(default_factory=dict)
-    posts_to_delete: tuple[tuple[int, int], ...] = ()
-    team_to_refresh: int | None = None
-    notify: tuple[int, ...] = ()
+    events: tuple[Event, ...] = ()
 
     @property
     def anything(self) -> bool:
@@ -47,18 +51,20 @@ class PrivacyService:
 
     async def forget(self, guild_id: int, user_id: int) -> Forgotten:
         """Delete the member's profile, announcement, notes, votes, pool place and pair history;
-        end their team (the others are told, without the member's name); anonymise their endpoints."""
+        end their team (the others are told, without the member's name); anonymise their endpoints;
+        and queue every channel post that names them to be edited without them or deleted."""
         async with transaction(self._sessions) as session:
-            ended = await end_membership(session, guild_id, user_id, reason="a member left Nexus")
-            posts = [
-                (channel_id, message_id)
-                for channel_id, message_id in await session.execute(
-                    select(Announcement.channel_id, Announcement.message_id).where(
-                        Announcement.guild_id == guild_id, Announcement.user_id == user_id
-                    )
+            events: list[Event] = [*await end_membership(session, guild_id, user_id, TeamEvent.MEMBER_FORGOTTEN)]
+            for channel_id, message_id in await session.execute(
+                select(Announcement.channel_id, Announcement.message_id).where(
+                    Announcement.guild_id == guild_id, Announcement.user_id == user_id
                 )
-                if channel_id is not None and message_id is not None
-            ]
+            ):
+                deletion = retire_post(session, guild_id, channel_id, message_id)
+                if deletion is not None:
+                    await session.flush()
+                    events.append(PostRetired(deletion.id))
+            events += await _scrub_posts(session, guild_id, user_id)
             removed = {
                 "announcements": await _delete(
                     session,
@@ -98,12 +104,53 @@ class PrivacyService:
                 .values(created_by=ANONYMOUS_USER_ID)
             )
             removed["API endpoints anonymised"] = int(anonymised.rowcount or 0)  # type: ignore[attr-defined]
-            return Forgotten(
-                removed,
-                tuple(posts),
-                ended[0] if ended else None,
-                ended[1] if ended else (),
+            events.append(MemberForgotten(user_id))
+            return Forgotten(removed, tuple(events))
+
+
+async def _scrub_posts(session: AsyncSession, guild_id: int, user_id: int) -> list[Event]:
+    """Clear the member from every team and notice whose post names them, and bump those posts'
+    revisions so the delivery layer edits them (or deletes them when nobody is left)."""
+    team_ids = set(
+        await session.scalars(
+            select(TeamMember.team_id).where(TeamMember.guild_id == guild_id, TeamMember.user_id == user_id)
+        )
+    )
+    team_ids |= set(
+        await session.scalars(select(Team.id).where(Team.guild_id == guild_id, Team.end_actor_id == user_id))
+    )
+    if team_ids:
+        await session.execute(
+            update(Team)
+            .where(Team.id.in_(team_ids))
+            .values(
+                revision=Team.revision + 1,
+                end_actor_id=case((Team.end_actor_id == user_id, None), else_=Team.end_actor_id),
             )
+        )
+    notice_ids = set(
+        await session.scalars(
+            select(NoticeMember.notice_id).where(NoticeMember.guild_id == guild_id, NoticeMember.user_id == user_id)
+        )
+    )
+    notice_ids |= set(
+        await session.scalars(
+            select(ChannelNotice.id).where(ChannelNotice.guild_id == guild_id, ChannelNotice.actor_id == user_id)
+        )
+    )
+    await session.execute(
+        delete(NoticeMember).where(NoticeMember.guild_id == guild_id, NoticeMember.user_id == user_id)
+    )
+    if notice_ids:
+        await session.execute(
+            update(ChannelNotice)
+            .where(ChannelNotice.id.in_(notice_ids))
+            .values(
+                revision=ChannelNotice.revision + 1,
+                actor_id=case((ChannelNotice.actor_id == user_id, None), else_=ChannelNotice.actor_id),
+            )
+        )
+    return [*(TeamChanged(t) for t in sorted(team_ids)), *(NoticeStored(n) for n in sorted(notice_ids))]
 
 
 async def _delete(session: AsyncSession, statement: object) -> int:

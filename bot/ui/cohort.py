@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import discord
 
+from bot.app import app_of
+from bot.delivery.outcome import POST_WAIT_SECONDS
 from bot.domain.cohort import PITCH_MAX, REPO_URL_MAX, Checklist, Track
 from bot.domain.text import safe_text
+from bot.errors import report_error
 from bot.services.announcements import AnnouncementInfo, ProjectTeamList
 from bot.services.profiles import Profile
 from bot.ui.embeds import NEXUS_COLOUR
 from bot.ui.views import guarded
-
-if TYPE_CHECKING:
-    from bot.client import NexusBot
 
 TRACK_COLOURS = {Track.BACKEND: discord.Colour.blurple(), Track.FRONTEND: discord.Colour.teal()}
 WITHDRAWN_COLOUR = discord.Colour.light_grey()
@@ -134,13 +134,15 @@ async def announce_flow(
     pitch: str,
     repo_url: str | None,
 ) -> None:
-    """Store the announcement, post or edit it in the project channel, and confirm privately."""
-    bot = cast("NexusBot", interaction.client)
-    guild = interaction.guild
-    assert guild is not None
+    """Store the announcement, hand what changed to delivery, and confirm privately.
+
+    The one path behind `/project announce` and the kickoff form (whose caller spent the write budget)."""
+    app = app_of(interaction)
+    guild_id = interaction.guild_id
+    assert guild_id is not None
     await interaction.response.defer(ephemeral=True, thinking=True)
-    announced = await bot.services.announcements.announce(
-        guild.id,
+    announced = await app.services.announcements.announce(
+        guild_id,
         interaction.user.id,
         interaction.user.display_name,
         project=project,
@@ -149,7 +151,7 @@ async def announce_flow(
         repo_url=repo_url,
     )
     info = announced.info
-    outcome = await bot.publisher.announcement_within(guild, info)
+    outcome = await app.delivery.deliver(guild_id, announced.events, wait=POST_WAIT_SECONDS)
     verb = "updated" if announced.updated else "announced"
     summary = f"**{safe_text(info.project_name)}** ({info.track.label})"
     if outcome is None:
@@ -201,6 +203,8 @@ class AnnounceModal(discord.ui.Modal, title="Announce your project"):
         self.add_item(discord.ui.Label(text="Repository (optional)", component=self.repo))
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        # the same write budget as /project announce: a form is one more door to the same use case
+        app_of(interaction).write_gate.spend(interaction.guild_id, interaction.user.id)
         if self.project_select is not None:
             project = self.project_select.values[0] if self.project_select.values else ""
         else:
@@ -215,8 +219,6 @@ class AnnounceModal(discord.ui.Modal, title="Announce your project"):
         )
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
-        from bot.errors import report_error
-
         await report_error(interaction, error)
 
 
@@ -241,9 +243,8 @@ class KickoffAnnounceButton(discord.ui.DynamicItem[discord.ui.Button[Any]], temp
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot = cast("NexusBot", interaction.client)
-        assert interaction.guild is not None
-        projects = await bot.services.catalog.projects(interaction.guild.id)
+        assert interaction.guild_id is not None
+        projects = await app_of(interaction).services.catalog.projects(interaction.guild_id)
         await interaction.response.send_modal(AnnounceModal([p.name for p in projects]))
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import discord
 
 NEXUS_COLOUR = discord.Colour.from_rgb(88, 101, 242)
-ERROR_COLOUR = discord.Colour.red()
-OK_COLOUR = discord.Colour.green()
 EMBED_FIELD_LIMIT = 1024
 
 

@@ -2,46 +2,35 @@
 
 from __future__ import annotations
 
-import logging
 import re
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import discord
 
+from bot.app import app_of
 from bot.domain.matching import ProjectOutcome
+from bot.domain.teams import TeamStatus, describe_ending
 from bot.domain.text import safe_text
-from bot.services.matching import TeamView
+from bot.domain.unplaced import describe_unplaced
+from bot.services.matching import TeamView, Waiting
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
+from bot.ui.notices import mention
 from bot.ui.views import guarded
-from models.matching import TEAM_ACTIVE, TEAM_PROPOSED
 
-if TYPE_CHECKING:
-    from bot.client import NexusBot
-
-log = logging.getLogger("nexus.matching")
-
-STATUS_TEXT = {
-    TEAM_PROPOSED: "Proposed: every member accepts to form the team",
-    TEAM_ACTIVE: "Team formed",
-    "declined": "Declined",
-    "expired": "Expired: nobody answered in time",
-    "dissolved": "Dissolved",
-    "cancelled": "Cancelled",
-}
 STATUS_COLOUR = {
-    TEAM_PROPOSED: discord.Colour.gold(),
-    TEAM_ACTIVE: discord.Colour.green(),
+    TeamStatus.PROPOSED: discord.Colour.gold(),
+    TeamStatus.ACTIVE: discord.Colour.green(),
 }
 
 
 def team_mentions(team: TeamView) -> str:
-    return " ".join(f"<@{uid}>" for uid in team.user_ids)
+    return " ".join(mention(uid) for uid in team.user_ids)
 
 
 def team_embed(team: TeamView) -> discord.Embed:
     """The proposal/team post: project, members with their tracks and answers, status."""
-    status = STATUS_TEXT.get(team.status, team.status)
-    if team.status == TEAM_ACTIVE and team.pending:
+    status = team.status.label
+    if team.status is TeamStatus.ACTIVE and team.pending:
         newcomers = ", ".join(f"<@{m.user_id}>" for m in team.pending)
         status = f"Team formed; {newcomers} proposed to join as a trio (accept to join)"
     embed = discord.Embed(
@@ -50,23 +39,20 @@ def team_embed(team: TeamView) -> discord.Embed:
         colour=STATUS_COLOUR.get(team.status, discord.Colour.light_grey()),
     )
     for member in team.members:
-        if team.status in (TEAM_PROPOSED, TEAM_ACTIVE):
-            answer = "✅ accepted" if member.accepted else "⏳ waiting"
-        else:
-            answer = ""
+        answer = ("✅ accepted" if member.accepted else "⏳ waiting") if team.status.is_open else ""
         embed.add_field(name=member.track.label, value=f"<@{member.user_id}> {answer}".strip())
-    if team.status == TEAM_PROPOSED or team.pending:
+    if team.status is TeamStatus.PROPOSED or team.pending:
         embed.add_field(name="Answer by", value=f"<t:{int(team.expires_at.timestamp())}:R>", inline=False)
-    if team.end_reason and team.status not in (TEAM_PROPOSED, TEAM_ACTIVE):
-        embed.add_field(name="Why", value=safe_text(team.end_reason).replace("<@\u200b", "<@"), inline=False)
-    if team.status == TEAM_ACTIVE and not team.pending:
+    if team.ending is not None and not team.status.is_open:
+        embed.add_field(name="Why", value=describe_ending(team.ending, mention), inline=False)
+    if team.status is TeamStatus.ACTIVE and not team.pending:
         embed.set_footer(text="Next: agree your API with /api add and /api agree")
     return embed
 
 
 def team_view(team: TeamView) -> discord.ui.View:
     """Accept/Decline while someone still has to answer; no buttons otherwise."""
-    if team.status not in (TEAM_PROPOSED, TEAM_ACTIVE) or not team.pending:
+    if not team.status.is_open or not team.pending:
         return discord.ui.View(timeout=None)  # an empty view removes old buttons on edit
     view = discord.ui.View(timeout=None)
     view.add_item(ProposalButton("accept", team.id))
@@ -98,16 +84,15 @@ class ProposalButton(
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot = cast("NexusBot", interaction.client)
-        guild = interaction.guild
-        if guild is None:
+        app = app_of(interaction)
+        if interaction.guild_id is None:
             raise discord.app_commands.NoPrivateMessage()
         await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await bot.services.matching.answer(
-            guild.id, self.team_id, interaction.user.id, accept=self.action == "accept"
+        result = await app.services.matching.answer(
+            interaction.guild_id, self.team_id, interaction.user.id, accept=self.action == "accept"
         )
         # the post is brought up to date before the member's private answer, so both agree
-        await bot.publisher.publish_team(guild, result.team.id)
+        await app.delivery.deliver(interaction.guild_id, result.events)
         await interaction.followup.send(result.message, ephemeral=True)
 
 
@@ -129,7 +114,7 @@ def plan_pages(outcomes: dict[str, ProjectOutcome], names: dict[int, str], *, dr
         for join in outcome.joins:
             lines.append(f"• joins team #{join.team_id} as a trio: {who(join.candidate.user_id)}")
         for unplaced in outcome.unplaced:
-            lines.append(f"• unplaced: {who(unplaced.user_id)}: {safe_text(unplaced.reason)}")
+            lines.append(f"• unplaced: {who(unplaced.user_id)}: {unplaced.description}")
         total_groups += len(outcome.groups)
         total_unplaced += len(outcome.unplaced)
     title = "Matching plan (dry run: nothing was posted)" if dry_run else "Matching run"
@@ -144,26 +129,11 @@ def plan_pages(outcomes: dict[str, ProjectOutcome], names: dict[int, str], *, dr
     return pages
 
 
-async def notify_members(bot: NexusBot, guild: discord.Guild, user_ids: tuple[int, ...], text: str) -> None:
-    """Tell members something by DM; if their DMs are closed, mention them in the project channel."""
-    from bot.publish import project_channel
-
-    unreachable: list[int] = []
-    for user_id in user_ids:
-        try:
-            user = bot.get_user(user_id) or await bot.fetch_user(user_id)
-            await user.send(text)
-        except discord.HTTPException:
-            unreachable.append(user_id)
-    if unreachable:
-        channel, problem = await project_channel(bot, guild)
-        if channel is None:
-            log.warning("Could not tell %s: %s", unreachable, problem)
-            return
-        mentions = " ".join(f"<@{uid}>" for uid in unreachable)
-        try:
-            await channel.send(
-                f"{mentions} {text}", allowed_mentions=discord.AllowedMentions(users=True, everyone=False, roles=False)
-            )
-        except discord.HTTPException:
-            log.warning("Could not tell %s in the project channel", unreachable)
+def waiting_text(waiting: Waiting) -> str:
+    """Why a learner in the pool still waits, as `/partner status` and `/partner find` say it."""
+    if waiting.reason is None or waiting.needs is None:
+        return "You are in the pool: waiting for a partner."
+    return (
+        f"You are in the pool: {describe_unplaced(waiting.reason, waiting.needs)}. Nexus proposes a partner "
+        "as soon as one is free (staff also run cohort-wide matching with `/match run`)."
+    )

@@ -9,10 +9,11 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 import discord
 
+from bot.app import NexusApp, app_of
 from bot.domain.errors import NotFoundError
 from bot.domain.notes import (
     BODY_MAX_LENGTH,
@@ -30,8 +31,12 @@ from bot.services.notes.search import SearchResult
 from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR, chunk_lines
 from bot.ui.views import guarded, pager_view
 
-if TYPE_CHECKING:
-    from bot.client import NexusBot
+
+class SearchApp(NexusApp, Protocol):
+    """The bot as search pages need it: with the searches too long for a custom_id."""
+
+    kept_searches: KeptSearches
+
 
 SEARCH_PAGE_SIZE = 5
 """Search hits per page."""
@@ -262,7 +267,7 @@ class SearchPageButton(
 
     @guarded
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot = cast("NexusBot", interaction.client)
+        bot = cast(SearchApp, interaction.client)
         if interaction.guild_id is None:
             raise discord.app_commands.NoPrivateMessage()
         query = bot.kept_searches.query(self.state)
@@ -393,9 +398,8 @@ class HelpfulButton(
 
     @guarded
     async def _toggle(self, interaction: discord.Interaction[Any]) -> None:
-        bot = cast("NexusBot", interaction.client)
         assert interaction.guild_id is not None
-        notes = bot.services.notes
+        notes = app_of(interaction).services.notes
         vote = await notes.toggle_helpful(interaction.guild_id, interaction.user.id, self.note_id)
         note = await notes.get_note(interaction.guild_id, interaction.user.id, self.note_id)
         await interaction.response.edit_message(embed=note_embed(note), view=helpful_view(note))

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import discord
 
+from bot.app import app_of
 from bot.domain.errors import NotFoundError
 from bot.errors import error_text, report_error
 
@@ -137,9 +138,6 @@ class Paginator(NexusView):
                 await self.message.edit(view=self)
 
 
-ListSource = Callable[[discord.Interaction[Any], str], Awaitable[Sequence[discord.Embed]]]
-"""Builds a list's pages for the member pressing a button, from the list's short argument."""
-
 LIST_CUSTOM_ID = "nexus:list:{name}:{owner}:{page}:{arg}"
 LIST_PAGE_LIMIT = 9999
 CUSTOM_ID_BYTES = 100
@@ -181,7 +179,7 @@ class ListPageButton(
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message(NOT_YOURS, ephemeral=True)
             return
-        source = getattr(interaction.client, "list_sources", {}).get(self.name)
+        source = app_of(interaction).list_sources.get(self.name)
         if source is None:
             raise NotFoundError("This list can't be paged any more; run the command again.")
         pages = await source(interaction, self.arg)

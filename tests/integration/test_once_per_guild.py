@@ -45,7 +45,7 @@ async def test_two_match_runs_at_once_place_each_learner_once(database_url, sess
     services = [MatchingService(sessions, 1), MatchingService(create_sessionmaker(engine), 1)]
     results = await asyncio.gather(*(s.run(78, None, dry_run=False) for s in services), return_exceptions=True)
     await engine.dispose()
-    created = sum(len(r.created) for r in results if not isinstance(r, BaseException))
+    created = sum(r.created for r in results if not isinstance(r, BaseException))
     assert created == 1
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Team)) == 1
@@ -58,7 +58,7 @@ async def test_two_outbox_passes_claim_each_post_once(database_url, sessions):
     assert team is not None
     async with sessions() as session:
         before = {row.id: row.updated_at for row in (await session.scalars(select(Announcement))).all()}
-    waiting = [("announcement", record_id) for record_id in before] + [("team", team.id)]
+    waiting = [(Announcement, record_id) for record_id in before] + [(Team, team.id)]
     engine = create_engine(database_url)
     passes = [OutboxService(sessions), OutboxService(create_sessionmaker(engine))]
     now = utcnow()
@@ -67,9 +67,9 @@ async def test_two_outbox_passes_claim_each_post_once(database_url, sessions):
         assert sorted(claims) == [False, True], (kind, claims)  # exactly one pass makes the post
     await engine.dispose()
     # a claimed post is not due again until the lease ends; the claim left "updated" alone
-    assert await passes[0].due("announcement", guild_id, now=now) == []
-    assert await passes[0].due("announcement", guild_id, now=now + CLAIM_LEASE) == sorted(before)
-    assert await passes[0].claim("team", team.id, now + CLAIM_LEASE)
+    assert await passes[0].due(Announcement, guild_id, now=now) == []
+    assert await passes[0].due(Announcement, guild_id, now=now + CLAIM_LEASE) == sorted(before)
+    assert await passes[0].claim(Team, team.id, now + CLAIM_LEASE)
     async with sessions() as session:
         after = {row.id: row.updated_at for row in (await session.scalars(select(Announcement))).all()}
     assert after == before

@@ -21,6 +21,7 @@ from bot.domain.matching import (
     pair_score,
     plan_project,
 )
+from bot.domain.unplaced import UnplacedReason
 
 B, F = Track.BACKEND, Track.FRONTEND
 
@@ -89,7 +90,8 @@ def test_unequal_counts_make_trios_and_nobody_is_silently_dropped():
     outcome = plan_project(backends + frontends, PairRules())
     assert len(outcome.groups) == 1 and outcome.groups[0].is_trio
     (unplaced,) = outcome.unplaced
-    assert "already has a partner and each team is full" in unplaced.reason
+    assert unplaced.reason is UnplacedReason.TEAMS_FULL
+    assert "already has a partner and each team is full" in unplaced.description
     everyone = {m.user_id for g in outcome.groups for m in g.members} | {u.user_id for u in outcome.unplaced}
     assert everyone == {1, 2, 3, 10}
 
@@ -114,10 +116,12 @@ def test_leftover_joins_an_existing_pair_as_trio():
 
 def test_reasons_for_the_unplaced():
     alone = plan_project([cand(1, B)], PairRules())
-    assert "nobody on the frontend track" in alone.unplaced[0].reason
+    assert alone.unplaced[0].reason is UnplacedReason.NOBODY_ANNOUNCED
+    assert "nobody on the frontend track" in alone.unplaced[0].description
     declined = plan_project([cand(1, B), cand(10, F)], PairRules(forbidden=frozenset({pair_key(1, 10)})))
     assert {u.user_id for u in declined.unplaced} == {1, 10}
-    assert all("declined or dissolved" in u.reason for u in declined.unplaced)
+    assert all(u.reason is UnplacedReason.DECLINED for u in declined.unplaced)
+    assert all("declined proposal or a dissolved team" in u.description for u in declined.unplaced)
 
 
 def test_plan_is_deterministic_whatever_the_input_order():

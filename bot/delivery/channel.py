@@ -1,0 +1,109 @@
+"""The project channel: finding it, and posting, editing or deleting one message there."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord.utils import MISSING
+
+from bot.app import NexusApp
+from bot.delivery.outcome import PostOutcome
+from bot.services.settings import GuildConfig
+
+log = logging.getLogger("nexus.delivery")
+
+POSTING_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+
+
+def missing_post_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+    """The permissions Nexus lacks to post its embeds in `channel`."""
+    perms = channel.permissions_for(me)
+    return [name.replace("_", " ").title() for name in POSTING_PERMISSIONS if not getattr(perms, name)]
+
+
+def resolve_project_channel(guild: discord.Guild, config: GuildConfig, default_name: str) -> discord.TextChannel | None:
+    """The configured project channel, else a text channel named like the default, else None."""
+    if config.project_channel_id is not None:
+        channel = guild.get_channel(config.project_channel_id)
+        return channel if isinstance(channel, discord.TextChannel) else None
+    wanted = default_name.lower().lstrip("#")
+    for candidate in guild.text_channels:
+        if candidate.name.lower() == wanted:
+            return candidate
+    return None
+
+
+async def project_channel(app: NexusApp, guild: discord.Guild) -> tuple[discord.TextChannel | None, str | None]:
+    """The project channel and None, or None and the reason it can't be used."""
+    config = await app.services.settings.get(guild.id)
+    channel = resolve_project_channel(guild, config, app.settings.project_channel_name)
+    if channel is None:
+        if config.project_channel_id is not None:
+            return None, "the project channel that staff set no longer exists (staff: run `/setup channel`)"
+        return None, "no project channel is set yet (staff: run `/setup channel`)"
+    missing = missing_post_permissions(channel, guild.me)
+    if missing:
+        return None, f"I can't post in {channel.mention}: I need {', '.join(missing)} there"
+    return channel, None
+
+
+async def post_or_edit(
+    app: NexusApp,
+    guild: discord.Guild,
+    *,
+    embed: discord.Embed,
+    view: discord.ui.View | None = None,
+    content: str | None = None,
+    channel_id: int | None = None,
+    message_id: int | None = None,
+    nonce: str | None = None,
+) -> PostOutcome:
+    """Edit the existing message when it is still there, else post a new one in the project channel."""
+    channel, problem = await project_channel(app, guild)
+    if channel is None:
+        return PostOutcome(problem=problem, guild_id=guild.id)
+    try:
+        if message_id is not None and channel_id == channel.id:
+            try:
+                message = channel.get_partial_message(message_id)
+                if view is None:
+                    await message.edit(content=content, embed=embed)
+                else:
+                    await message.edit(content=content, embed=embed, view=view)
+                return PostOutcome(channel.id, message_id, guild_id=guild.id)
+            except discord.NotFound:
+                log.info("Message %s vanished from %s; posting a new one", message_id, channel.id)
+        # the nonce makes Discord return the first message if a post is retried after a crash
+        if view is None:
+            sent = await channel.send(content, embed=embed, nonce=nonce or MISSING)
+        else:
+            sent = await channel.send(content, embed=embed, view=view, nonce=nonce or MISSING)
+        return PostOutcome(channel.id, sent.id, guild_id=guild.id)
+    except discord.Forbidden:
+        return PostOutcome(
+            problem=f"Discord refused my post in {channel.mention} (missing permission)", guild_id=guild.id
+        )
+    except discord.NotFound:
+        return PostOutcome(
+            problem="the project channel no longer exists (staff: run `/setup channel`)", guild_id=guild.id
+        )
+    except discord.HTTPException as exc:
+        log.warning("Posting in %s failed: %s", channel.id, exc)
+        return PostOutcome(problem="Discord did not accept the post just now; it will be retried", guild_id=guild.id)
+
+
+async def delete_message(guild: discord.Guild, channel_id: int | None, message_id: int | None) -> PostOutcome:
+    """Delete one message; a message or channel already gone counts as done."""
+    if channel_id is None or message_id is None:
+        return PostOutcome(channel_id, message_id, guild_id=guild.id, problem=None)
+    channel = guild.get_channel(channel_id)
+    if not isinstance(channel, discord.TextChannel):
+        return PostOutcome(channel_id, message_id, guild_id=guild.id)
+    try:
+        await channel.get_partial_message(message_id).delete()
+    except discord.NotFound:
+        pass
+    except discord.HTTPException as exc:
+        return PostOutcome(problem=f"Discord did not delete the message just now ({exc.status})", guild_id=guild.id)
+    return PostOutcome(channel_id, message_id, guild_id=guild.id)

@@ -1,0 +1,33 @@
+"""Telling members what happened to their team: a DM, else a notice in the project channel."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+
+from bot.app import NexusApp
+from bot.domain.events import NoticeStored, Telling
+from bot.ui.notices import team_ended_text
+
+log = logging.getLogger("nexus.delivery")
+
+
+async def tell_members(app: NexusApp, guild: discord.Guild, telling: Telling) -> NoticeStored | None:
+    """DM each member; those whose DMs are closed get a channel notice, stored first (returned)."""
+    team = await app.services.matching.team(telling.team_id)
+    text = team_ended_text(team.project_name, telling.reason, telling.actor_id)
+    unreachable: list[int] = []
+    for user_id in telling.user_ids:
+        try:
+            user = app.get_user(user_id) or await app.fetch_user(user_id)
+            await user.send(text)
+        except discord.HTTPException:
+            unreachable.append(user_id)
+    if not unreachable:
+        return None
+    log.info("DMs closed for %d member(s); telling them in the project channel", len(unreachable))
+    notice_id = await app.services.notices.team_ended(
+        guild.id, telling.team_id, telling.reason, telling.actor_id, unreachable
+    )
+    return NoticeStored(notice_id)

@@ -1,0 +1,26 @@
+"""Channel notices: the kinds Nexus posts and the part each mentioned member plays in one."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+NOTICE_MENTIONS_MAX = 90
+"""Members a notice mentions at most (Discord pings at most 100 users per message; the rest are
+counted, not named)."""
+
+
+class NoticeKind(StrEnum):
+    """What a channel notice says."""
+
+    TEAM_ENDED = "team_ended"
+    """A team ended: told in the channel to members whose DMs are closed."""
+    MATCH_RUN = "match_run"
+    """A cohort-wide matching run's summary: how many proposals, who joined a team, who still waits."""
+
+
+class NoticeRole(StrEnum):
+    """Why a member is mentioned in a notice."""
+
+    TOLD = "told"
+    JOINED = "joined"
+    UNPLACED = "unplaced"

@@ -1,0 +1,104 @@
+"""Proposals and teams as the rest of Nexus sees them: plain values read in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.cohort import Track
+from bot.domain.errors import NotFoundError
+from bot.domain.teams import EndReason, TeamEnding, TeamStatus
+from models import Learner, Project, Team, TeamMember
+
+
+@dataclass(frozen=True)
+class MemberView:
+    user_id: int
+    display_name: str
+    track: Track
+    accepted: bool
+
+
+@dataclass(frozen=True)
+class TeamView:
+    """A proposal or team as the ui renders it."""
+
+    id: int
+    guild_id: int
+    project_id: int
+    project_name: str
+    status: TeamStatus
+    members: tuple[MemberView, ...]
+    expires_at: datetime
+    ending: TeamEnding | None
+    channel_id: int | None
+    message_id: int | None
+    revision: int
+    posted_revision: int
+
+    @property
+    def user_ids(self) -> tuple[int, ...]:
+        return tuple(m.user_id for m in self.members)
+
+    @property
+    def pending(self) -> tuple[MemberView, ...]:
+        return tuple(m for m in self.members if not m.accepted)
+
+    def others(self, user_id: int) -> tuple[int, ...]:
+        return tuple(uid for uid in self.user_ids if uid != user_id)
+
+
+def utc_offset_minutes(zone: str | None, at: datetime) -> int | None:
+    """A time zone's offset from UTC at `at`, in minutes (None when unknown)."""
+    if not zone:
+        return None
+    try:
+        offset = at.astimezone(ZoneInfo(zone)).utcoffset()
+    except (ValueError, KeyError):
+        return None
+    return int(offset.total_seconds() // 60) if offset is not None else None
+
+
+def ending_of(team: Team) -> TeamEnding | None:
+    """Why the team ended, from its stored code and actor."""
+    if team.end_reason is None:
+        return None
+    return TeamEnding(EndReason(team.end_reason), team.end_actor_id)
+
+
+async def load_team(session: AsyncSession, team_id: int) -> TeamView:
+    """The proposal or team: its current members (or, once ended, everyone who was in it)."""
+    team = await session.get(Team, team_id)
+    if team is None:
+        raise NotFoundError("That proposal no longer exists.")
+    project_name = await session.scalar(select(Project.name).where(Project.id == team.project_id))
+    rows = await session.execute(
+        select(TeamMember, Learner.display_name)
+        .join(Learner, (Learner.guild_id == TeamMember.guild_id) & (Learner.user_id == TeamMember.user_id))
+        .where(TeamMember.team_id == team_id)
+        .order_by(TeamMember.track, TeamMember.user_id)
+    )
+    status = TeamStatus(team.status)
+    members = tuple(
+        MemberView(member.user_id, name, Track(member.track), member.accepted_at is not None)
+        for member, name in rows
+        if member.is_current or not status.is_open
+    )
+    return TeamView(
+        id=team.id,
+        guild_id=team.guild_id,
+        project_id=team.project_id,
+        project_name=project_name or "?",
+        status=status,
+        members=members,
+        expires_at=team.expires_at,
+        ending=ending_of(team),
+        channel_id=team.channel_id,
+        message_id=team.message_id,
+        revision=team.revision,
+        posted_revision=team.posted_revision,
+    )
