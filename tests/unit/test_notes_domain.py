@@ -11,7 +11,7 @@ from bot.domain.notes import NoteKind, parse_note_ref, parse_tags, validate_note
 from bot.domain.readme import SECTION_TITLES, Collaboration, ReadmeNote, render_readme
 from bot.domain.search import Snippet, snippet, tokenize
 from bot.services.notes.fts5 import fts5_match
-from bot.ui.notes import render_snippet
+from bot.ui.search import render_snippet
 
 
 def test_tokenize_keeps_words_of_any_script_and_drops_syntax():
