@@ -26,8 +26,9 @@ from sqlalchemy import insert, select, text
 from bench.postgres import BENCH_DATABASE, drop_database, fresh_database
 from bot.db import create_engine, create_sessionmaker, upgrade_database, upgrade_database_async
 from bot.domain.notes import DEFAULT_TOPICS, topic_key
-from bot.domain.search import like_pattern, tokenize
+from bot.domain.search import tokenize
 from bot.services.notes import NoteService
+from bot.services.notes.backend import like_pattern
 from models import Note, NoteTopic
 
 GUILD = 1

@@ -23,7 +23,8 @@ from bot.services import Services
 from bot.tree import NexusTree
 from bot.ui.cohort import KickoffAnnounceButton
 from bot.ui.matching import ProposalButton
-from bot.ui.notes import HelpfulButton, KeptSearches, SearchPageButton
+from bot.ui.notes import HelpfulButton
+from bot.ui.search import KeptSearches, SearchPageButton
 from bot.ui.views import ListPageButton
 
 log = logging.getLogger("nexus")

@@ -14,17 +14,10 @@ from bot.domain.errors import PermissionDeniedError
 from bot.domain.notes import TIP_MAX_LENGTH, TOPIC_NAME_MAX_LENGTH, NoteKind
 from bot.domain.search import MAX_QUERY_LENGTH
 from bot.domain.text import safe_text
-from bot.services.notes import TOP_TIPS_MAX_DAYS
+from bot.services.notes.notes import TOP_TIPS_MAX_DAYS
 from bot.ui.embeds import NEXUS_COLOUR
-from bot.ui.notes import (
-    NoteModal,
-    SearchQuery,
-    helpful_view,
-    note_choices,
-    note_embed,
-    search_reply,
-    summary_pages,
-)
+from bot.ui.notes import NoteModal, helpful_view, note_choices, note_embed, summary_pages
+from bot.ui.search import SearchQuery, search_reply
 from bot.ui.views import Paginator, ask_confirmation, send_embed, send_list
 
 MINE_LIST = "note_mine"

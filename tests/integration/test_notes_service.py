@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from bot.db import create_engine, create_sessionmaker
 from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from bot.domain.notes import DEFAULT_TOPICS, TITLE_MAX_LENGTH, NoteKind
-from bot.domain.search import HIGHLIGHT_START
 from bot.services.notes import NoteService
 
 GUILD, OTHER_GUILD = 1, 2
@@ -101,7 +100,8 @@ async def test_ranking_puts_the_closest_note_first(notes):
     ids = await _seed(notes)
     result = await notes.search(GUILD, CAROL, "jwt")
     assert [hit.note.id for hit in result.hits][:2] == [ids["jwt"], ids["mention"]]
-    assert HIGHLIGHT_START in result.hits[0].snippet
+    first = result.hits[0].snippet
+    assert [first.text[start:end].casefold() for start, end in first.spans][:1] == ["jwt"]
     docker = await notes.search(GUILD, CAROL, "docker compose postgres")
     assert docker.hits[0].note.id == ids["docker"] and docker.matched_all_words
     n1 = await notes.search(GUILD, CAROL, "N+1 queries")

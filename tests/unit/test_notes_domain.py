@@ -1,4 +1,5 @@
-"""Pure note logic: tokenising, FTS5 quoting, snippets, validation and the README renderer."""
+"""Pure note logic: tokenising, snippets, validation and the README renderer; FTS5 quoting and
+snippet rendering, which are pure too."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from markdown_it import MarkdownIt
 from bot.domain.errors import ValidationError
 from bot.domain.notes import NoteKind, parse_note_ref, parse_tags, validate_note
 from bot.domain.readme import SECTION_TITLES, Collaboration, ReadmeNote, render_readme
-from bot.domain.search import HIGHLIGHT_END, HIGHLIGHT_START, fts5_match, render_snippet, tokenize
+from bot.domain.search import Snippet, snippet, tokenize
+from bot.services.notes.fts5 import fts5_match
+from bot.ui.search import render_snippet
 
 
 def test_tokenize_keeps_words_of_any_script_and_drops_syntax():
@@ -23,10 +26,30 @@ def test_fts5_match_quotes_every_token():
     assert fts5_match(["a", "b"], any_word=True, prefix=True) == '"a" * OR "b" *'
 
 
+def test_snippet_finds_the_spans_of_matching_words():
+    found = snippet("Use  JWT tokens;\nrotate jwt refresh tokens", ["jwt", "token"])
+    assert found.text == "Use JWT tokens; rotate jwt refresh tokens"
+    assert [found.text[start:end] for start, end in found.spans] == ["JWT", "token", "jwt", "token"]
+    assert snippet("no match here", []) == Snippet("no match here")
+
+
+def test_snippet_is_a_window_around_the_first_match():
+    text = "filler " * 50 + "the docker compose file" + " filler" * 50
+    found = snippet(text, ["docker"], width=60)
+    assert found.text.startswith("…") and found.text.endswith("…") and len(found.text) == 62
+    assert [found.text[start:end] for start, end in found.spans] == ["docker"]
+
+
 def test_render_snippet_bolds_matches_and_escapes_the_rest():
-    raw = f"use {HIGHLIGHT_START}jwt{HIGHLIGHT_END} with **care** @everyone"
-    rendered = render_snippet(raw, limit=200)
+    text = "use jwt with **care** @everyone"
+    rendered = render_snippet(Snippet(text, ((4, 7),)), limit=200)
     assert "**jwt**" in rendered and "\\*\\*care\\*\\*" in rendered and "@everyone" not in rendered
+
+
+def test_render_snippet_merges_adjacent_matches_and_closes_bold_when_cut():
+    assert render_snippet(Snippet("jwtjwt x", ((0, 3), (3, 6))), limit=200) == "**jwtjwt** x"
+    cut = render_snippet(Snippet("aaaa bbbbbbbbbb", ((5, 15),)), limit=10)
+    assert cut.count("**") % 2 == 0 and cut.endswith("…")
 
 
 @pytest.mark.parametrize(("text", "expected"), [("12", 12), ("#7", 7), (" 3 ", 3), ("abc", None), ("0", None)])

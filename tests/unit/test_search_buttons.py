@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.notes import NoteKind
-from bot.ui.notes import CUSTOM_ID_LIMIT, SEARCH_CUSTOM_ID, SEARCH_PAGE_LIMIT, KeptSearches, SearchQuery
+from bot.ui.search import CUSTOM_ID_LIMIT, SEARCH_CUSTOM_ID, SEARCH_PAGE_LIMIT, KeptSearches, SearchQuery
 
 queries = st.builds(
     SearchQuery,

@@ -82,6 +82,7 @@ def upgrade() -> None:
             sa.Column("post_attempts", sa.Integer(), server_default="0", nullable=False),
             sa.Column("next_post_at", sa.DateTime(timezone=True), nullable=True),
         ]
+
     op.create_table(
         "channel_notices",
         sa.Column("id", sa.Integer(), nullable=False),

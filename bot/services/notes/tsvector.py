@@ -1,0 +1,77 @@
+"""Note search on PostgreSQL: the generated tsvector column `notes.search_vector`, ranked by ts_rank."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnClause, ColumnElement, func, literal_column, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.notes.backend import RankedNote, like_pattern
+from bot.services.notes.records import NoteSummary, summary, summary_columns
+from models import Note, NoteVote
+
+_PG_VECTOR: ColumnClause[Any] = literal_column("notes.search_vector")
+_PG_CONFIG = "english"
+"""The text search configuration the generated column was built with (see migration 0005)."""
+
+
+def _tsquery(words: Sequence[str], *, any_word: bool = False) -> ColumnElement[Any]:
+    """A tsquery of the plain words (never parsed as tsquery syntax): all of them, or any with `any_word`."""
+    if not any_word:
+        return func.plainto_tsquery(_PG_CONFIG, " ".join(words))
+    parts: list[ColumnElement[Any]] = [func.plainto_tsquery(_PG_CONFIG, w) for w in words]
+    return functools.reduce(lambda a, b: a.op("||")(b), parts)
+
+
+class TsvectorSearch:
+    """SearchBackend for PostgreSQL."""
+
+    async def ranked(
+        self,
+        session: AsyncSession,
+        words: Sequence[str],
+        filters: Sequence[ColumnElement[bool]],
+        *,
+        limit: int,
+        any_word: bool,
+    ) -> tuple[RankedNote, ...]:
+        """Up to `limit` notes passing `filters` that hold every word (any of them with `any_word`),
+        highest ts_rank first."""
+        tsquery = _tsquery(words, any_word=any_word)
+        rank = func.ts_rank(_PG_VECTOR, tsquery)
+        votes = select(func.count()).where(NoteVote.note_id == Note.id).scalar_subquery()
+        rows = (
+            await session.execute(
+                summary_columns()
+                .add_columns(rank.label("score"), Note.body, Note.solution, votes.label("helpful"))
+                .where(_PG_VECTOR.op("@@")(tsquery), *filters)
+                .order_by(rank.desc(), Note.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        return tuple(RankedNote(summary(r, int(r.helpful)), r.body, r.solution, -float(r.score)) for r in rows)
+
+    async def completions(
+        self,
+        session: AsyncSession,
+        typed: str,
+        words: Sequence[str],
+        filters: Sequence[ColumnElement[bool]],
+        *,
+        limit: int,
+    ) -> tuple[NoteSummary, ...]:
+        """Up to `limit` notes passing `filters` whose title holds what is typed (those first) or whose
+        text holds every word, newest first."""
+        in_title = Note.title.ilike(like_pattern(typed))
+        rows = (
+            await session.execute(
+                summary_columns()
+                .where(or_(in_title, _PG_VECTOR.op("@@")(_tsquery(words))), *filters)
+                .order_by(in_title.desc(), Note.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        return tuple(summary(row) for row in rows)
