@@ -99,15 +99,19 @@ async def waiting_ids(session: AsyncSession, guild_id: int) -> set[int]:
     return set(await session.scalars(select(PoolEntry.user_id).where(PoolEntry.guild_id == guild_id)))
 
 
-async def projects_with_waiting(session: AsyncSession, guild_id: int) -> list[int]:
-    """Projects that have at least one waiting learner with an active announcement."""
-    rows = await session.scalars(
+async def projects_with_waiting(
+    session: AsyncSession, guild_id: int, project_ids: Sequence[int] | None = None
+) -> list[int]:
+    """Projects (of `project_ids`, or all) with at least one waiting learner who has an active announcement."""
+    query = (
         select(Announcement.project_id)
         .join(PoolEntry, (PoolEntry.guild_id == Announcement.guild_id) & (PoolEntry.user_id == Announcement.user_id))
         .where(Announcement.guild_id == guild_id, Announcement.active.is_(True))
         .distinct()
     )
-    return sorted(rows)
+    if project_ids is not None:
+        query = query.where(Announcement.project_id.in_(project_ids))
+    return sorted(await session.scalars(query))
 
 
 async def match_pool(

@@ -263,6 +263,9 @@ class MatchingService:
         Two changes at once never give one learner two proposals: the database's one-current-team
         index refuses the second, which then reads again and matches whoever is still free.
         """
+        async with self._sessions() as session:
+            if project_id not in await projects_with_waiting(session, guild_id, [project_id]):
+                return []  # the common case after an announcement: nobody waits, no write transaction
         for _ in range(MATCH_RETRIES):
             try:
                 async with transaction(self._sessions) as session:
