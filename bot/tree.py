@@ -7,13 +7,29 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.domain.text import carriable
 from bot.errors import GUILD_ONLY_MESSAGE, report_error, send_ephemeral
+
+
+def clean_options(options: list[Any]) -> None:
+    """Drop NUL and lone surrogates from every string option, subcommands included, in place.
+
+    Discord delivers them (a member can paste them), but no reply or database row can carry them;
+    cleaning here, before discord.py reads the options, covers every command and autocomplete."""
+    for option in options:
+        if isinstance(option.get("value"), str):
+            option["value"] = carriable(option["value"])
+        if isinstance(option.get("options"), list):
+            clean_options(option["options"])
 
 
 class NexusTree(app_commands.CommandTree[Any]):
     """Refuses direct messages politely and maps errors to ephemeral replies."""
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        data: Any = interaction.data or {}
+        if isinstance(data.get("options"), list):
+            clean_options(data["options"])
         if interaction.guild_id is None:
             await send_ephemeral(interaction, GUILD_ONLY_MESSAGE)
             return False

@@ -13,6 +13,9 @@ from bot.domain.text import safe_text
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
 from bot.ui.views import confirm_then
 
+PROJECT_OPTION_MAX = 100
+"""Longest project name an option takes (catalog names are shorter; autocomplete names are ≤ 100)."""
+
 
 async def project_autocomplete(
     interaction: discord.Interaction[NexusBot], current: str
@@ -59,7 +62,9 @@ class CatalogCog(commands.GroupCog, group_name="catalog", group_description="The
     @app_commands.describe(project="The project to remove")
     @app_commands.autocomplete(project=project_autocomplete)
     @staff_only()
-    async def remove(self, interaction: discord.Interaction[NexusBot], project: str) -> None:
+    async def remove(
+        self, interaction: discord.Interaction[NexusBot], project: app_commands.Range[str, 1, PROJECT_OPTION_MAX]
+    ) -> None:
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
 
@@ -68,7 +73,10 @@ class CatalogCog(commands.GroupCog, group_name="catalog", group_description="The
             return f"Removed **{safe_text(removed.name)}**."
 
         await confirm_then(
-            interaction, f"Remove **{safe_text(project)}** from the catalog?", remove, confirm_label="Remove"
+            interaction,
+            f"Remove **{safe_text(project, limit=PROJECT_OPTION_MAX)}** from the catalog?",
+            remove,
+            confirm_label="Remove",
         )
 
 

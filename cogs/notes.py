@@ -16,7 +16,7 @@ from bot.domain.search import MAX_QUERY_LENGTH
 from bot.domain.text import safe_text
 from bot.services.notes.notes import TOP_TIPS_MAX_DAYS
 from bot.ui.embeds import NEXUS_COLOUR
-from bot.ui.notes import NoteModal, helpful_view, note_choices, note_embed, summary_pages
+from bot.ui.notes import NoteModal, helpful_view, note_choices, send_note, summary_pages
 from bot.ui.search import SearchQuery, search_reply
 from bot.ui.views import Paginator, ask_confirmation, send_embed, send_list
 
@@ -101,9 +101,7 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
                 tags=tags,
                 private=private,
             )
-            await modal_interaction.response.send_message(
-                f"Saved as note #{note.id}.", embed=note_embed(note), ephemeral=True
-            )
+            await send_note(modal_interaction, note, content=f"Saved as note #{note.id}.", ephemeral=True)
 
         heading = f"New {note_kind.label.lower()}: {topic}"
         await interaction.response.send_modal(NoteModal(heading=heading, kind=note_kind, on_submit=save))
@@ -149,10 +147,7 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
     ) -> None:
         note = await self.bot.services.notes.get_note_ref(_guild_id(interaction), interaction.user.id, note_ref)
         view = helpful_view(note)
-        if view is None:
-            await interaction.response.send_message(embed=note_embed(note), ephemeral=True)
-        else:
-            await interaction.response.send_message(embed=note_embed(note), view=view)
+        await send_note(interaction, note, ephemeral=view is None, view=view)
 
     @app_commands.command(name="edit", description="Edit one of your notes")
     @writes()
@@ -181,9 +176,7 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
                 solution=solution,
                 tags=tags,
             )
-            await modal_interaction.response.send_message(
-                f"Note #{updated.id} updated.", embed=note_embed(updated), ephemeral=True
-            )
+            await send_note(modal_interaction, updated, content=f"Note #{updated.id} updated.", ephemeral=True)
 
         modal = NoteModal(heading=f"Edit note #{note.id}", kind=note.kind, on_submit=save, note=note)
         await interaction.response.send_modal(modal)
@@ -257,11 +250,7 @@ class TipCog(commands.GroupCog, group_name="tip", group_description="One-line ti
         if tip is None:
             await interaction.response.send_message("No tips yet: share one with /tip share.", ephemeral=True)
             return
-        view = helpful_view(tip)
-        if view is None:
-            await interaction.response.send_message(embed=note_embed(tip))
-        else:
-            await interaction.response.send_message(embed=note_embed(tip), view=view)
+        await send_note(interaction, tip, ephemeral=False, view=helpful_view(tip))
 
     @app_commands.command(name="top", description="The tips the cohort found most helpful")
     @app_commands.describe(topic="Only tips about this topic", days="Only tips shared in the last N days")

@@ -22,6 +22,10 @@ SKILLS_MAX_COUNT = 10
 SKILL_MAX = 30
 DISPLAY_NAME_MAX = 80
 
+REPO_URL_FORBIDDEN = frozenset("<>[]()`\"'|\\{}^*_~")
+"""Characters a repository link may not hold: with them a link could carry markdown (a masked link,
+an angle-bracket escape, a role pill) into Nexus's own post. GitHub paths never need them."""
+
 _GITHUB = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 _HOST = re.compile(
     r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
@@ -66,8 +70,13 @@ def clean_repo_url(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
     url = text.strip()
-    if any(ch.isspace() for ch in url) or any(unicodedata.category(ch) in ("Cc", "Cf") for ch in url):
+    if any(ch.isspace() for ch in url) or any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in url):
         raise ValidationError("The repository link must not contain spaces or control characters.")
+    bad = sorted({ch for ch in url if ch in REPO_URL_FORBIDDEN})
+    if bad:
+        raise ValidationError(
+            f"The repository link can't contain {' '.join(bad)}: give the plain https:// address of the repository."
+        )
     if len(url) > REPO_URL_MAX:
         raise ValidationError(f"The repository link is longer than {REPO_URL_MAX} characters.")
     parts = urlsplit(url)

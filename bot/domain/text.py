@@ -12,6 +12,14 @@ _MARKDOWN = re.compile(r"([\\*_~`|\[\]])")
 _LINE_START = re.compile(r"^(\s*)([>#-]|\d+\.)", re.MULTILINE)
 
 
+_UNCARRIABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def carriable(text: str) -> str:
+    """`text` without what neither Discord nor the database can carry: NUL and lone surrogates."""
+    return _UNCARRIABLE.sub("", text)
+
+
 def neutralise_mentions(text: str) -> str:
     """Break @everyone, @here and <@...> mentions so they render as text and ping nobody."""
     text = _MASS_MENTION.sub(lambda m: f"@{ZERO_WIDTH_SPACE}{m.group(1)}", text)
@@ -24,10 +32,15 @@ def escape_markdown(text: str) -> str:
     return _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", escaped)
 
 
+DROPPED_CATEGORIES = ("Cc", "Cf", "Cs")
+"""Control and format characters, and lone surrogates (which no UTF-8 text, so neither Discord nor
+the database, can carry; a decoded str holds a surrogate only when it stands alone)."""
+
+
 def strip_control(text: str, *, keep_newlines: bool = True) -> str:
-    """Drop control and format characters (keeping newlines if asked), and trim."""
+    """Drop control and format characters and lone surrogates (keeping newlines if asked), and trim."""
     # Fast path: printable text has no control or format characters (str.isprintable is False for
-    # every Cc and Cf character, and also for some harmless ones, which take the careful path).
+    # every Cc, Cf and Cs character, and also for some harmless ones, which take the careful path).
     printable = all(line.isprintable() for line in text.split("\n")) if keep_newlines else text.isprintable()
     return text.strip() if printable else strip_control_by_category(text, keep_newlines=keep_newlines)
 
@@ -38,7 +51,7 @@ def strip_control_by_category(text: str, *, keep_newlines: bool = True) -> str:
     for char in text:
         if keep_newlines and char == "\n":
             kept.append(char)
-        elif unicodedata.category(char) in ("Cc", "Cf"):
+        elif unicodedata.category(char) in DROPPED_CATEGORIES:
             continue
         else:
             kept.append(char)

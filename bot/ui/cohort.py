@@ -9,7 +9,8 @@ import discord
 
 from bot.app import app_of
 from bot.delivery.outcome import POST_WAIT_SECONDS
-from bot.domain.cohort import PITCH_MAX, REPO_URL_MAX, Checklist, Track
+from bot.domain.cohort import PITCH_MAX, REPO_URL_MAX, Checklist, Track, clean_repo_url
+from bot.domain.errors import ValidationError
 from bot.domain.text import safe_text
 from bot.errors import report_error
 from bot.services.announcements import AnnouncementInfo, ProjectTeamList
@@ -21,6 +22,14 @@ TRACK_COLOURS = {Track.BACKEND: discord.Colour.blurple(), Track.FRONTEND: discor
 WITHDRAWN_COLOUR = discord.Colour.light_grey()
 WHO_PAGE_SIZE = 10
 MODAL_SELECT_LIMIT = 25
+
+
+def repo_link(url: str) -> str:
+    """A repository link as a plain URL; text stored before links were checked shows as inert text."""
+    try:
+        return clean_repo_url(url) or ""
+    except ValidationError:
+        return safe_text(url)
 
 
 def announcement_embed(info: AnnouncementInfo) -> discord.Embed:
@@ -45,7 +54,7 @@ def announcement_embed(info: AnnouncementInfo) -> discord.Embed:
     embed.add_field(name="Track", value=info.track.label)
     embed.add_field(name="Project", value=project)
     if info.repo_url:
-        embed.add_field(name="Repository", value=f"<{info.repo_url}>", inline=False)
+        embed.add_field(name="Repository", value=repo_link(info.repo_url), inline=False)
     edited = f" · edited (v{info.revision})" if info.revision > 1 else ""
     embed.set_footer(text=f"Nexus · Week 1 announcement{edited}")
     return embed
@@ -71,7 +80,7 @@ def profile_embed(profile: Profile, member_mention: str) -> discord.Embed:
 
 
 def _member_line(member: Any) -> str:
-    repo = f" · <{member.repo_url}>" if member.repo_url else ""
+    repo = f" · {repo_link(member.repo_url)}" if member.repo_url else ""
     return f"<@{member.user_id}>{repo}"
 
 

@@ -20,7 +20,13 @@ from bot.domain.notes import (
 from bot.domain.text import safe_text, truncate
 from bot.errors import report_error
 from bot.services.notes.records import NoteSummary, NoteView
-from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR, chunk_lines
+from bot.ui.embeds import (
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_TITLE_LIMIT,
+    MESSAGE_EMBEDS_TOTAL,
+    NEXUS_COLOUR,
+    fit_fields,
+)
 from bot.ui.views import guarded
 
 SEARCH_PAGE_SIZE = 5
@@ -30,8 +36,6 @@ LIST_PAGE_SIZE = 10
 MODAL_TITLE_LIMIT = 45
 CHOICE_NAME_LIMIT = 100
 SNIPPET_LIMIT = 300
-EMBED_DESCRIPTION_LIMIT = 4096
-EMBED_TITLE_LIMIT = 256
 HELPFUL_LABEL = "Helpful"
 KIND_EMOJI = {NoteKind.LEARNING: "📘", NoteKind.CHALLENGE: "🧩", NoteKind.PRACTICE: "✅", NoteKind.TIP: "💡"}
 
@@ -42,26 +46,73 @@ def plain_text(text: str, limit: int) -> str:
 
 
 def note_embed(note: NoteView) -> discord.Embed:
-    """The full note: title, body, solution, topic, kind, tags, author and helpful count."""
+    """The note as one embed within Discord's 6,000 characters a message: title, body, solution,
+    topic, kind, tags, author and helpful count. When the note is longer, what is cut ends in "…"
+    and the footer says the whole note is attached (`note_message` attaches it)."""
+    return _note_embed(note)[0]
+
+
+def note_message(note: NoteView) -> tuple[discord.Embed, discord.File | None]:
+    """The note's embed and, when it could not hold the whole note, the note as a Markdown file."""
+    embed, whole = _note_embed(note)
+    return embed, None if whole else note_file(note)
+
+
+def _note_embed(note: NoteView) -> tuple[discord.Embed, bool]:
     title = f"{KIND_EMOJI[note.kind]} #{note.id} · {safe_text(note.title)}"
-    embed = discord.Embed(
-        title=truncate(title, EMBED_TITLE_LIMIT),
-        description=safe_text(note.body, limit=EMBED_DESCRIPTION_LIMIT),
-        colour=NEXUS_COLOUR,
-        timestamp=note.created_at,
-    )
-    if note.solution:
-        blocks = chunk_lines(safe_text(note.solution).split("\n"), EMBED_FIELD_LIMIT)
-        for index, block in enumerate(blocks[:2]):
-            embed.add_field(name="Solution" if index == 0 else "Solution (more)", value=block, inline=False)
+    embed = discord.Embed(title=truncate(title, EMBED_TITLE_LIMIT), colour=NEXUS_COLOUR, timestamp=note.created_at)
     embed.add_field(name="Topic", value=safe_text(note.topic))
     embed.add_field(name="Kind", value=note.kind.label)
     embed.add_field(name="Author", value=f"<@{note.author_id}>")
     if note.tags:
         embed.add_field(name="Tags", value=safe_text(", ".join(note.tags)), inline=False)
     visibility = "🔒 Private: only you can see it" if note.is_private else f"👍 {note.helpful_count} found it helpful"
-    embed.set_footer(text=visibility)
-    return embed
+    footer = f"{visibility} · too long for one message: the whole note is attached"
+    fixed = len(embed) + len(footer)
+    body = safe_text(note.body)
+    solution = safe_text(note.solution) if note.solution else ""
+    # the body first, then the solution in the fields before Topic, Kind, Author and Tags
+    room = MESSAGE_EMBEDS_TOTAL - fixed
+    shown_body = truncate(body, min(EMBED_DESCRIPTION_LIMIT, room - min(len(solution), room // 2)))
+    embed.description = shown_body
+    whole = shown_body == body
+    if solution:
+        trailing = embed.fields
+        embed.clear_fields()
+        whole = fit_fields(embed, "Solution", solution, budget=room - len(shown_body)) and whole
+        for field in trailing:
+            embed.add_field(name=field.name or "", value=field.value or "", inline=bool(field.inline))
+    embed.set_footer(text=visibility if whole else footer)
+    return embed, whole
+
+
+async def send_note(
+    interaction: discord.Interaction[Any],
+    note: NoteView,
+    *,
+    content: str | None = None,
+    ephemeral: bool,
+    view: discord.ui.View | None = None,
+) -> None:
+    """Answer with the note (and the whole note as a file when the embed could not hold it)."""
+    embed, file = note_message(note)
+    extra: dict[str, Any] = {}
+    if file is not None:
+        extra["file"] = file
+    if view is not None:
+        extra["view"] = view
+    await interaction.response.send_message(content, embed=embed, ephemeral=ephemeral, **extra)
+
+
+def note_file(note: NoteView) -> discord.File:
+    """The whole note as a Markdown file (shown as a file, not rendered in chat)."""
+    parts = [f"# #{note.id} {note.title}", "", note.body]
+    if note.solution:
+        parts += ["", "## Solution", "", note.solution]
+    parts += ["", f"Topic: {note.topic} · Kind: {note.kind.label}"]
+    if note.tags:
+        parts.append(f"Tags: {', '.join(note.tags)}")
+    return discord.File(io.BytesIO("\n".join(parts).encode()), filename=f"note-{note.id}.md")
 
 
 def summary_line(note: NoteSummary) -> str:
