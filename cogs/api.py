@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -14,24 +15,38 @@ from bot.domain.api_contract import HTTP_METHODS, PATH_MAX, SUMMARY_MAX
 from bot.domain.text import safe_text
 from bot.services.api import Contract
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
-from bot.ui.views import confirm_then
+from bot.ui.views import confirm_then, send_list
 
 METHOD_CHOICES = [app_commands.Choice(name=m, value=m) for m in HTTP_METHODS]
 
 
-def contract_embed(contract: Contract) -> discord.Embed:
+CONTRACT_PAGE_CHARS = 3800
+"""Characters of endpoint lines per page of /api list (an embed description holds 4,096)."""
+API_LIST = "api_list"
+
+
+def contract_pages(contract: Contract) -> list[discord.Embed]:
+    """The team's contract as pages of endpoints, each within one embed."""
     lines = []
     for e in contract.endpoints:
         mark = "✅" if e.agreed else f"⏳ {len(e.agreed_by)}/{len(e.members)}"
         lines.append(f"`#{e.id}` **{e.method}** `{e.path.replace('`', '')}` {safe_text(e.summary)} · {mark}")
-    embed = discord.Embed(
-        title=f"API contract · {safe_text(contract.project_name)}",
-        description="\n".join(chunk_lines(lines, 4000)[:1]) if lines else "No endpoints yet: `/api add`.",
-        colour=NEXUS_COLOUR,
-    )
+    blocks = chunk_lines(lines, CONTRACT_PAGE_CHARS) or ["No endpoints yet: `/api add`."]
     state = "agreed by everyone" if contract.agreed else "not agreed yet"
-    embed.set_footer(text=f"{len(contract.endpoints)} endpoint(s) · {state} · /api export for OpenAPI")
-    return embed
+    pages = []
+    for index, block in enumerate(blocks):
+        embed = discord.Embed(
+            title=f"API contract · {safe_text(contract.project_name)}", description=block, colour=NEXUS_COLOUR
+        )
+        page = f" · page {index + 1}/{len(blocks)}" if len(blocks) > 1 else ""
+        embed.set_footer(text=f"{len(contract.endpoints)} endpoint(s) · {state}{page} · /api export for OpenAPI")
+        pages.append(embed)
+    return pages
+
+
+def contract_embed(contract: Contract) -> discord.Embed:
+    """The contract's first page (the whole contract when it fits; /api list pages through it)."""
+    return contract_pages(contract)[0]
 
 
 async def endpoint_autocomplete(
@@ -56,6 +71,10 @@ async def endpoint_autocomplete(
 class ApiCog(commands.GroupCog, group_name="api", group_description="Agree your team's API contract"):
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
+        bot.list_sources[API_LIST] = self._contract_pages
+
+    async def cog_unload(self) -> None:
+        self.bot.list_sources.pop(API_LIST, None)
 
     @app_commands.command(name="add", description="Add an endpoint to your team's contract")
     @writes()
@@ -79,8 +98,11 @@ class ApiCog(commands.GroupCog, group_name="api", group_description="Agree your 
     @app_commands.command(name="list", description="Your team's contract and who agreed what")
     async def list_endpoints(self, interaction: discord.Interaction[NexusBot]) -> None:
         assert interaction.guild_id is not None
-        contract = await self.bot.services.api.contract(interaction.guild_id, interaction.user.id)
-        await interaction.response.send_message(embed=contract_embed(contract), ephemeral=True)
+        await send_list(interaction, await self._contract_pages(interaction, ""), name=API_LIST)
+
+    async def _contract_pages(self, interaction: discord.Interaction[Any], arg: str) -> list[discord.Embed]:
+        assert interaction.guild_id is not None
+        return contract_pages(await self.bot.services.api.contract(interaction.guild_id, interaction.user.id))
 
     @app_commands.command(name="agree", description="Agree to one endpoint as it stands")
     @writes()

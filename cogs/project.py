@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.checks import writes
 from bot.client import NexusBot
 from bot.domain.cohort import PITCH_MAX, REPO_URL_MAX
-from bot.domain.text import safe_text
+from bot.domain.text import safe_text, truncate
 from bot.ui.cohort import announce_flow, who_pages
 from bot.ui.embeds import NEXUS_COLOUR
 from bot.ui.views import confirm_then, send_list
@@ -105,7 +105,7 @@ class ProjectCog(commands.GroupCog, group_name="project", group_description="Ann
             chunk = rows[page * BOARD_PAGE_SIZE : (page + 1) * BOARD_PAGE_SIZE]
             lines = [f"{'Project':<32} {'BE':>3} {'FE':>3} {'Alone':>5}"]
             lines += [
-                f"{row.project_name[:32]:<32} {row.backend:>3} {row.frontend:>3} {row.without_partner:>5}"
+                f"{truncate(row.project_name, 32):<32} {row.backend:>3} {row.frontend:>3} {row.without_partner:>5}"
                 for row in chunk
             ]
             embed = discord.Embed(

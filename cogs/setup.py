@@ -10,7 +10,8 @@ from bot.checks import staff_only, writes
 from bot.client import NexusBot
 from bot.delivery.channel import missing_post_permissions, resolve_project_channel
 from bot.domain.errors import ValidationError
-from bot.ui.embeds import NEXUS_COLOUR
+from bot.domain.text import truncate
+from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR
 
 
 @app_commands.guild_only()
@@ -85,7 +86,7 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
                 value += f"\nLast problem: {outbox.last_error}"
             if outbox.failing:
                 value = "⚠️ " + value
-            embed.add_field(name="Waiting posts", value=value[:1024], inline=False)
+            embed.add_field(name="Waiting posts", value=truncate(value, EMBED_FIELD_LIMIT), inline=False)
         role = guild.get_role(config.staff_role_id) if config.staff_role_id else None
         embed.add_field(
             name="Staff role",

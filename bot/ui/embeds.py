@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import discord
 
+from bot.domain.text import truncate
+
 NEXUS_COLOUR = discord.Colour.from_rgb(88, 101, 242)
 EMBED_FIELD_LIMIT = 1024
 """Discord's limit for an embed field's value."""
@@ -17,16 +19,17 @@ CONTINUED = "… (continued)"
 
 
 def chunk_lines(lines: list[str], limit: int = EMBED_FIELD_LIMIT) -> list[str]:
-    """Pack lines into blocks no longer than `limit` characters (for embed field values)."""
+    """Pack lines into blocks no longer than `limit` characters (for embed field values); a single
+    line longer than that is cut, the cut marked with "…"."""
     blocks: list[str] = []
     current = ""
     for line in lines:
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) > limit and current:
             blocks.append(current)
-            current = line[:limit]
+            current = truncate(line, limit)
         else:
-            current = candidate[:limit]
+            current = truncate(candidate, limit)
     if current:
         blocks.append(current)
     return blocks

@@ -135,3 +135,23 @@ async def test_text_discord_cannot_carry_is_cleaned_not_an_error(nexus, world: W
         announcement = (await session.scalars(select(Announcement))).one()
     assert lone not in learner.skills and "redis" in learner.skills
     assert announcement.pitch == "jobs"
+
+
+async def test_a_long_api_contract_pages_instead_of_being_cut(nexus, world: World):
+    from tests.e2e.test_matching import form_team, setup_learners
+
+    emu = world.emu
+    await emu.command(world.admin, "setup channel", channel=world.project)
+    await setup_learners(world, ["backend", "frontend"])
+    a, b = world.learners[:2]
+    await form_team(world, a, b)
+    for i in range(30):
+        await emu.command(a, "api add", method="GET", path=f"/things/{i}", summary=f"thing {i} " + "x" * 180)
+    first = emu.reply(await emu.command(a, "api list"))
+    assert embeds_size(first.embeds) <= EMBEDS_TOTAL and "page 1/" in first.text()
+    seen = set(first.text().split("`#")[1:])
+    page = first
+    while page.buttons() and not page.button("Next ▶").get("disabled"):
+        page = emu.reply(await emu.click(a, page, "Next ▶"))
+        seen |= set(page.text().split("`#")[1:])
+    assert len(seen) == 30  # every endpoint is on some page
