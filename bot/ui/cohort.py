@@ -15,7 +15,7 @@ from bot.domain.text import safe_text
 from bot.errors import report_error
 from bot.services.announcements import AnnouncementInfo, ProjectTeamList
 from bot.services.profiles import Profile
-from bot.ui.embeds import NEXUS_COLOUR
+from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR, chunk_lines
 from bot.ui.views import guarded
 
 TRACK_COLOURS = {Track.BACKEND: discord.Colour.blurple(), Track.FRONTEND: discord.Colour.teal()}
@@ -85,22 +85,26 @@ def _member_line(member: Any) -> str:
 
 
 def who_pages(team_list: ProjectTeamList) -> list[discord.Embed]:
-    """Pages listing the backend and frontend learners on one project."""
-    backend = [_member_line(m) for m in team_list.backend]
-    frontend = [_member_line(m) for m in team_list.frontend]
-    pages = max(1, -(-max(len(backend), len(frontend)) // WHO_PAGE_SIZE))
+    """Pages listing the backend and frontend learners on one project (each side's field within
+    Discord's 1,024 characters; at most WHO_PAGE_SIZE learners a side per page)."""
+    sides = []
+    for members in (team_list.backend, team_list.frontend):
+        lines = [_member_line(m) for m in members]
+        blocks: list[str] = []
+        for start in range(0, len(lines), WHO_PAGE_SIZE):
+            blocks += chunk_lines(lines[start : start + WHO_PAGE_SIZE], EMBED_FIELD_LIMIT)
+        sides.append(blocks)
+    pages = max(1, *(len(blocks) for blocks in sides))
     title = f"Who is on {safe_text(team_list.project_name)}"
     embeds = []
     for page in range(pages):
-        start = page * WHO_PAGE_SIZE
         embed = discord.Embed(
             title=title,
-            description=f"{len(backend)} backend · {len(frontend)} frontend",
+            description=f"{len(team_list.backend)} backend · {len(team_list.frontend)} frontend",
             colour=NEXUS_COLOUR,
         )
-        for label, lines in (("Backend", backend), ("Frontend", frontend)):
-            chunk = lines[start : start + WHO_PAGE_SIZE]
-            embed.add_field(name=label, value="\n".join(chunk) if chunk else "—", inline=False)
+        for label, blocks in (("Backend", sides[0]), ("Frontend", sides[1])):
+            embed.add_field(name=label, value=blocks[page] if page < len(blocks) else "—", inline=False)
         embed.set_footer(text=f"Page {page + 1}/{pages}")
         embeds.append(embed)
     return embeds
