@@ -39,6 +39,20 @@ def staff_only() -> Callable[[T], T]:
     return app_commands.check(_staff_predicate)
 
 
+STAFF_GROUPS = ("setup", "match", "cohort")
+"""The groups marked staff_group, by name (a test checks the two agree): a well set-up server allows
+its staff role on each, as the sandbox's sample server and the tests' world do."""
+STAFF_GROUP_PERMISSIONS = discord.Permissions(manage_guild=True)
+"""What Discord requires, unless an override allows a role or member, to show a staff group at all."""
+
+
+def staff_group() -> Callable[[T], T]:
+    """Mark a GroupCog whose every subcommand is staff_only: Discord hides the whole group from members
+    without Manage Server (default_member_permissions) unless an admin allows a role on it in Server
+    Settings → Integrations. The subcommands keep their staff_only check: the bot still decides."""
+    return app_commands.default_permissions(STAFF_GROUP_PERMISSIONS)
+
+
 def is_staff_command(command: app_commands.Command[Any, ..., Any]) -> bool:
     """Whether `command` carries the staff_only check."""
     return _staff_predicate in command.checks

@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import staff_only, writes
+from bot.checks import staff_group, staff_only, writes
 from bot.client import NexusBot
 from bot.delivery.channel import post_or_edit
 from bot.domain.cohort import RosterStep
@@ -74,6 +74,7 @@ def roster_pages(entries: list[RosterEntry], step: RosterStep | None, known: int
 
 
 @app_commands.guild_only()
+@staff_group()
 class CohortCog(commands.GroupCog, group_name="cohort", group_description="Run the cohort's Week 1 (staff)"):
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot

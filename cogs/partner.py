@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.checks import staff_only, writes
+from bot.checks import staff_group, staff_only, writes
 from bot.client import NexusBot
 from bot.delivery.outcome import POST_WAIT_SECONDS
 from bot.domain.text import safe_text
@@ -120,6 +120,7 @@ class PartnerCog(commands.GroupCog, group_name="partner", group_description="Fin
 
 
 @app_commands.guild_only()
+@staff_group()
 class MatchCog(commands.GroupCog, group_name="match", group_description="Cohort-wide partner matching (staff)"):
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot

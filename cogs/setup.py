@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import staff_only, writes
+from bot.checks import STAFF_GROUP_PERMISSIONS, STAFF_GROUPS, staff_group, staff_only, writes
 from bot.client import NexusBot
 from bot.delivery.channel import missing_post_permissions, resolve_project_channel
 from bot.domain.errors import ValidationError
@@ -14,7 +14,54 @@ from bot.domain.text import truncate
 from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR
 
 
+def staff_groups(bot: NexusBot) -> list[str]:
+    """The top-level commands Discord hides from members without Manage Server (marked staff_group)."""
+    names = [command.name for command in bot.tree.get_commands() if command.default_permissions is not None]
+    order = {name: index for index, name in enumerate(STAFF_GROUPS)}
+    return sorted(names, key=lambda name: order.get(name, len(order)))
+
+
+def listed(names: list[str]) -> str:
+    """`/a`, `/a and /b`, `/a, /b and /c`."""
+    slashed = [f"/{name}" for name in names]
+    return ", ".join(slashed[:-1]) + f" and {slashed[-1]}" if len(slashed) > 1 else "".join(slashed)
+
+
+def needs_override(role: discord.Role) -> bool:
+    """Whether Discord hides the staff groups from this role's members until an admin allows the role."""
+    return not (role.permissions.administrator or role.permissions >= STAFF_GROUP_PERMISSIONS)
+
+
+async def groups_hidden_from(bot: NexusBot, guild: discord.Guild, role: discord.Role) -> list[str] | None:
+    """The staff groups on which no override allows `role`, read from Discord with the bot token
+    (the commands' ids, then every command permission of the guild in one call); None when Discord
+    could not be asked."""
+    wanted = staff_groups(bot)
+    if not wanted or not needs_override(role):
+        return []
+    if bot.application_id is None:
+        return None
+    try:
+        commands = await bot.tree.fetch_commands(guild=guild)
+        ids = {command.name: command.id for command in commands}
+        if not set(wanted) <= set(ids):  # synced globally, as in production
+            ids = {command.name: command.id for command in await bot.tree.fetch_commands()} | ids
+        overrides = await bot.http.get_guild_application_command_permissions(bot.application_id, guild.id)
+    except discord.HTTPException:
+        return None
+    allowed = {
+        int(entry["id"])
+        for entry in overrides
+        if any(
+            int(p["id"]) == role.id and p["type"] == discord.AppCommandPermissionType.role.value and p["permission"]
+            for p in entry["permissions"]
+        )
+    }
+    return [name for name in wanted if ids.get(name) not in allowed]
+
+
 @app_commands.guild_only()
+@staff_group()
 class SetupCog(commands.GroupCog, group_name="setup", group_description="Configure Nexus for this server (staff)"):
     """Per-guild settings."""
 
@@ -50,11 +97,16 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
         if role is not None and (role.is_default() or role.managed):
             raise ValidationError(f"{role.name} can't be the staff role: pick a role that staff are given by hand.")
         await self.bot.services.settings.set_staff_role(interaction.guild.id, role.id if role else None)
-        text = (
-            f"Members with {role.mention} can now run staff commands."
-            if role
-            else "Staff role cleared: only members with Manage Server can run staff commands."
-        )
+        if role is None:
+            text = "Staff role cleared: only members with Manage Server can run staff commands."
+        else:
+            text = f"Members with {role.mention} can now run staff commands."
+            groups = staff_groups(self.bot)
+            if groups and needs_override(role):
+                text += (
+                    f"\nDiscord shows {listed(groups)} only to members with Manage Server: in Server Settings → "
+                    f"Integrations → Nexus, allow {role.mention} on each of them (`/setup show` checks)."
+                )
         await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="show", description="Show this server's Nexus settings")
@@ -62,6 +114,7 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
     async def show(self, interaction: discord.Interaction[NexusBot]) -> None:
         guild = interaction.guild
         assert guild is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
         config = await self.bot.services.settings.get(guild.id)
         channel = resolve_project_channel(guild, config, self.bot.settings.project_channel_name)
         embed = discord.Embed(title="Nexus settings", colour=NEXUS_COLOUR)
@@ -88,12 +141,24 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
                 value = "⚠️ " + value
             embed.add_field(name="Waiting posts", value=truncate(value, EMBED_FIELD_LIMIT), inline=False)
         role = guild.get_role(config.staff_role_id) if config.staff_role_id else None
-        embed.add_field(
-            name="Staff role",
-            value=role.mention if role else "not set: Manage Server only",
-            inline=False,
-        )
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        embed.add_field(name="Staff role", value=await self._staff_role_state(guild, role), inline=False)
+        await interaction.followup.send(embed=embed, ephemeral=True)
+
+    async def _staff_role_state(self, guild: discord.Guild, role: discord.Role | None) -> str:
+        if role is None:
+            return "not set: Manage Server only"
+        hidden = await groups_hidden_from(self.bot, guild, role)
+        if hidden is None:
+            return (
+                f"{role.mention}\n⚠️ I could not check whether Discord shows {listed(staff_groups(self.bot))} "
+                f"to {role.mention}: see Server Settings → Integrations → Nexus."
+            )
+        if hidden:
+            return (
+                f"{role.mention}\n⚠️ Discord hides {listed(hidden)} from {role.mention}: in Server Settings → "
+                f"Integrations → Nexus, allow {role.mention} on {'it' if len(hidden) == 1 else 'each of them'}."
+            )
+        return role.mention
 
 
 async def setup(bot: NexusBot) -> None:

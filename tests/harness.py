@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.checks import STAFF_GROUPS
 from bot.config import Settings
 from bot.db import upgrade_database
 from bot.runtime import build_bot
@@ -109,12 +110,17 @@ class World:
         return self.learners[0]
 
 
-def build_world(emu: DiscordEmulator, learners: int = 6) -> World:
+def build_world(emu: DiscordEmulator, learners: int = 6, *, staff_overrides: bool = True) -> World:
+    """The cohort server; like a well set-up one, its Staff role is allowed on the staff groups that
+    Discord otherwise shows only to Manage Server (unless `staff_overrides` is False)."""
     guild = emu.add_guild("ALX ProDev Cohort")
     general = emu.add_channel(guild, "general")
     project = emu.add_channel(guild, "prodevprojectnexus")
     facilitators = emu.add_role(guild, "Facilitators", MANAGE_GUILD)
     staff_role = emu.add_role(guild, "Staff")
+    if staff_overrides:
+        for group in STAFF_GROUPS:
+            emu.allow_role(guild, group, staff_role)
     admin = emu.add_member(guild, "admin1", roles=[facilitators])
     mentor = emu.add_member(guild, "mentor1", roles=[staff_role])
     members = [emu.add_member(guild, f"learner{i + 1}") for i in range(learners)]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from pydantic import SecretStr
 
+from bot.checks import STAFF_GROUPS
 from bot.config import Settings
 from bot.sandbox.emulator import (
     OPT_ATTACHMENT,
@@ -38,6 +39,7 @@ from bot.sandbox.emulator import (
     OPT_STRING,
     OPT_SUBCOMMAND,
     OPT_USER,
+    CommandHidden,
     DiscordEmulator,
     EmulatorError,
     Interaction,
@@ -191,6 +193,8 @@ def build_sample_world(emu: DiscordEmulator) -> SampleWorld:
         channels = {name: emu.add_channel(guild, name) for name in SAMPLE_CHANNELS}
         facilitators = emu.add_role(guild, "Facilitators", MANAGE_GUILD)
         staff = emu.add_role(guild, "Staff")
+        for group in STAFF_GROUPS:  # as a well set-up server does, in Server Settings → Integrations
+            emu.allow_role(guild, group, staff)
         members = {
             "staff1": emu.add_member(guild, "staff1", roles=[facilitators]),
             "mentor1": emu.add_member(guild, "mentor1", roles=[staff]),
@@ -749,6 +753,8 @@ class Console:
         sending = self.emu.command(member, invocation.name, in_channel=channel, wait=False, **values)
         try:
             await self._follow(member, sending)
+        except CommandHidden as exc:
+            raise ConsoleError(str(exc)) from None
         except EmulatorError as exc:
             raise ConsoleError(f"{exc}\n  usage: {invocation_usage(invocation)}") from None
 

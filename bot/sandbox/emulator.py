@@ -23,6 +23,8 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from bot.sandbox.state import (
+    ADMINISTRATOR,
+    ALL_PERMISSIONS,
     BOT_PERMISSIONS,
     CHANNEL_DM,
     CHANNEL_TEXT,
@@ -58,6 +60,12 @@ CB_MESSAGE, CB_DEFER, CB_DEFER_UPDATE, CB_UPDATE, CB_AUTOCOMPLETE, CB_MODAL = 4,
 OPT_SUBCOMMAND, OPT_GROUP, OPT_STRING, OPT_INTEGER, OPT_BOOLEAN = 1, 2, 3, 4, 5
 OPT_USER, OPT_CHANNEL, OPT_ROLE, OPT_MENTIONABLE, OPT_NUMBER, OPT_ATTACHMENT = 6, 7, 8, 9, 10, 11
 
+# Application command permission (override) types
+PERMISSION_ROLE, PERMISSION_USER, PERMISSION_CHANNEL = 1, 2, 3
+MAX_COMMAND_PERMISSIONS = 100
+ALL_CHANNELS = "all channels"
+"""Target of a channel override that covers every channel (Discord's id for it is guild_id - 1)."""
+
 # Limits Discord enforces on what a bot sends
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10
@@ -76,6 +84,10 @@ MAX_CHOICE_NAME = 100
 
 class EmulatorError(Exception):
     """The driver asked for something a real Discord client could not send."""
+
+
+class CommandHidden(EmulatorError):
+    """Discord does not show this command to this member, so they cannot run it: the bot never hears of it."""
 
 
 class DiscordAPIError(Exception):
@@ -201,6 +213,10 @@ class DiscordEmulator:
         self._by_token: dict[str, Interaction] = {}
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
+        self.command_permissions: dict[int, dict[str | None, list[dict[str, Any]]]] = {}
+        """Per guild, the overrides an admin set in Server Settings → Integrations: by command name
+        (None: the app-level ones, for every command). Keyed by name so that a world can be set up
+        before the bot syncs; the REST routes answer with the synced command ids."""
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         self.channel_post_limit: tuple[int, float] | None = None
@@ -249,6 +265,9 @@ class DiscordEmulator:
         r.add_put(f"{p}/applications/{{app}}/commands", self._put_commands)
         r.add_get(f"{p}/applications/{{app}}/guilds/{{guild}}/commands", self._get_commands)
         r.add_put(f"{p}/applications/{{app}}/guilds/{{guild}}/commands", self._put_commands)
+        r.add_get(f"{p}/applications/{{app}}/guilds/{{guild}}/commands/permissions", self._get_guild_permissions)
+        r.add_get(f"{p}/applications/{{app}}/guilds/{{guild}}/commands/{{command}}/permissions", self._get_permissions)
+        r.add_put(f"{p}/applications/{{app}}/guilds/{{guild}}/commands/{{command}}/permissions", self._put_permissions)
         r.add_post(f"{p}/interactions/{{iid}}/{{token}}/callback", self._callback)
         r.add_get(f"{p}/webhooks/{{app}}/{{token}}/messages/{{mid}}", self._webhook_get)
         r.add_patch(f"{p}/webhooks/{{app}}/{{token}}/messages/{{mid}}", self._webhook_edit)
@@ -341,6 +360,39 @@ class DiscordEmulator:
         assert channel.guild_id is not None
         self._dispatch_guild(channel.guild_id, "CHANNEL_UPDATE", channel.payload())
 
+    def set_command_permission(
+        self,
+        guild: EmuGuild,
+        command: str | None,
+        target: EmuRole | EmuMember | EmuUser | EmuChannel | str,
+        allow: bool = True,
+    ) -> None:
+        """An admin's override in Server Settings → Integrations: allow or deny `target` (a role, the
+        guild's default role for @everyone, a member, a channel or ALL_CHANNELS) on the command
+        named `command`, or on every command when `command` is None. Only a user's Bearer token can
+        write these in Discord, never the bot, so the emulator offers this to tests and the sandbox."""
+        entry = _permission_entry(guild, target, allow)
+        entries = self.command_permissions.setdefault(guild.id, {}).setdefault(command, [])
+        entries[:] = [e for e in entries if (e["id"], e["type"]) != (entry["id"], entry["type"])]
+        if len(entries) >= MAX_COMMAND_PERMISSIONS:
+            raise EmulatorError(f"at most {MAX_COMMAND_PERMISSIONS} permission overrides per command")
+        entries.append(entry)
+        self._dispatch_permissions_update(guild.id, command)
+
+    def allow_role(self, guild: EmuGuild, command: str, role: EmuRole) -> None:
+        """Let members with `role` see and run `/command` whatever its default_member_permissions."""
+        self.set_command_permission(guild, command, role, True)
+
+    def clear_command_permissions(self, guild: EmuGuild, command: str | None) -> None:
+        """Remove every override on `/command` (None: the app-level ones), back to the defaults."""
+        self.command_permissions.get(guild.id, {}).pop(command, None)
+        self._dispatch_permissions_update(guild.id, command)
+
+    def _dispatch_permissions_update(self, guild_id: int, command: str | None) -> None:
+        payload = self._permissions_payload(guild_id, command)
+        if payload is not None:
+            self._dispatch_guild(guild_id, "APPLICATION_COMMAND_PERMISSIONS_UPDATE", payload)
+
     # ------------------------------------------------------------------ faults and inspection
 
     def fail(
@@ -394,6 +446,46 @@ class DiscordEmulator:
         names = {c["name"] for c in commands}
         commands += [c for c in self.global_commands if c["name"] not in names]
         return commands
+
+    def can_use(self, member: EmuMember, command: dict[str, Any], channel: EmuChannel | None = None) -> bool:
+        """Whether Discord shows `command` to `member` in `channel` (and so lets them run it).
+
+        Discord's rules for application command permissions: the owner and Administrator see every
+        command. A channel override (this channel, else All Channels; the command's own, else the
+        app-level ones) that denies hides it. Then the command's own overrides for the member decide:
+        their user override, else their roles' (one allow is enough), else @everyone's deny. Without
+        one, default_member_permissions decides: the member needs every permission in it ("0": only
+        admins); an @everyone allow does not lift it, and app-level member overrides are not consulted
+        (discord/discord-api-docs#5356). A command without default_member_permissions falls back to
+        the app-level member overrides, and is shown when none applies.
+        """
+        guild = self.guilds[member.guild_id]
+        perms = guild.base_permissions(member)
+        if perms & ADMINISTRATOR or perms == ALL_PERMISSIONS:
+            return True
+        overrides = self.command_permissions.get(guild.id, {})
+        own = overrides.get(command["name"], [])
+        app = overrides.get(None, [])
+        if channel is not None:
+            for entries in (own, app):
+                verdict = _channel_verdict(entries, guild, channel)
+                if verdict is False:
+                    return False
+                if verdict is True:
+                    break
+        verdict = _member_verdict(own, guild, member)
+        if verdict is not None:
+            return verdict
+        required = command.get("default_member_permissions")
+        if required is not None:
+            needed = int(required)
+            return needed != 0 and perms & needed == needed
+        verdict = _member_verdict(app, guild, member)
+        return verdict is not False
+
+    def visible_commands(self, member: EmuMember, channel: EmuChannel | None = None) -> list[dict[str, Any]]:
+        """The commands `member` finds in Discord's command picker."""
+        return [c for c in self.commands_for(member.guild_id) if self.can_use(member, c, channel)]
 
     async def wait_until_ready(self, *, timeout: float = 15.0, commands: bool = True) -> None:
         """Wait until a bot session identified and (optionally) synced some commands."""
@@ -695,7 +787,7 @@ class DiscordEmulator:
                     "version": str(self.ids.next()),
                     "type": command.get("type", 1),
                     "options": command.get("options", []),
-                    "default_member_permissions": command.get("default_member_permissions"),
+                    "default_member_permissions": _permission_string(command.get("default_member_permissions")),
                     **({"guild_id": guild} if guild else {}),
                 }
             )
@@ -706,6 +798,51 @@ class DiscordEmulator:
         self.command_syncs += 1
         await self._notify()
         return self._json(stored)
+
+    def _permissions_payload(self, guild_id: int, command: str | None) -> dict[str, Any] | None:
+        """The guild application command permissions object of `/command` (None: app-level), or None
+        when it has no overrides or is not synced."""
+        entries = self.command_permissions.get(guild_id, {}).get(command)
+        if not entries:
+            return None
+        target_id = str(self.application_id)
+        if command is not None:
+            synced = next((c for c in self.commands_for(guild_id) if c["name"] == command), None)
+            if synced is None:
+                return None
+            target_id = synced["id"]
+        return {
+            "id": target_id,
+            "application_id": str(self.application_id),
+            "guild_id": str(guild_id),
+            "permissions": [dict(entry) for entry in entries],
+        }
+
+    async def _get_guild_permissions(self, request: web.Request) -> web.Response:
+        guild_id = int(request.match_info["guild"])
+        if guild_id not in self.guilds:
+            raise DiscordAPIError(404, 10004, "Unknown Guild")
+        names = self.command_permissions.get(guild_id, {})
+        payloads = [self._permissions_payload(guild_id, name) for name in names]
+        return self._json([payload for payload in payloads if payload is not None])
+
+    async def _get_permissions(self, request: web.Request) -> web.Response:
+        guild_id = int(request.match_info["guild"])
+        command_id = request.match_info["command"]
+        if command_id == str(self.application_id):
+            payload = self._permissions_payload(guild_id, None)
+        else:
+            command = next((c for c in self.commands_for(guild_id) if c["id"] == command_id), None)
+            if command is None:
+                raise DiscordAPIError(404, 10063, "Unknown application command")
+            payload = self._permissions_payload(guild_id, command["name"])
+        if payload is None:
+            raise DiscordAPIError(404, 10066, "Unknown application command permissions")
+        return self._json(payload)
+
+    async def _put_permissions(self, request: web.Request) -> web.Response:
+        # Discord takes these only from a user's Bearer token; the bot token is refused
+        raise DiscordAPIError(403, 20001, "Bots cannot use this endpoint")
 
     # ------------------------------------------------------------------ REST: interactions
 
@@ -1021,6 +1158,8 @@ class DiscordEmulator:
             guild = self.guilds[actor.guild_id]
             if channel is None:
                 channel = next(iter(guild.channels.values()))
+            if type_ in (APPLICATION_COMMAND, AUTOCOMPLETE):
+                self._check_shown(actor, channel, data)
             perms = guild.channel_permissions(actor, channel)
             app_perms = guild.channel_permissions(guild.members[self.bot_user.id], channel)
             user = actor.user
@@ -1064,6 +1203,22 @@ class DiscordEmulator:
         self.interactions[interaction_id] = interaction
         self._by_token[token] = interaction
         return interaction
+
+    def _check_shown(self, member: EmuMember, channel: EmuChannel, data: dict[str, Any]) -> None:
+        """Discord neither shows nor dispatches a command the member may not use."""
+        command = next((c for c in self.commands_for(member.guild_id) if c["id"] == data["id"]), None)
+        if command is None or self.can_use(member, command, channel):
+            return
+        required = command.get("default_member_permissions")
+        why = (
+            f"it needs permissions {required} (default_member_permissions)"
+            if required is not None
+            else "a permission override hides it"
+        )
+        raise CommandHidden(
+            f"Discord does not show /{command['name']} to {member.user.username} in #{channel.name}: {why}, "
+            "and no override in Server Settings → Integrations lets them use it"
+        )
 
     def _dm_for(self, user: EmuUser) -> EmuChannel:
         existing = self.dm_channel(user)
@@ -1360,6 +1515,43 @@ def _check_text_input(spec: dict[str, Any], value: str) -> None:
         raise EmulatorError(f"modal field {spec.get('custom_id')}: shorter than {min_length}")
 
 
+def _permission_string(value: Any) -> str | None:
+    """Discord takes default_member_permissions as a number or a string and answers with a string."""
+    return None if value is None else str(int(value))
+
+
+def _permission_entry(
+    guild: EmuGuild, target: EmuRole | EmuMember | EmuUser | EmuChannel | str, allow: bool
+) -> dict[str, Any]:
+    if isinstance(target, EmuRole):
+        return {"id": str(target.id), "type": PERMISSION_ROLE, "permission": allow}
+    if isinstance(target, EmuMember | EmuUser):
+        return {"id": str(target.id), "type": PERMISSION_USER, "permission": allow}
+    if isinstance(target, EmuChannel):
+        return {"id": str(target.id), "type": PERMISSION_CHANNEL, "permission": allow}
+    if target == ALL_CHANNELS:
+        return {"id": str(guild.id - 1), "type": PERMISSION_CHANNEL, "permission": allow}
+    raise EmulatorError(f"cannot set a command permission on {target!r}")
+
+
+def _channel_verdict(entries: list[dict[str, Any]], guild: EmuGuild, channel: EmuChannel) -> bool | None:
+    """This channel's override, else the All Channels one, else None."""
+    by_id = {int(e["id"]): bool(e["permission"]) for e in entries if e["type"] == PERMISSION_CHANNEL}
+    return by_id.get(channel.id, by_id.get(guild.id - 1))
+
+
+def _member_verdict(entries: list[dict[str, Any]], guild: EmuGuild, member: EmuMember) -> bool | None:
+    """The member's user override, else their roles' (an allow wins), else an @everyone deny, else None."""
+    users = {int(e["id"]): bool(e["permission"]) for e in entries if e["type"] == PERMISSION_USER}
+    if member.id in users:
+        return users[member.id]
+    roles = {int(e["id"]): bool(e["permission"]) for e in entries if e["type"] == PERMISSION_ROLE}
+    mine = [roles[role_id] for role_id in member.roles if role_id in roles and role_id != guild.id]
+    if mine:
+        return any(mine)
+    return False if roles.get(guild.id) is False else None
+
+
 _COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 
 
@@ -1393,6 +1585,14 @@ def _validate_command(command: dict[str, Any]) -> None:
     name = command.get("name", "")
     if not _COMMAND_NAME.match(name) or name != name.lower():
         raise bad("name")
+    required = command.get("default_member_permissions")
+    if required is not None and (
+        isinstance(required, bool)
+        or not isinstance(required, int | str)
+        or not str(required).isdigit()
+        or int(required) & ~ALL_PERMISSIONS
+    ):
+        raise bad(f"default_member_permissions {required!r} is not a permission bit set")
     if command.get("type", 1) == 1 and not 1 <= len(command.get("description", "")) <= 100:
         raise bad("description length")
     check_options(command.get("options", []), 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox.emulator import OPT_CHANNEL, OPT_SUBCOMMAND, EmulatorError
+from bot.sandbox.emulator import OPT_CHANNEL, OPT_SUBCOMMAND, CommandHidden, EmulatorError
 from models import GuildSettings
 from tests.harness import World
 
@@ -53,11 +53,11 @@ async def test_setup_channel_is_stored_for_staff(nexus, world: World, sessions):
     assert row is not None and row.project_channel_id == world.project.id
 
 
-async def test_setup_channel_refused_for_a_member_without_permission(nexus, world: World, sessions):
-    it = await world.emu.command(world.learner, "setup channel", channel=world.project)
-    reply = world.emu.reply(it)
-    assert reply.ephemeral
-    assert "Only staff" in reply.content
+async def test_setup_is_hidden_from_a_member_without_permission(nexus, world: World, sessions):
+    sent = len(world.emu.interactions)
+    with pytest.raises(CommandHidden, match="needs permissions 32"):
+        await world.emu.command(world.learner, "setup channel", channel=world.project)
+    assert len(world.emu.interactions) == sent  # Discord never sent it to the bot
     async with sessions() as session:
         rows = (await session.execute(select(GuildSettings))).scalars().all()
     assert rows == []

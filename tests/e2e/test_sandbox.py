@@ -14,6 +14,7 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import STAFF_GROUPS
 from bot.sandbox import console as console_module
 from bot.sandbox.console import (
     SAMPLE_WORLD_CREATED,
@@ -29,7 +30,7 @@ from bot.sandbox.console import (
     split_options,
 )
 from bot.sandbox.emulator import DiscordEmulator
-from bot.sandbox.state import DISCORD_EPOCH_MS, EmuMember, EmuRole
+from bot.sandbox.state import DISCORD_EPOCH_MS, MANAGE_GUILD, EmuMember, EmuRole
 from tests.harness import World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,6 +203,15 @@ def test_the_sample_server_has_the_same_plausible_ids_on_every_run():
     assert list(first.members) == ["staff1", "mentor1", *(f"learner{n}" for n in range(1, 7))]
 
 
+def test_the_sample_server_shows_the_staff_groups_to_its_staff_role():
+    emu = DiscordEmulator()
+    world = build_sample_world(emu)
+    for group in STAFF_GROUPS:
+        command = {"name": group, "default_member_permissions": str(MANAGE_GUILD)}
+        assert emu.can_use(world.members["mentor1"], command) and emu.can_use(world.members["staff1"], command)
+        assert not emu.can_use(world.members["learner1"], command)
+
+
 def test_form_lines_name_a_field_by_label_its_first_words_or_custom_id():
     pitch = FormField("nexus:pitch", "Pitch: what are you building?", {"type": 4, "style": 2})
     track = FormField(
@@ -356,6 +366,14 @@ async def test_a_form_is_filled_with_field_lines_and_sent_by_a_blank_line(consol
     assert "Got Nexus: the board\n    line one\n    line two" in text
     assert "[file] notes.txt (23 B)\n      : first line\n      : second line" in text
     assert console.errors == 0
+
+
+async def test_a_command_discord_hides_is_an_error_without_usage(console: Console):
+    text = await _lines(console, "as learner1: /cohort roster")
+    assert "error: Discord does not show /cohort to learner1" in text and "usage:" not in text
+    text = await _lines(console, "as mentor1: /cohort roster")
+    assert "error" not in text and "Only staff can do that" in text  # shown; the staff role is not set yet
+    assert console.errors == 1
 
 
 async def test_autocomplete_internal_errors_and_bad_options(console: Console):
