@@ -71,6 +71,9 @@ async def emu() -> AsyncIterator[DiscordEmulator]:
     await emulator.start()
     yield emulator
     await bounded(emulator.stop(), "emulator.stop()")
+    # every body the bot sent is held to Discord's published contract (bot/sandbox/contract.py)
+    broken = "\n".join(map(str, emulator.contract_violations))
+    assert not emulator.contract_violations, f"requests Discord would refuse with 400/50035:\n{broken}"
 
 
 @pytest.fixture

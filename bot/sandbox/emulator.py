@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from bot.sandbox.contract import MAX_CHOICES, Violation, check_request, error_tree
 from bot.sandbox.state import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,
@@ -66,20 +67,23 @@ MAX_COMMAND_PERMISSIONS = 100
 ALL_CHANNELS = "all channels"
 """Target of a channel override that covers every channel (Discord's id for it is guild_id - 1)."""
 
-# Limits Discord enforces on what a bot sends
-MAX_CONTENT = 2000
-MAX_EMBEDS = 10
-MAX_EMBED_TITLE = 256
-MAX_EMBED_DESCRIPTION = 4096
-MAX_EMBED_FIELDS = 25
-MAX_FIELD_NAME = 256
-MAX_FIELD_VALUE = 1024
-MAX_FOOTER = 2048
-MAX_EMBED_TOTAL = 6000
-MAX_CUSTOM_ID = 100
-MAX_BUTTON_LABEL = 80
-MAX_CHOICES = 25
-MAX_CHOICE_NAME = 100
+# What the bot sends is held to Discord's contract in bot/sandbox/contract.py; these are the limits
+# on how often it may send.
+NONCE_WINDOW_SECONDS = 300.0
+"""How long a message create with `enforce_nonce` is de-duplicated against an earlier one with the
+same nonce in the channel. Discord: "if another message was created by the same author with the same
+nonce, that message will be returned ... nonce uniqueness is only checked within a few minutes"
+(https://discord.com/developers/docs/resources/message#create-message-jsonform-params)."""
+CHANNEL_POST_LIMIT = (5, 5.0)
+"""(messages, seconds): new messages per channel, as Discord reports the bucket in its headers."""
+CHANNEL_EDIT_LIMIT = (5, 5.0)
+"""(edits, seconds): message edits per channel. Discord publishes no figure (its limits are returned
+in headers and may change, https://discord.com/developers/docs/topics/rate-limits); we assume the same
+5 per 5 s as new messages, which is what bots observe for PATCH /channels/{id}/messages/{id}."""
+GLOBAL_RATE_LIMIT = (50, 1.0)
+"""(requests, seconds): "All bots can make up to 50 requests per second to our API"; interaction
+endpoints (callbacks, follow-ups and their edits) are not bound by it
+(https://discord.com/developers/docs/topics/rate-limits#global-rate-limit)."""
 
 
 class EmulatorError(Exception):
@@ -160,6 +164,21 @@ class Interaction:
 
 
 _CHANNEL_POST = re.compile(rf"{API_PREFIX}/channels/([0-9]+)/messages")
+_CHANNEL_EDIT = re.compile(rf"{API_PREFIX}/channels/([0-9]+)/messages/[0-9]+")
+_INTERACTION_ROUTES = (f"{API_PREFIX}/webhooks/", f"{API_PREFIX}/interactions/")
+
+
+@dataclass(frozen=True)
+class ContractViolation:
+    """A request the emulator refused because its body breaks Discord's contract."""
+
+    method: str
+    path: str
+    violation: Violation
+
+    def __str__(self) -> str:
+        where = ".".join(self.violation.path) or "(body)"
+        return f"{self.method} {self.path}: {where}: {self.violation.code}: {self.violation.message}"
 
 
 @dataclass
@@ -170,6 +189,7 @@ class _Bucket:
     remaining: int
     reset_at: float
     """time.time() when the window ends."""
+    name: str = "emulated-channel-messages"
 
     def headers(self) -> dict[str, str]:
         return {
@@ -177,7 +197,7 @@ class _Bucket:
             "X-RateLimit-Remaining": str(self.remaining),
             "X-RateLimit-Reset": f"{self.reset_at:.3f}",
             "X-RateLimit-Reset-After": f"{max(0.0, self.reset_at - time.time()):.3f}",
-            "X-RateLimit-Bucket": "emulated-channel-messages",
+            "X-RateLimit-Bucket": self.name,
         }
 
 
@@ -200,7 +220,9 @@ class GatewaySession:
 class DiscordEmulator:
     """An in-process Discord for one bot application, on 127.0.0.1."""
 
-    def __init__(self, *, token: str | None = None, bot_name: str = "Nexus") -> None:
+    def __init__(
+        self, *, token: str | None = None, bot_name: str = "Nexus", clock: Callable[[], float] = time.time
+    ) -> None:
         self.ids = SnowflakeFactory()
         self.token = token or f"emulator.{secrets.token_urlsafe(24)}"
         self.application_id = self.ids.next()
@@ -219,10 +241,21 @@ class DiscordEmulator:
         before the bot syncs; the REST routes answer with the synced command ids."""
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        self.clock = clock
+        """time.time() or a test's stand-in: what the nonce window is measured with."""
         self.channel_post_limit: tuple[int, float] | None = None
-        """(posts, seconds): Discord's limit on new messages per channel (5 per 5 s), when set.
+        """(posts, seconds): Discord's limit on new messages per channel (CHANNEL_POST_LIMIT), when set.
         Off by default so that tests run at full speed; the benchmark turns it on."""
+        self.channel_edit_limit: tuple[int, float] | None = None
+        """(edits, seconds): the limit on message edits per channel (CHANNEL_EDIT_LIMIT), when set; off by default."""
+        self.global_rate_limit: tuple[int, float] | None = None
+        """(requests, seconds): the bot's global limit (GLOBAL_RATE_LIMIT), when set; off by default."""
         self._post_buckets: dict[str, _Bucket] = {}
+        self._edit_buckets: dict[str, _Bucket] = {}
+        self._global_bucket: _Bucket | None = None
+        self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
+        self.contract_violations: list[ContractViolation] = []
+        """Every request refused with 400/50035 because its body broke Discord's contract."""
         self.sessions: dict[str, GatewaySession] = {}
         self.identify_count = 0
         self.nonce_hits = 0
@@ -653,7 +686,11 @@ class DiscordEmulator:
         if not is_webhook and request.headers.get("Authorization") != f"Bot {self.token}":
             record.status = 401
             return self._json({"message": "401: Unauthorized", "code": 0}, status=401)
-        limited = self._post_limit(request.method, path)
+        shut = self._global_limit(path)
+        if shut is not None:
+            record.status = 429
+            return shut
+        limited = self._channel_limit(request.method, path)
         if limited is not None and limited.remaining > 0:
             limited.remaining -= 1
         elif limited is not None:
@@ -669,6 +706,15 @@ class DiscordEmulator:
                     **limited.headers(),
                 },
             )
+        violations = check_request(request.method, path.removeprefix(API_PREFIX), body)
+        if violations:
+            self.contract_violations.extend(ContractViolation(request.method, path, v) for v in violations)
+            for violation in violations:
+                log.warning("contract violation: %s", ContractViolation(request.method, path, violation))
+            record.status = 400
+            return self._json(
+                {"code": 50035, "message": "Invalid Form Body", "errors": error_tree(violations)}, status=400
+            )
         try:
             response: web.StreamResponse = await handler(request)
         except DiscordAPIError as exc:
@@ -681,19 +727,56 @@ class DiscordEmulator:
             response.headers.update(limited.headers())
         return response
 
-    def _post_limit(self, method: str, path: str) -> _Bucket | None:
-        """The channel's bucket when `path` posts a message there and the limit is on."""
-        if self.channel_post_limit is None or method != "POST":
+    def _channel_limit(self, method: str, path: str) -> _Bucket | None:
+        """The channel's bucket when `path` posts (or edits) a message there and that limit is on."""
+        if method == "POST" and self.channel_post_limit is not None:
+            found, setting, buckets, name = (
+                _CHANNEL_POST.fullmatch(path),
+                self.channel_post_limit,
+                self._post_buckets,
+                "emulated-channel-messages",
+            )
+        elif method == "PATCH" and self.channel_edit_limit is not None:
+            found, setting, buckets, name = (
+                _CHANNEL_EDIT.fullmatch(path),
+                self.channel_edit_limit,
+                self._edit_buckets,
+                "emulated-channel-edits",
+            )
+        else:
             return None
-        found = _CHANNEL_POST.fullmatch(path)
         if found is None:
             return None
-        limit, per = self.channel_post_limit
-        bucket = self._post_buckets.get(found[1])
+        limit, per = setting
+        bucket = buckets.get(found[1])
         now = time.time()
         if bucket is None or now >= bucket.reset_at:
-            bucket = self._post_buckets[found[1]] = _Bucket(limit, limit, now + per)
+            bucket = buckets[found[1]] = _Bucket(limit, limit, now + per, name)
         return bucket
+
+    def _global_limit(self, path: str) -> web.Response | None:
+        """A global 429 when the bot is over its requests per second (interaction routes are exempt)."""
+        if self.global_rate_limit is None or path.startswith(_INTERACTION_ROUTES):
+            return None
+        limit, per = self.global_rate_limit
+        now = time.time()
+        bucket = self._global_bucket
+        if bucket is None or now >= bucket.reset_at:
+            bucket = self._global_bucket = _Bucket(limit, limit, now + per, "global")
+        if bucket.remaining > 0:
+            bucket.remaining -= 1
+            return None
+        retry_after = max(0.001, math.ceil((bucket.reset_at - now) * 1000) / 1000)
+        return self._json(
+            {"message": "You are being rate limited.", "retry_after": retry_after, "global": True},
+            status=429,
+            headers={
+                "Via": "1.1 google",
+                "Retry-After": f"{retry_after:.3f}",
+                "X-RateLimit-Global": "true",
+                "X-RateLimit-Scope": "global",
+            },
+        )
 
     async def _read_body(self, request: web.Request) -> tuple[Any, list[Attachment]]:
         if request.method in ("GET", "DELETE") or not request.can_read_body:
@@ -777,7 +860,6 @@ class DiscordEmulator:
         previous = {c["name"]: c for c in (self.guild_commands.get(int(guild), []) if guild else self.global_commands)}
         stored: list[dict[str, Any]] = []
         for command in body:
-            _validate_command(command)
             old = previous.get(command["name"])
             stored.append(
                 {
@@ -879,12 +961,8 @@ class DiscordEmulator:
                 raise DiscordAPIError(400, 50035, "Invalid Form Body: UPDATE_MESSAGE needs a message")
             message = self._edit_message(self.messages[interaction.source_message_id], data, request["files"])
         elif cb_type == CB_AUTOCOMPLETE:
-            choices = data.get("choices", [])
-            if len(choices) > MAX_CHOICES or any(len(c.get("name", "")) > MAX_CHOICE_NAME for c in choices):
-                raise DiscordAPIError(400, 50035, "Invalid Form Body: autocomplete choices")
-            interaction.choices = choices
+            interaction.choices = list(data.get("choices") or [])[:MAX_CHOICES]
         elif cb_type == CB_MODAL:
-            _validate_modal(data)
             interaction.modal = data
         else:
             raise DiscordAPIError(400, 50035, f"Invalid Form Body: unknown callback type {cb_type}")
@@ -1001,13 +1079,17 @@ class DiscordEmulator:
         self._check_bot_can(channel, needed)
         nonce = data.get("nonce")
         if nonce is not None and data.get("enforce_nonce"):
-            # Discord returns the message already created with this nonce instead of a duplicate
-            for existing in self.messages.values():
-                if existing.channel_id == channel.id and existing.nonce == str(nonce) and not existing.deleted:
+            # Discord returns the message already created with this nonce (within a few minutes)
+            seen = self._nonces.get((channel.id, str(nonce)))
+            if seen is not None and self.clock() - seen[1] < NONCE_WINDOW_SECONDS:
+                existing = self.messages[seen[0]]
+                if not existing.deleted:
                     self.nonce_hits += 1
                     return self._json(existing.payload(self.base_url))
         message = self._new_message(channel.id, data, request["files"])
         message.nonce = str(nonce) if nonce is not None else None
+        if nonce is not None:
+            self._nonces[(channel.id, str(nonce))] = (message.id, self.clock())
         await self._notify()
         return self._json(message.payload(self.base_url))
 
@@ -1098,7 +1180,6 @@ class DiscordEmulator:
         *,
         interaction: Interaction | None = None,
     ) -> EmuMessage:
-        _validate_message(data)
         channel = self.channels.get(channel_id)
         message = EmuMessage(
             id=self.ids.next(),
@@ -1119,7 +1200,6 @@ class DiscordEmulator:
         return message
 
     def _edit_message(self, message: EmuMessage, data: dict[str, Any], files: list[Attachment]) -> EmuMessage:
-        _validate_message(data)
         message.history.append({"content": message.content, "embeds": message.embeds, "components": message.components})
         if "content" in data:
             message.content = str(data["content"] or "")
@@ -1553,111 +1633,3 @@ def _member_verdict(entries: list[dict[str, Any]], guild: EmuGuild, member: EmuM
 
 
 _COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
-
-
-def _validate_command(command: dict[str, Any]) -> None:
-    def bad(reason: str) -> DiscordAPIError:
-        return DiscordAPIError(400, 50035, f"Invalid Form Body: command {command.get('name')!r}: {reason}")
-
-    def check_options(options: list[dict[str, Any]], depth: int) -> None:
-        if len(options) > 25:
-            raise bad("more than 25 options")
-        seen_optional = False
-        for option in options:
-            name = option.get("name", "")
-            if not _COMMAND_NAME.match(name) or name != name.lower():
-                raise bad(f"option name {name!r}")
-            if not 1 <= len(option.get("description", "")) <= 100:
-                raise bad(f"option {name!r} description length")
-            if option["type"] in (OPT_SUBCOMMAND, OPT_GROUP):
-                if depth >= 2:
-                    raise bad("nesting too deep")
-                check_options(option.get("options", []), depth + 1)
-                continue
-            if option.get("required"):
-                if seen_optional:
-                    raise bad(f"required option {name!r} after an optional one")
-            else:
-                seen_optional = True
-            if len(option.get("choices", []) or []) > 25:
-                raise bad(f"option {name!r} has more than 25 choices")
-
-    name = command.get("name", "")
-    if not _COMMAND_NAME.match(name) or name != name.lower():
-        raise bad("name")
-    required = command.get("default_member_permissions")
-    if required is not None and (
-        isinstance(required, bool)
-        or not isinstance(required, int | str)
-        or not str(required).isdigit()
-        or int(required) & ~ALL_PERMISSIONS
-    ):
-        raise bad(f"default_member_permissions {required!r} is not a permission bit set")
-    if command.get("type", 1) == 1 and not 1 <= len(command.get("description", "")) <= 100:
-        raise bad("description length")
-    check_options(command.get("options", []), 0)
-
-
-def _validate_message(data: dict[str, Any]) -> None:
-    def bad(reason: str) -> DiscordAPIError:
-        return DiscordAPIError(400, 50035, f"Invalid Form Body: {reason}", {"reason": reason})
-
-    content = data.get("content") or ""
-    if len(content) > MAX_CONTENT:
-        raise bad(f"content longer than {MAX_CONTENT}")
-    embeds = data.get("embeds") or []
-    if len(embeds) > MAX_EMBEDS:
-        raise bad("more than 10 embeds")
-    total = 0
-    for embed in embeds:
-        title = embed.get("title") or ""
-        description = embed.get("description") or ""
-        if len(title) > MAX_EMBED_TITLE:
-            raise bad("embed title too long")
-        if len(description) > MAX_EMBED_DESCRIPTION:
-            raise bad("embed description too long")
-        fields = embed.get("fields") or []
-        if len(fields) > MAX_EMBED_FIELDS:
-            raise bad("more than 25 embed fields")
-        total += len(title) + len(description)
-        for fld in fields:
-            if not fld.get("name") or len(fld["name"]) > MAX_FIELD_NAME:
-                raise bad("embed field name empty or too long")
-            if not fld.get("value") or len(fld["value"]) > MAX_FIELD_VALUE:
-                raise bad("embed field value empty or too long")
-            total += len(fld["name"]) + len(fld["value"])
-        footer = (embed.get("footer") or {}).get("text") or ""
-        if len(footer) > MAX_FOOTER:
-            raise bad("embed footer too long")
-        total += len(footer) + len((embed.get("author") or {}).get("name") or "")
-    if total > MAX_EMBED_TOTAL:
-        raise bad("embeds longer than 6000 characters in total")
-    for button in _walk_components(data.get("components") or []):
-        custom_id = button.get("custom_id")
-        if custom_id is not None and not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
-            raise bad("custom_id length")
-        if button.get("type") == 2 and len(button.get("label") or "") > MAX_BUTTON_LABEL:
-            raise bad("button label too long")
-    if len(data.get("components") or []) > 5 and not int(data.get("flags") or 0) & (1 << 15):
-        raise bad("more than 5 action rows")
-
-
-def _validate_modal(data: dict[str, Any]) -> None:
-    custom_id = data.get("custom_id", "")
-    if not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
-        raise DiscordAPIError(400, 50035, "Invalid Form Body: modal custom_id")
-    if not 1 <= len(data.get("title", "")) <= 45:
-        raise DiscordAPIError(400, 50035, "Invalid Form Body: modal title must be 1-45 characters")
-    if not 1 <= len(data.get("components", [])) <= 5:
-        raise DiscordAPIError(400, 50035, "Invalid Form Body: a modal has 1 to 5 components")
-
-
-def _walk_components(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for item in items:
-        found.append(item)
-        if isinstance(item.get("components"), list):
-            found.extend(_walk_components(item["components"]))
-        if isinstance(item.get("accessory"), dict):
-            found.append(item["accessory"])
-    return found
