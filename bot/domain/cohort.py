@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.domain.errors import ValidationError
-from bot.domain.text import strip_control
+from bot.domain.text import quoted, strip_control
 
 PITCH_MAX = 300
 REPO_URL_MAX = 200
@@ -95,7 +95,7 @@ def clean_github(text: str | None) -> str | None:
     if handle.lower().startswith(("https://github.com/", "github.com/")):
         handle = handle.split("github.com/", 1)[1].strip("/")
     if not _GITHUB.match(handle):
-        raise ValidationError(f"{handle[:GITHUB_HANDLE_MAX]!r} is not a valid GitHub handle.")
+        raise ValidationError(f"{quoted(handle, GITHUB_HANDLE_MAX)} is not a valid GitHub handle.")
     return handle
 
 
@@ -110,7 +110,7 @@ def parse_skills(text: str | None) -> tuple[str, ...]:
         if not skill:
             continue
         if len(skill) > SKILL_MAX:
-            raise ValidationError(f"Skill {skill[:SKILL_MAX]!r}… is longer than {SKILL_MAX} characters.")
+            raise ValidationError(f"Skill {quoted(skill, SKILL_MAX)} is longer than {SKILL_MAX} characters.")
         if skill.casefold() not in seen:
             seen.add(skill.casefold())
             skills.append(skill)
@@ -124,7 +124,7 @@ def clean_timezone(name: str) -> str:
     candidate = name.strip()
     found = _timezones_by_lower_name().get(candidate.lower())
     if found is None:
-        raise ValidationError(f"{candidate[:60]!r} is not a time zone; pick one from the list, e.g. Africa/Lagos.")
+        raise ValidationError(f"{quoted(candidate)} is not a time zone; pick one from the list, e.g. Africa/Lagos.")
     try:
         ZoneInfo(found)
     except (ZoneInfoNotFoundError, ValueError):

@@ -71,3 +71,8 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """Member text echoed inside a sentence: one line, quoted, markdown escaped, pinging nobody."""
+    return f"“{safe_text(' '.join(strip_control(text).split()), limit=limit)}”"

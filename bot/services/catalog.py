@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db import insert_new, transaction
 from bot.domain.cohort import clean_description, clean_project_name, project_key
 from bot.domain.errors import ConflictError, NotFoundError, ValidationError
-from bot.domain.text import strip_control
+from bot.domain.text import quoted, safe_text, strip_control
 from bot.services.cache import GuildCache
 from models import Announcement, GuildSettings, Project
 
@@ -82,9 +82,9 @@ async def resolve_project(session: AsyncSession, guild_id: int, text: str) -> Pr
         return row
     names = list((await session.scalars(select(Project.name).where(Project.guild_id == guild_id))).all())
     close = [m[0] for m in process.extract(text, names, scorer=fuzz.WRatio, limit=3) if m[1] >= SUGGESTION_SCORE]
-    hint = f" Did you mean {', '.join(close)}?" if close else " See `/catalog list`."
+    hint = f" Did you mean {', '.join(safe_text(c) for c in close)}?" if close else " See `/catalog list`."
     shown = strip_control(text, keep_newlines=False)[:80]
-    raise NotFoundError(f"There is no project called {shown!r} in this server's catalog.{hint}")
+    raise NotFoundError(f"There is no project called {quoted(shown)} in this server's catalog.{hint}")
 
 
 class CatalogService:

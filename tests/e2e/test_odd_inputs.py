@@ -524,6 +524,8 @@ class Driver:
 
     def run_command(self, plan: Plan, command: str, values: dict[str, Any], form: list[Raw]) -> None:
         for label, actor in (("learner", self.world.learner), ("staff", self.world.admin)):
+            if command.split()[0] not in {c["name"] for c in self.emu.visible_commands(actor)}:
+                continue  # Discord neither lists nor dispatches it for this member
             resolved = self.call(self.resolve(actor, command, values))
             opened = self.step(command, label, resolved, lambda a=actor, v=resolved: self.emu.command(a, command, **v))
             self.follow_up(plan, form, command, label, actor, opened)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from bot.domain.errors import NotFoundError
 from bot.domain.notes import NoteKind
+from bot.domain.text import quoted
 from models import Note, NoteTopic, NoteVote
 
 
@@ -113,7 +114,7 @@ def view(note: Note, helpful: int) -> NoteView:
 def not_found(reference: str | int) -> NotFoundError:
     """The error for a note the member cannot see, whether or not it exists."""
     shown = str(reference)[:40]
-    return NotFoundError(f"There is no note {shown!r} in this server that you can see. Pick one from the list.")
+    return NotFoundError(f"There is no note {quoted(shown)} in this server that you can see. Pick one from the list.")
 
 
 async def load_visible(session: AsyncSession, guild_id: int, viewer_id: int, note_id: int) -> Note:

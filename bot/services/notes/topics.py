@@ -14,6 +14,7 @@ from bot.db import insert_new, transaction
 from bot.domain.errors import ConflictError, ValidationError
 from bot.domain.notes import DEFAULT_TOPICS, MAX_TOPICS_PER_GUILD, clean_topic_name, topic_key
 from bot.domain.search import suggest
+from bot.domain.text import quoted, safe_text
 from bot.services.cache import GuildCache
 from models import Note, NoteTopic, utcnow
 
@@ -30,8 +31,8 @@ class TopicRef:
 def unknown_topic(name: str, names: Sequence[str]) -> ValidationError:
     """The error for a topic the guild does not have, suggesting the names that look like it."""
     close = suggest(name, names)
-    hint = f" Did you mean {' or '.join(close)}?" if close else " Pick one from the list."
-    return ValidationError(f"There is no topic called {name.strip()[:40]!r} here.{hint}")
+    hint = f" Did you mean {' or '.join(safe_text(c) for c in close)}?" if close else " Pick one from the list."
+    return ValidationError(f"There is no topic called {quoted(name, 40)} here.{hint}")
 
 
 class NoteTopics:
@@ -111,7 +112,7 @@ class NoteTopics:
             used = await session.scalar(select(func.count()).where(Note.topic_id == topic.id))
             if used:
                 raise ConflictError(
-                    f"{topic.name} is used by {used} note{'' if used == 1 else 's'}, so it stays: "
+                    f"{safe_text(topic.name)} is used by {used} note{'' if used == 1 else 's'}, so it stays: "
                     "nothing was removed. Notes keep their topic."
                 )
             remaining = await session.scalar(select(func.count()).where(NoteTopic.guild_id == guild_id))
