@@ -14,6 +14,10 @@ from bot.services.settings import GuildConfig
 log = logging.getLogger("nexus.delivery")
 
 POSTING_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+LOOK_BACK_MESSAGES = 50
+"""Recent messages a retried post searches for an earlier attempt that reached Discord unrecorded.
+
+Discord drops a repeated nonce only within a few minutes; the outbox may retry after 15."""
 
 
 def missing_post_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
@@ -58,11 +62,18 @@ async def post_or_edit(
     channel_id: int | None = None,
     message_id: int | None = None,
     nonce: str | None = None,
+    marker: str | None = None,
 ) -> PostOutcome:
-    """Edit the existing message when it is still there, else post a new one in the project channel."""
+    """Edit the existing message when it is still there, else post a new one in the project channel.
+
+    With a `marker`, a message of Nexus's among the channel's recent ones whose footer ends with it
+    (an earlier attempt whose answer was lost) is edited instead of posting the record twice."""
     channel, problem = await project_channel(app, guild)
     if channel is None:
         return PostOutcome(problem=problem, guild_id=guild.id)
+    if marker is not None and message_id is None:
+        message_id = await _earlier_post(channel, guild.me.id, marker)
+        channel_id = channel.id if message_id is not None else channel_id
     try:
         if message_id is not None and channel_id == channel.id:
             try:
@@ -91,6 +102,18 @@ async def post_or_edit(
     except discord.HTTPException as exc:
         log.warning("Posting in %s failed: %s", channel.id, exc)
         return PostOutcome(problem="Discord did not accept the post just now; it will be retried", guild_id=guild.id)
+
+
+async def _earlier_post(channel: discord.TextChannel, me: int, marker: str) -> int | None:
+    """The id of Nexus's recent message in `channel` whose footer ends with `marker`, if any."""
+    try:
+        async for message in channel.history(limit=LOOK_BACK_MESSAGES):
+            footer = message.embeds[0].footer.text if message.embeds else None
+            if message.author.id == me and footer and footer.endswith(marker):
+                return message.id
+    except discord.HTTPException as exc:  # no Read Message History: post, as before
+        log.info("Could not look back in %s for %s: %s", channel.id, marker, exc)
+    return None
 
 
 async def delete_message(guild: discord.Guild, channel_id: int | None, message_id: int | None) -> PostOutcome:

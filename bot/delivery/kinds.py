@@ -57,7 +57,15 @@ class PostKind:
 
     def nonce(self, record_id: int, revision: int) -> str:
         """A nonce unique per kind, record and revision (Discord allows 25 characters)."""
-        return f"{self.name.value[0]}{record_id}.{revision}"
+        return f"{self.short_id(record_id)}.{revision}"
+
+    def short_id(self, record_id: int) -> str:
+        """The record as a few characters: the kind's initial and its id."""
+        return f"{self.name.value[0]}{record_id}"
+
+    def marker(self, record_id: int) -> str:
+        """What the post's footer ends with, so a retry can find a post whose answer was lost."""
+        return f"post {self.short_id(record_id)}"
 
 
 async def _announcement(app: NexusApp, record_id: int) -> Rendered:

@@ -39,12 +39,19 @@ class Publisher:
         return lock is not None and lock.locked()
 
     async def publish(
-        self, guild: discord.Guild, name: PostKindName, record_id: int, *, latest: Rendered | None = None
+        self,
+        guild: discord.Guild,
+        name: PostKindName,
+        record_id: int,
+        *,
+        latest: Rendered | None = None,
+        retry: bool = False,
     ) -> PostOutcome:
         """Post, edit or delete the record's message until it shows the latest revision.
 
         `latest` is the record as the caller just rendered it, which saves reading it again; if
         something newer was committed meanwhile, `mark_posted` says so and the loop renders again.
+        A `retry` (the outbox's) first looks for a post an earlier attempt made but never recorded.
         """
         kind = POST_KINDS[name]
         lock = self._locks.get((name, record_id))
@@ -57,7 +64,7 @@ class Publisher:
                 latest = None
                 if rendered.current:
                     return PostOutcome(rendered.channel_id, rendered.message_id, guild_id=guild.id)
-                outcome = await self._show(guild, kind, record_id, rendered)
+                outcome = await self._show(guild, kind, record_id, rendered, retry=retry)
                 if outcome.problem is not None:
                     await self.app.services.outbox.mark_failed(kind.model, record_id, outcome.problem)
                     return outcome
@@ -70,9 +77,14 @@ class Publisher:
                     return outcome
             return outcome
 
-    async def _show(self, guild: discord.Guild, kind: PostKind, record_id: int, rendered: Rendered) -> PostOutcome:
+    async def _show(
+        self, guild: discord.Guild, kind: PostKind, record_id: int, rendered: Rendered, *, retry: bool
+    ) -> PostOutcome:
         if rendered.embed is None:
             return await delete_message(guild, rendered.channel_id, rendered.message_id)
+        marker = kind.marker(record_id)
+        footer = rendered.embed.footer.text
+        rendered.embed.set_footer(text=f"{footer} · {marker}" if footer else marker)
         return await post_or_edit(
             self.app,
             guild,
@@ -82,6 +94,7 @@ class Publisher:
             channel_id=rendered.channel_id,
             message_id=rendered.message_id,
             nonce=kind.nonce(record_id, rendered.revision),
+            marker=marker if retry and rendered.message_id is None else None,
         )
 
     async def flush_guild(self, guild: discord.Guild, *, due_only: bool = False) -> tuple[int, int]:
@@ -101,7 +114,7 @@ class Publisher:
                 if due_only and not await outbox.claim(kind.model, record_id, utcnow()):
                     continue
                 try:
-                    outcome = await self.publish(guild, name, record_id)
+                    outcome = await self.publish(guild, name, record_id, retry=True)
                 except Exception:
                     # one record that cannot be posted must not hold up the others
                     log.exception("Posting %s %s failed", name, record_id)

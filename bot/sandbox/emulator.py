@@ -33,6 +33,7 @@ from bot.sandbox.state import (
     EMBED_LINKS,
     EPHEMERAL_FLAG,
     LOADING_FLAG,
+    READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     VIEW_CHANNEL,
     Attachment,
@@ -69,6 +70,8 @@ ALL_CHANNELS = "all channels"
 
 # What the bot sends is held to Discord's contract in bot/sandbox/contract.py; these are the limits
 # on how often it may send.
+MAX_HISTORY_LIMIT = 100
+"""Most messages one GET /channels/{id}/messages returns."""
 NONCE_WINDOW_SECONDS = 300.0
 """How long a message create with `enforce_nonce` is de-duplicated against an earlier one with the
 same nonce in the channel. Discord: "if another message was created by the same author with the same
@@ -128,6 +131,8 @@ class Fault:
     retry_after: float = 0.05
     delay: float = 0.0
     hits: int = 0
+    lose_answer: bool = False
+    """Carry the request out, then answer with `status` anyway (the answer was lost on the way)."""
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and bool(self.path.search(path))
@@ -308,6 +313,7 @@ class DiscordEmulator:
         r.add_post(f"{p}/webhooks/{{app}}/{{token}}", self._webhook_followup)
         r.add_get(f"{p}/channels/{{cid}}", self._get_channel)
         r.add_post(f"{p}/channels/{{cid}}/messages", self._channel_post)
+        r.add_get(f"{p}/channels/{{cid}}/messages", self._channel_history)
         r.add_get(f"{p}/channels/{{cid}}/messages/{{mid}}", self._channel_get_message)
         r.add_patch(f"{p}/channels/{{cid}}/messages/{{mid}}", self._channel_edit)
         r.add_delete(f"{p}/channels/{{cid}}/messages/{{mid}}", self._channel_delete)
@@ -439,6 +445,13 @@ class DiscordEmulator:
     ) -> Fault:
         """Answer the next `times` requests whose path matches the regex `path` with `status`."""
         fault = Fault(method, re.compile(path), status, times, retry_after)
+        self.faults.append(fault)
+        return fault
+
+    def lose_answer(self, path: str, status: int = 502, *, method: str | None = None, times: int = 1) -> Fault:
+        """Carry out the next `times` matching requests but answer them with `status`, as when a
+        gateway in between fails after Discord acted (a post made whose answer never arrives)."""
+        fault = Fault(method, re.compile(path), status, times, lose_answer=True)
         self.faults.append(fault)
         return fault
 
@@ -656,11 +669,15 @@ class DiscordEmulator:
         self.requests.append(record)
         request["body"] = body
         request["files"] = files
+        lost: Fault | None = None
         for fault in list(self.faults):
             if fault.matches(request.method, path):
                 fault.hits += 1
                 if fault.hits >= fault.times:
                     self.faults.remove(fault)
+                if fault.lose_answer:
+                    lost = fault
+                    break
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
                 if fault.status == 429:
@@ -722,6 +739,10 @@ class DiscordEmulator:
             if exc.errors:
                 payload["errors"] = exc.errors
             response = self._json(payload, status=exc.status)
+        if lost is not None and lost.status is not None:
+            response = self._json(
+                {"message": "Emulated failure after the request was carried out", "code": 0}, status=lost.status
+            )
         record.status = response.status
         if limited is not None:
             response.headers.update(limited.headers())
@@ -1099,6 +1120,21 @@ class DiscordEmulator:
         if message is None or message.channel_id != channel.id or message.deleted or message.ephemeral:
             raise DiscordAPIError(404, 10008, "Unknown Message")
         return message
+
+    async def _channel_history(self, request: web.Request) -> web.Response:
+        """GET /channels/{id}/messages: the newest messages first (`limit` 1 to 100, default 50,
+        `before` a message id), as Discord answers with Read Message History."""
+        channel = self._channel(request)
+        self._check_bot_can(channel, VIEW_CHANNEL | READ_MESSAGE_HISTORY)
+        try:
+            limit = int(request.query.get("limit", "50"))
+            before = int(request.query["before"]) if "before" in request.query else None
+        except ValueError:
+            raise DiscordAPIError(400, 50035, "Invalid Form Body") from None
+        if not 1 <= limit <= MAX_HISTORY_LIMIT:
+            raise DiscordAPIError(400, 50035, "Invalid Form Body")
+        found = [m for m in reversed(self.channel_messages(channel)) if before is None or m.id < before][:limit]
+        return self._json([m.payload(self.base_url) for m in found])
 
     async def _channel_get_message(self, request: web.Request) -> web.Response:
         self._check_bot_can(self._channel(request), VIEW_CHANNEL)

@@ -155,3 +155,26 @@ async def test_a_long_api_contract_pages_instead_of_being_cut(nexus, world: Worl
         page = emu.reply(await emu.click(a, page, "Next ▶"))
         seen |= set(page.text().split("`#")[1:])
     assert len(seen) == 30  # every endpoint is on some page
+
+
+async def test_a_post_retried_after_the_nonce_window_is_not_made_twice(nexus, world: World, sessions):
+    import time
+
+    from bot.sandbox.emulator import NONCE_WINDOW_SECONDS
+
+    emu = world.emu
+    clock = [time.time()]
+    emu.clock = lambda: clock[0]
+    await emu.command(world.admin, "setup channel", channel=world.project)
+    emu.lose_answer(r"/channels/\d+/messages$", 503, method="POST")  # posted, but the answer is lost
+    reply = emu.reply(
+        await emu.command(world.learner, "project announce", project="Job Board Backend", track="backend", pitch="hi")
+    )
+    assert "not in the project channel yet" in reply.content
+    (made,) = emu.channel_messages(world.project)
+    clock[0] += NONCE_WINDOW_SECONDS + 60  # Discord no longer matches the nonce
+    assert await nexus.delivery.flush(world.guild.id) == (1, 0)
+    (post,) = emu.channel_messages(world.project)
+    assert post.id == made.id and "hi" in post.text()
+    async with sessions() as session:
+        assert (await session.scalars(select(Announcement.message_id))).one() == made.id
