@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot.checks import writes
 from bot.client import NexusBot
-from bot.domain.api_contract import HTTP_METHODS, PATH_MAX, SUMMARY_MAX
+from bot.domain.api_contract import ENDPOINT_ID_MAX, HTTP_METHODS, PATH_MAX, SUMMARY_MAX
 from bot.domain.text import safe_text
 from bot.services.api import Contract
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
@@ -108,7 +108,9 @@ class ApiCog(commands.GroupCog, group_name="api", group_description="Agree your 
     @writes()
     @app_commands.describe(id="The endpoint (see /api list)")
     @app_commands.autocomplete(id=endpoint_autocomplete)
-    async def agree(self, interaction: discord.Interaction[NexusBot], id: app_commands.Range[int, 1]) -> None:
+    async def agree(
+        self, interaction: discord.Interaction[NexusBot], id: app_commands.Range[int, 1, ENDPOINT_ID_MAX]
+    ) -> None:
         assert interaction.guild_id is not None
         contract, endpoint = await self.bot.services.api.agree(interaction.guild_id, interaction.user.id, id)
         state = "agreed by everyone ✅" if endpoint.agreed else "waiting for your teammates"
@@ -122,7 +124,9 @@ class ApiCog(commands.GroupCog, group_name="api", group_description="Agree your 
     @writes()
     @app_commands.describe(id="The endpoint (see /api list)")
     @app_commands.autocomplete(id=endpoint_autocomplete)
-    async def remove(self, interaction: discord.Interaction[NexusBot], id: app_commands.Range[int, 1]) -> None:
+    async def remove(
+        self, interaction: discord.Interaction[NexusBot], id: app_commands.Range[int, 1, ENDPOINT_ID_MAX]
+    ) -> None:
         guild_id = interaction.guild_id
         assert guild_id is not None
         user_id = interaction.user.id

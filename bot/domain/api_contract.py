@@ -14,6 +14,8 @@ HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PATH_MAX = 200
 SUMMARY_MAX = 200
 ENDPOINTS_MAX = 100
+ENDPOINT_ID_MAX = 2**31 - 1
+"""The largest endpoint id (the column is a 32-bit integer); a larger option is refused by Discord."""
 OPENAPI_VERSION = "3.1.0"
 
 _SEGMENT = re.compile(r"^(?:[A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\})$")
