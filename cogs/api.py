@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.checks import writes
 from bot.client import NexusBot
 from bot.domain.api_contract import ENDPOINT_ID_MAX, HTTP_METHODS, PATH_MAX, SUMMARY_MAX
+from bot.domain.cohort import ChecklistStep, next_line
 from bot.domain.text import safe_text
 from bot.services.api import Contract
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
@@ -114,8 +115,9 @@ class ApiCog(commands.GroupCog, group_name="api", group_description="Agree your 
         assert interaction.guild_id is not None
         contract, endpoint = await self.bot.services.api.agree(interaction.guild_id, interaction.user.id, id)
         state = "agreed by everyone ✅" if endpoint.agreed else "waiting for your teammates"
+        following = f"\n{next_line(ChecklistStep.NOTE)}" if contract.agreed else ""
         await interaction.response.send_message(
-            f"You agreed to {endpoint.method} `{endpoint.path}`: {state}.",
+            f"You agreed to {endpoint.method} `{endpoint.path}`: {state}.{following}",
             embed=contract_embed(contract),
             ephemeral=True,
         )

@@ -21,10 +21,13 @@ from bot.ui.views import Paginator
 
 ROSTER_PAGE_SIZE = 15
 STEP_LABELS = {
+    RosterStep.NO_PROFILE: "no profile",
     RosterStep.NOT_ANNOUNCED: "not announced",
     RosterStep.NO_PARTNER: "no partner",
+    RosterStep.NO_API: "API not agreed",
     RosterStep.NO_NOTES: "no notes",
 }
+KNOWN_MEMBERS = "Nexus knows members who set a profile, announced or wrote a note"
 STEP_CHOICES = [app_commands.Choice(name=label, value=step.value) for step, label in STEP_LABELS.items()]
 
 
@@ -65,10 +68,7 @@ def roster_pages(entries: list[RosterEntry], step: RosterStep | None, known: int
             description="\n".join(lines) if lines else "Nobody is missing that step. 🎉",
             colour=NEXUS_COLOUR,
         )
-        embed.set_footer(
-            text=f"{len(entries)} of {known} learners Nexus knows · page {page + 1}/{total} · "
-            "members who never used Nexus are not listed"
-        )
+        embed.set_footer(text=f"{len(entries)} of {known} known members · page {page + 1}/{total} · {KNOWN_MEMBERS}")
         pages.append(embed)
     return pages
 
@@ -110,7 +110,7 @@ class CohortCog(commands.GroupCog, group_name="cohort", group_description="Run t
         if csv_file:
             name = f"roster-{wanted.value if wanted else 'all'}.csv"
             await interaction.response.send_message(
-                f"{len(entries)} learner(s).",
+                f"{len(entries)} learner(s). {KNOWN_MEMBERS}.",
                 file=discord.File(io.BytesIO(roster_csv(entries)), filename=name),
                 ephemeral=True,
             )

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.checks import is_staff, staff_only, writes
 from bot.client import NexusBot
+from bot.domain.cohort import AFTER_NOTE
 from bot.domain.errors import PermissionDeniedError
 from bot.domain.notes import TIP_MAX_LENGTH, TOPIC_NAME_MAX_LENGTH, NoteKind
 from bot.domain.search import MAX_QUERY_LENGTH
@@ -101,7 +102,9 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
                 tags=tags,
                 private=private,
             )
-            await send_note(modal_interaction, note, content=f"Saved as note #{note.id}.", ephemeral=True)
+            await send_note(
+                modal_interaction, note, content=f"Saved as note #{note.id}. Next: {AFTER_NOTE}.", ephemeral=True
+            )
 
         heading = f"New {note_kind.label.lower()}: {topic}"
         await interaction.response.send_modal(NoteModal(heading=heading, kind=note_kind, on_submit=save))

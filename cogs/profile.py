@@ -9,7 +9,7 @@ from rapidfuzz import fuzz, process
 
 from bot.checks import writes
 from bot.client import NexusBot
-from bot.domain.cohort import all_timezones
+from bot.domain.cohort import all_timezones, next_line
 from bot.ui.cohort import profile_embed
 
 TIMEZONE_CHOICES = 25
@@ -76,8 +76,11 @@ class ProfileCog(commands.GroupCog, group_name="profile", group_description="You
             github=github,
             skills=skills,
         )
+        checklist = await self.bot.services.cohort.checklist(interaction.guild_id, interaction.user.id)
+        following = checklist.next_step
+        text = "✅ Profile saved." + (f" {next_line(following)}" if following else "")
         await interaction.response.send_message(
-            "✅ Profile saved.", embed=profile_embed(profile, interaction.user.mention), ephemeral=True
+            text, embed=profile_embed(profile, interaction.user.mention), ephemeral=True
         )
 
     @app_commands.command(name="show", description="Show your profile or another member's")

@@ -195,6 +195,24 @@ CHECKLIST_LABELS: dict[ChecklistStep, str] = {
 }
 
 
+NEXT_ACTIONS: dict[ChecklistStep, str] = {
+    ChecklistStep.PROFILE: "set your profile with /profile set",
+    ChecklistStep.ANNOUNCED: "announce your project with /project announce",
+    ChecklistStep.PARTNER: "find your partner with /partner find",
+    ChecklistStep.API: "agree your API with /api add and /api agree",
+    ChecklistStep.NOTE: "write your first learning note with /note add",
+}
+"""What to do for each step, as the end of a "Next: …" line."""
+
+AFTER_NOTE = "find more with /note search, or share a one-line tip with /tip share"
+"""What to do once a note is saved (the last step has no step after it)."""
+
+
+def next_line(step: ChecklistStep) -> str:
+    """The one-line pointer to a step, e.g. "Next: find your partner with /partner find."."""
+    return f"Next: {NEXT_ACTIONS[step]}."
+
+
 @dataclass(frozen=True)
 class Checklist:
     """Which Week-1 steps one learner has done."""
@@ -213,8 +231,29 @@ class Checklist:
 
 
 class RosterStep(StrEnum):
-    """What a facilitator can ask the roster for."""
+    """What a facilitator can ask the roster for: one filter per Week-1 step.
 
+    Partner and API count as missing only once the step before them is done (a learner who has not
+    announced is listed as not announced, not also as without a partner and an agreed API)."""
+
+    NO_PROFILE = "no-profile"
     NOT_ANNOUNCED = "not-announced"
     NO_PARTNER = "no-partner"
+    NO_API = "no-api"
     NO_NOTES = "no-notes"
+
+
+def roster_missing(*, profile: bool, announced: bool, teamed: bool, api_agreed: bool, noted: bool) -> list[RosterStep]:
+    """The roster steps a learner with these facts is missing, in checklist order."""
+    missing: list[RosterStep] = []
+    if not profile:
+        missing.append(RosterStep.NO_PROFILE)
+    if not announced:
+        missing.append(RosterStep.NOT_ANNOUNCED)
+    elif not teamed:
+        missing.append(RosterStep.NO_PARTNER)
+    elif not api_agreed:
+        missing.append(RosterStep.NO_API)
+    if not noted:
+        missing.append(RosterStep.NO_NOTES)
+    return missing

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, Subquery, and_, case, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import transaction
-from bot.domain.cohort import Checklist, ChecklistStep, RosterStep, Track
+from bot.domain.cohort import Checklist, ChecklistStep, RosterStep, Track, roster_missing
 from bot.domain.readme import Collaboration
+from bot.domain.teams import TeamStatus
 from bot.services.api import load_contract
 from bot.services.catalog import ensure_catalog
 from bot.services.team_queries import current_members, formed_team_of, in_formed_team
-from models import Announcement, Learner, Project
+from models import Announcement, ApiAgreement, ApiEndpoint, Learner, Note, Project, Team, TeamMember
 
 ROSTER_MAX = 5000
 
@@ -136,47 +137,49 @@ class CohortService:
             return Collaboration(project_name, Track(announcement.track).label, partners)
 
     async def known_learners(self, guild_id: int) -> int:
-        """How many members of the guild Nexus has seen."""
+        """How many members of the guild Nexus knows: they set a profile, announced or wrote a note."""
         async with self._sessions() as session:
-            return await _count_learners(session, guild_id)
+            return int(await session.scalar(select(func.count()).select_from(_known_ids(guild_id))) or 0)
 
     async def roster(self, guild_id: int, step: RosterStep | None = None) -> list[RosterEntry]:
-        """Learners Nexus knows who are missing `step` (or any step), by name."""
+        """Members Nexus knows who are missing `step` (or any step), by name."""
+        known = _known_ids(guild_id)
         async with self._sessions() as session:
             rows = (
                 await session.execute(
-                    select(Learner, Announcement, Project.name, _in_active_team(guild_id).label("teamed"))
+                    select(known.c.user_id, Learner, Announcement, Project.name)
+                    .select_from(known)
+                    .outerjoin(Learner, and_(Learner.guild_id == guild_id, Learner.user_id == known.c.user_id))
                     .outerjoin(
                         Announcement,
-                        and_(Announcement.guild_id == Learner.guild_id, Announcement.user_id == Learner.user_id),
+                        and_(Announcement.guild_id == guild_id, Announcement.user_id == known.c.user_id),
                     )
                     .outerjoin(Project, Project.id == Announcement.project_id)
-                    .where(Learner.guild_id == guild_id)
-                    .order_by(Learner.display_name, Learner.user_id)
+                    .order_by(func.coalesce(Learner.display_name, ""), known.c.user_id)
                     .limit(ROSTER_MAX)
                 )
             ).all()
+            teams = await _formed_teams(session, guild_id)
+            agreed = await _agreed_teams(session, guild_id, teams)
         authors: set[int] = set()
         if self._note_authors is not None:
-            authors = await self._note_authors(guild_id, [learner.user_id for learner, *_ in rows])
+            authors = await self._note_authors(guild_id, [user_id for user_id, *_ in rows])
         entries = []
-        for learner, announcement, project_name, teamed in rows:
+        for user_id, learner, announcement, project_name in rows:
             announced = announcement is not None and announcement.active
-            missing: list[RosterStep] = []
-            if not announced:
-                missing.append(RosterStep.NOT_ANNOUNCED)
-            elif not teamed:
-                missing.append(RosterStep.NO_PARTNER)
-            if learner.user_id not in authors:
-                missing.append(RosterStep.NO_NOTES)
-            if step is not None and step not in missing:
-                continue
-            if step is None and not missing:
+            missing = roster_missing(
+                profile=learner is not None and learner.profile_set_at is not None,
+                announced=announced,
+                teamed=user_id in teams,
+                api_agreed=teams.get(user_id) in agreed,
+                noted=user_id in authors,
+            )
+            if (step is not None and step not in missing) or not missing:
                 continue
             entries.append(
                 RosterEntry(
-                    learner.user_id,
-                    learner.display_name,
+                    user_id,
+                    learner.display_name if learner is not None else "",
                     project_name if announced else None,
                     Track(announcement.track) if announced else None,
                     tuple(missing),
@@ -185,5 +188,51 @@ class CohortService:
         return entries
 
 
-async def _count_learners(session: AsyncSession, guild_id: int) -> int:
-    return int(await session.scalar(select(func.count()).where(Learner.guild_id == guild_id)) or 0)
+def _known_ids(guild_id: int) -> Subquery:
+    """The members Nexus knows in a guild: a learner row (profile or announcement) or a note."""
+    return union(
+        select(Learner.user_id.label("user_id")).where(Learner.guild_id == guild_id),
+        select(Note.author_id.label("user_id")).where(Note.guild_id == guild_id),
+    ).subquery()
+
+
+async def _formed_teams(session: AsyncSession, guild_id: int) -> dict[int, int]:
+    """Each learner in a formed team, with the team's id."""
+    rows = await session.execute(
+        select(TeamMember.user_id, TeamMember.team_id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(
+            TeamMember.guild_id == guild_id,
+            TeamMember.is_current.is_(True),
+            TeamMember.accepted_at.is_not(None),
+            Team.status == TeamStatus.ACTIVE.value,
+        )
+    )
+    return {user_id: team_id for user_id, team_id in rows}
+
+
+async def _agreed_teams(session: AsyncSession, guild_id: int, teams: dict[int, int]) -> set[int]:
+    """The formed teams whose API contract every member agreed (as `load_contract` judges it)."""
+    members: dict[int, set[int]] = {}
+    for user_id, team_id in teams.items():
+        members.setdefault(team_id, set()).add(user_id)
+    endpoints: dict[int, int] = dict(
+        (
+            await session.execute(select(ApiEndpoint.id, ApiEndpoint.team_id).where(ApiEndpoint.guild_id == guild_id))
+        ).all()
+    )
+    agreed_by: dict[int, set[int]] = {}
+    for endpoint_id, user_id in await session.execute(
+        select(ApiAgreement.endpoint_id, ApiAgreement.user_id).where(ApiAgreement.guild_id == guild_id)
+    ):
+        agreed_by.setdefault(endpoint_id, set()).add(user_id)
+    with_endpoints = {team_id for team_id in endpoints.values() if team_id in members}
+    return {
+        team_id
+        for team_id in with_endpoints
+        if all(
+            members[team_id] <= agreed_by.get(endpoint_id, set())
+            for endpoint_id, owner in endpoints.items()
+            if owner == team_id
+        )
+    }

@@ -9,7 +9,7 @@ import discord
 
 from bot.app import app_of
 from bot.delivery.outcome import POST_WAIT_SECONDS
-from bot.domain.cohort import PITCH_MAX, REPO_URL_MAX, Checklist, Track, clean_repo_url
+from bot.domain.cohort import PITCH_MAX, REPO_URL_MAX, Checklist, ChecklistStep, Track, clean_repo_url, next_line
 from bot.domain.errors import ValidationError
 from bot.domain.text import safe_text
 from bot.errors import report_error
@@ -117,7 +117,7 @@ def checklist_embed(checklist: Checklist, display_name: str) -> discord.Embed:
         colour=NEXUS_COLOUR,
     )
     nxt = checklist.next_step
-    embed.set_footer(text="All done: well played!" if nxt is None else "Next: the first unchecked step")
+    embed.set_footer(text="All done: well played!" if nxt is None else next_line(nxt))
     return embed
 
 
@@ -179,6 +179,8 @@ async def announce_flow(
             f"✅ Saved: you {verb} {summary}. It is not in the project channel yet: {outcome.problem}. "
             "It will be posted automatically once that is fixed; nothing is lost."
         )
+    if not announced.updated:
+        text += "\n" + next_line(ChecklistStep.PARTNER)
     await interaction.followup.send(text, ephemeral=True)
 
 

@@ -59,7 +59,9 @@ def note_message(note: NoteView) -> tuple[discord.Embed, discord.File | None]:
 
 
 def _note_embed(note: NoteView) -> tuple[discord.Embed, bool]:
-    title = f"{KIND_EMOJI[note.kind]} #{note.id} · {safe_text(note.title)}"
+    # a tip's title is its text (shortened), so a tip shows its text once: in the description
+    shown_title = "Tip" if note.kind is NoteKind.TIP else safe_text(note.title)
+    title = f"{KIND_EMOJI[note.kind]} #{note.id} · {shown_title}"
     embed = discord.Embed(title=truncate(title, EMBED_TITLE_LIMIT), colour=NEXUS_COLOUR, timestamp=note.created_at)
     embed.add_field(name="Topic", value=safe_text(note.topic))
     embed.add_field(name="Kind", value=note.kind.label)
