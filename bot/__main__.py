@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|migrate|sync|sandbox]`.
+"""Command line: `python -m bot [run|migrate|sync|backup|sandbox]`.
 
 With no subcommand, Nexus connects to Discord when DISCORD_TOKEN is set and otherwise opens the
 local sandbox, so a newcomer can try it without a Discord application.
@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.config import Settings, load_settings_or_exit
 from bot.logging_setup import configure_logging
 
 DEFAULT_SANDBOX_DB = Path("data/sandbox.db")
+T = TypeVar("T")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--guild", type=int, help="server id to sync to (instant, for development)")
     backup = sub.add_parser("backup", help="copy the SQLite database to FILE while the bot runs")
     backup.add_argument("file", type=Path, help="where to write the copy")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
     sandbox = sub.add_parser("sandbox", help="run against the local Discord emulator with a console")
     sandbox.add_argument("--db", type=Path, default=DEFAULT_SANDBOX_DB, help="SQLite file (default %(default)s)")
     sandbox.add_argument("--script", type=Path, help="play the lines of FILE, then exit (non-zero on an error)")
@@ -39,6 +44,21 @@ def _require_token(settings: Settings) -> None:
             file=sys.stderr,
         )
         raise SystemExit(2)
+
+
+def _with_discord(settings: Settings, work: Callable[[], Coroutine[Any, Any, T]]) -> T | None:
+    """Run `work`; a failure to reach or log in to Discord becomes one line on stderr and None."""
+    from bot.runtime import describe_connect_failure
+
+    try:
+        return asyncio.run(work())
+    except Exception as exc:
+        problem = describe_connect_failure(exc, settings)
+        if problem is None:
+            raise
+        logging.getLogger("nexus").debug("Connecting to Discord failed", exc_info=exc)
+        print(f"nexus: {problem}", file=sys.stderr)
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.backup import BackupError, backup_sqlite
 
         try:
-            size = backup_sqlite(settings.database_url, args.file)
+            size = backup_sqlite(settings.database_url, args.file, overwrite=args.force)
         except BackupError as exc:
             print(f"nexus: backup failed: {exc}", file=sys.stderr)
             return 1
@@ -68,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         from bot.runtime import sync_commands
 
         _require_token(settings)
-        count = asyncio.run(sync_commands(settings, args.guild))
+        count = _with_discord(settings, lambda: sync_commands(settings, args.guild))
+        if count is None:
+            return 1
         where = f"server {args.guild}" if args.guild else "all servers (global; may take up to an hour to show)"
         print(f"Synced {count} commands to {where}.")
         return 0
@@ -76,8 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         from bot.runtime import run_bot
 
         _require_token(settings)
-        asyncio.run(run_bot(settings))
-        return 0
+
+        async def serve() -> bool:
+            await run_bot(settings)
+            return True
+
+        return 0 if _with_discord(settings, serve) else 1
 
     from bot.sandbox.console import run_sandbox
 
@@ -85,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         print("No DISCORD_TOKEN set: starting the local sandbox (type 'help').", file=sys.stderr)
     db = getattr(args, "db", DEFAULT_SANDBOX_DB)
     script = getattr(args, "script", None)
+    if "database_url" in settings.model_fields_set:
+        print(f"nexus: the sandbox keeps its own SQLite file {db} (choose it with --db); DATABASE_URL is not used.")
     return asyncio.run(run_sandbox(settings, db=db, script=script))
 
 

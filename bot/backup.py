@@ -15,11 +15,12 @@ class BackupError(Exception):
     """The backup could not be made; the message says why."""
 
 
-def backup_sqlite(database_url: str, target: Path) -> int:
+def backup_sqlite(database_url: str, target: Path, *, overwrite: bool = False) -> int:
     """Copy the database at `database_url` into `target`; returns the copy's size in bytes.
 
     Uses sqlite3's online backup, so the bot can keep reading and writing meanwhile; the copy is a
-    consistent snapshot, checked with PRAGMA integrity_check before this returns.
+    consistent snapshot, checked with PRAGMA integrity_check before this returns. An existing
+    `target` is replaced only with `overwrite`.
     """
     source_path = sqlite_path(database_url)
     if source_path is None:
@@ -29,6 +30,8 @@ def backup_sqlite(database_url: str, target: Path) -> int:
     target = target.resolve()
     if target == source_path.resolve():
         raise BackupError("the backup file must not be the database itself")
+    if target.exists() and not overwrite:
+        raise BackupError(f"{target} already exists; pass --force to overwrite it")
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=30)

@@ -113,9 +113,9 @@ class Settings(BaseSettings):
         ids = self.shard_id_list
         if ids is not None:
             if self.shard_count is None:
-                raise ValueError("SHARD_IDS needs SHARD_COUNT")
+                raise ValueError("SHARD_IDS needs SHARD_COUNT: set SHARD_COUNT to the total number of shards")
             if any(i >= self.shard_count for i in ids):
-                raise ValueError("SHARD_IDS must be below SHARD_COUNT")
+                raise ValueError("SHARD_IDS must be below SHARD_COUNT (shards are numbered from 0)")
         return self
 
     @property
@@ -137,9 +137,10 @@ class SettingsError(Exception):
 def describe_validation_error(error: ValidationError) -> str:
     """One line naming the first bad setting and why, without echoing its value."""
     first = error.errors()[0]
-    name = str(first["loc"][0]).upper() if first["loc"] else "settings"
-    reason = first["msg"]
-    return f"Invalid setting {name}: {reason}"
+    reason = first["msg"].removeprefix("Value error, ")
+    if not first["loc"]:  # a rule across settings; its message names them
+        return f"Invalid settings: {reason}"
+    return f"Invalid setting {str(first['loc'][0]).upper()}: {reason}"
 
 
 def load_settings() -> Settings:

@@ -25,6 +25,17 @@ class RedactFilter(logging.Filter):
         return True
 
 
+VOICE_WARNINGS = ("PyNaCl is not installed", "davey is not installed")
+"""discord.py's start-up warnings about voice libraries; Nexus never uses voice."""
+
+
+class VoiceWarningFilter(logging.Filter):
+    """Drop discord.py's warnings that voice libraries are missing, and only those."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.WARNING and str(record.msg).startswith(VOICE_WARNINGS))
+
+
 def configure_logging(level: str, *, secrets: list[str] | None = None) -> None:
     """Log to stderr at `level`, with secrets redacted from every record."""
     handler = logging.StreamHandler()
@@ -37,3 +48,8 @@ def configure_logging(level: str, *, secrets: list[str] | None = None) -> None:
     logging.getLogger("discord.http").setLevel(logging.WARNING)
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    # alembic's INFO lines (plugin set-up, the dialect) say nothing to an operator; DEBUG keeps them
+    logging.getLogger("alembic").setLevel(max(logging.getLevelName(level), logging.WARNING))
+    client = logging.getLogger("discord.client")
+    if not any(isinstance(f, VoiceWarningFilter) for f in client.filters):
+        client.addFilter(VoiceWarningFilter())

@@ -9,6 +9,8 @@ import logging
 import signal
 from typing import Any
 
+import aiohttp
+import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
@@ -98,3 +100,30 @@ async def sync_commands(settings: Settings, guild_id: int | None) -> int:
             return len(synced)
     finally:
         await bot.engine.dispose()
+
+
+def describe_connect_failure(error: BaseException, settings: Settings) -> str | None:
+    """One line on what failed while connecting to Discord and what to check, or None when the
+    error is not a connection or login failure (a bug: its traceback stays)."""
+    if isinstance(error, discord.LoginFailure):
+        return "Discord refused the bot token: check DISCORD_TOKEN (Developer Portal, Bot, Reset Token)."
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        return "Discord refused the gateway intents: enable them in the Developer Portal (Bot, Privileged Intents)."
+    if isinstance(error, discord.ConnectionClosed):
+        return (
+            f"the Discord gateway closed the connection (code {error.code}): "
+            "check DISCORD_GATEWAY_URL and DISCORD_TOKEN."
+        )
+    if isinstance(error, discord.GatewayNotFound):
+        return f"no Discord gateway found at {settings.discord_gateway_url}: check DISCORD_GATEWAY_URL."
+    if isinstance(error, discord.HTTPException):
+        return (
+            f"Discord's API at {settings.discord_api_base_url} answered {error.status} {error.text or ''}".rstrip()
+            + ": check DISCORD_API_BASE_URL and DISCORD_TOKEN."
+        )
+    if isinstance(error, aiohttp.ClientError | TimeoutError):
+        return (
+            f"could not reach Discord's API at {settings.discord_api_base_url} ({error or 'timed out'}): "
+            "check DISCORD_API_BASE_URL and the network."
+        )
+    return None
