@@ -14,8 +14,6 @@ from pathlib import Path
 from bot.config import Settings, load_settings_or_exit
 from bot.logging_setup import configure_logging
 
-DEFAULT_SANDBOX_DB = Path("data/sandbox.db")
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Nexus, the Project Nexus Discord bot")
@@ -27,7 +25,11 @@ def _parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="copy the SQLite database to FILE while the bot runs")
     backup.add_argument("file", type=Path, help="where to write the copy")
     sandbox = sub.add_parser("sandbox", help="run against the local Discord emulator with a console")
-    sandbox.add_argument("--db", type=Path, default=DEFAULT_SANDBOX_DB, help="SQLite file (default %(default)s)")
+    sandbox.add_argument(
+        "--db",
+        type=Path,
+        help="SQLite file (default data/sandbox.db; a --script without --db uses a new temporary one)",
+    )
     sandbox.add_argument("--script", type=Path, help="play the lines of FILE, then exit (non-zero on an error)")
     return parser
 
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command is None:
         print("No DISCORD_TOKEN set: starting the local sandbox (type 'help').", file=sys.stderr)
-    db = getattr(args, "db", DEFAULT_SANDBOX_DB)
+    db = getattr(args, "db", None)
     script = getattr(args, "script", None)
     return asyncio.run(run_sandbox(settings, db=db, script=script))
 
