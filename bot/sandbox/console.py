@@ -125,12 +125,16 @@ GRAMMAR = f"""\
 Lines (one per line; blank lines and lines starting with # are skipped):
   as <member>: /<command> [option:value ...]     run a slash command as that member
   as <member> in #<channel>: /<command> ...      ...from that channel (default #general)
-  as <member>: click <N>                         press button [N] of a message shown above
-  as <member>: click <label>                     ...or the latest shown button with that label
+  as <member>: click <M.B>                       press button B of message M, as shown: [M.B] Label
+                                                 (a message keeps its number M when it is edited)
+  as <member>: click <label>                     ...or the latest shown button with that label (or
+                                                 its first letters); `click B`: button B of the
+                                                 latest message with buttons
   as <member>: complete /<command> <option>:<partial>
                                                  the autocomplete choices for what is typed so far
-  > <field>: <value>                             fill a field of the form (modal) just opened; a
+  > <field label>: <value>                       fill a field of the form (modal) just opened; a
                                                  blank line or the next other line sends the form
+                                                 (also while a form asks field by field)
   channel <name>                                 what everyone sees in #name (edits applied)
   who                                            the sample members, roles and channels
   help                                           this text and the commands Nexus synced
@@ -138,11 +142,12 @@ Lines (one per line; blank lines and lines starting with # are skipped):
   quit                                           leave (also exit or Ctrl-D)
 Option values: #channel, @member, @Role or @&Role (or just the role's name), yes/no/true/false,
 numbers; anything else is text and may contain spaces and colons. Quote a value ("...") to keep a
-word like `name:` in it that is also an option name. In form fields, \\n starts a new line.
-When a terminal is attached, a form asks for its fields one by one ({MODAL_CANCEL_WORD} closes it unsent).
+word like `name:` in it (an unknown `name:` is refused as a misspelt option). In form fields, \\n starts
+a new line. At a terminal, a form asks for its fields one by one and re-asks one it refuses
+({MODAL_CANCEL_WORD} closes it unsent); Tab completes, Up recalls earlier lines.
 Examples:
   as staff1: /setup channel channel:#prodevprojectnexus
-  as learner1: click 1
+  as learner1: click 2.1
   > Pitch: Built with Django: REST + GraphQL\\nand a React client
 """
 

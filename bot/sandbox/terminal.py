@@ -200,6 +200,7 @@ class ConsoleCompleter(Completer):
         path, spec, partial, others = where
         if not spec.get("autocomplete"):
             return []
+        others[spec["name"].replace("-", "_")] = partial  # the emulator takes options by their Python names
         try:
             member = console.names.member(head["member"])
             channel = console.names.channel(head["channel"]) if head["channel"] else None
