@@ -4,8 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import pty
+import select
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from prompt_toolkit.completion import CompleteEvent
@@ -173,3 +179,57 @@ def test_a_script_without_db_plays_on_a_temporary_database_and_reset_starts_over
     assert "| Project channel: #prodevprojectnexus" in before
     assert "| Project channel: #prodevprojectnexus (found by name" in after  # not set in the new database
     assert out.rstrip().endswith("4 lines, 0 errors")
+
+
+PROMPT_STARTS = b"\x1b[?2004h"
+"""prompt_toolkit turns bracketed paste on each time it starts reading a line."""
+
+
+def _read_until(fd: int, seen: bytearray, marker: bytes, count: int = 1, timeout: float = 30) -> bool:
+    """Read the terminal into `seen` until `marker` appears `count` times or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while seen.count(marker) < count and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the child closed the terminal
+                return seen.count(marker) >= count
+            seen.extend(chunk)
+    return seen.count(marker) >= count
+
+
+def _at_prompt(fd: int, seen: bytearray, number: int) -> bool:
+    """Wait for the `number`th prompt to be drawn, and a moment more for the terminal to be in raw mode."""
+    if not _read_until(fd, seen, PROMPT_STARTS, count=number):
+        return False
+    _read_until(fd, seen, b"\x00never", timeout=0.5)  # keys typed any sooner are echoed by the line discipline
+    return True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_at_a_real_terminal_up_recalls_the_last_command(tmp_path):
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the sandbox on the pseudo-terminal, its history in tmp_path/data
+        os.chdir(tmp_path)
+        os.environ.update(_sandbox_env())
+        os.execv(sys.executable, [sys.executable, "-m", "bot", "sandbox", "--db", str(tmp_path / "s.db")])
+    seen = bytearray()
+    try:
+        assert _read_until(fd, seen, b"quit to leave"), seen.decode(errors="replace")
+        assert _at_prompt(fd, seen, 1), seen.decode(errors="replace")
+        os.write(fd, b"as learner1: /nexus about\r")
+        assert _read_until(fd, seen, b"About Nexus"), seen.decode(errors="replace")
+        assert _at_prompt(fd, seen, 2), seen.decode(errors="replace")
+        os.write(fd, b"\x1b[A\r")  # at the next prompt, Up and Enter: the same command again
+        assert _read_until(fd, seen, b"About Nexus", count=2), seen.decode(errors="replace")
+        assert b"^[[A" not in seen
+        os.write(fd, b"quit\r")
+        assert _read_until(fd, seen, b"Bye."), seen.decode(errors="replace")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    assert "as learner1: /nexus about" in (tmp_path / "data" / "sandbox-history").read_text()
