@@ -28,7 +28,34 @@ from prompt_toolkit.output import Output
 from bot.sandbox.emulator import OPT_BOOLEAN, OPT_CHANNEL, OPT_MENTIONABLE, OPT_ROLE, OPT_USER
 
 if TYPE_CHECKING:
-    from bot.sandbox.console import Console
+    from bot.sandbox.emulator import DiscordEmulator
+    from bot.sandbox.state import EmuChannel, EmuGuild, EmuMember
+
+
+class Names(Protocol):
+    """Console words to emulator objects (the console's Directory)."""
+
+    def member(self, name: str) -> EmuMember: ...
+
+    def channel(self, name: str) -> EmuChannel: ...
+
+
+class Console(Protocol):
+    """What completion reads from the console (the console imports this module, not the other way)."""
+
+    @property
+    def emu(self) -> DiscordEmulator: ...
+
+    @property
+    def guild(self) -> EmuGuild: ...
+
+    @property
+    def names(self) -> Names: ...
+
+    def commands(self) -> list[dict[str, Any]]: ...
+
+    def button_labels(self) -> list[str]: ...
+
 
 HISTORY_FILE = Path("data/sandbox-history")
 AUTOCOMPLETE_TIMEOUT_SECONDS = 2.0
