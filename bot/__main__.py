@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 from bot.config import Settings, load_settings_or_exit
 from bot.logging_setup import configure_logging
 
-DEFAULT_SANDBOX_DB = Path("data/sandbox.db")
 T = TypeVar("T")
 
 
@@ -32,7 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument("file", type=Path, help="where to write the copy")
     backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
     sandbox = sub.add_parser("sandbox", help="run against the local Discord emulator with a console")
-    sandbox.add_argument("--db", type=Path, default=DEFAULT_SANDBOX_DB, help="SQLite file (default %(default)s)")
+    sandbox.add_argument(
+        "--db",
+        type=Path,
+        help="SQLite file (default data/sandbox.db; a --script without --db uses a new temporary one)",
+    )
     sandbox.add_argument("--script", type=Path, help="play the lines of FILE, then exit (non-zero on an error)")
     return parser
 
@@ -109,10 +112,11 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command is None:
         print("No DISCORD_TOKEN set: starting the local sandbox (type 'help').", file=sys.stderr)
-    db = getattr(args, "db", DEFAULT_SANDBOX_DB)
+    db = getattr(args, "db", None)
     script = getattr(args, "script", None)
     if "database_url" in settings.model_fields_set:
-        print(f"nexus: the sandbox keeps its own SQLite file {db} (choose it with --db); DATABASE_URL is not used.")
+        where = db or "data/sandbox.db, or a temporary one for --script"
+        print(f"nexus: the sandbox keeps its own SQLite file ({where}; choose it with --db); DATABASE_URL is not used.")
     return asyncio.run(run_sandbox(settings, db=db, script=script))
 
 

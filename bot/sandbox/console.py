@@ -8,15 +8,13 @@ see. With `--script FILE` it plays the file instead and exits non-zero if any li
 from __future__ import annotations
 
 import asyncio
-import codecs
 import contextlib
 import itertools
 import logging
-import os
 import re
 import signal
 import sys
-import threading
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -60,6 +58,7 @@ from bot.sandbox.state import (
     EmuUser,
     SnowflakeFactory,
 )
+from bot.sandbox.terminal import LineReader, StdinLines, TerminalLines
 
 if TYPE_CHECKING:
     from bot.client import NexusBot
@@ -72,6 +71,10 @@ LEARNER_COUNT = 6
 SAMPLE_WORLD_CREATED = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 """The instant stamped into the sample server's ids, so every run (and a reused --db) sees the same ids."""
 
+SANDBOX_DB = Path("data/sandbox.db")
+"""The console's database when no --db is given (a --script without --db plays on a temporary one)."""
+FILES_DIR_NAME = "sandbox-files"
+"""Files Nexus sends are written to this folder next to the database (data/ for a temporary one)."""
 PROMPT = "nexus> "
 LINE_TIMEOUT_SECONDS = 10.0
 """How long a line waits for Nexus to answer before it is reported as an error."""
@@ -122,23 +125,29 @@ GRAMMAR = f"""\
 Lines (one per line; blank lines and lines starting with # are skipped):
   as <member>: /<command> [option:value ...]     run a slash command as that member
   as <member> in #<channel>: /<command> ...      ...from that channel (default #general)
-  as <member>: click <N>                         press button [N] of a message shown above
-  as <member>: click <label>                     ...or the latest shown button with that label
+  as <member>: click <M.B>                       press button B of message M, as shown: [M.B] Label
+                                                 (a message keeps its number M when it is edited)
+  as <member>: click <label>                     ...or the latest shown button with that label (or
+                                                 its first letters); `click B`: button B of the
+                                                 latest message with buttons
   as <member>: complete /<command> <option>:<partial>
                                                  the autocomplete choices for what is typed so far
-  > <field>: <value>                             fill a field of the form (modal) just opened; a
+  > <field label>: <value>                       fill a field of the form (modal) just opened; a
                                                  blank line or the next other line sends the form
+                                                 (also while a form asks field by field)
   channel <name>                                 what everyone sees in #name (edits applied)
   who                                            the sample members, roles and channels
   help                                           this text and the commands Nexus synced
+  reset                                          start over: a new database and a fresh sample server
   quit                                           leave (also exit or Ctrl-D)
 Option values: #channel, @member, @Role or @&Role (or just the role's name), yes/no/true/false,
 numbers; anything else is text and may contain spaces and colons. Quote a value ("...") to keep a
-word like `name:` in it that is also an option name. In form fields, \\n starts a new line.
-When a terminal is attached, a form asks for its fields one by one ({MODAL_CANCEL_WORD} closes it unsent).
+word like `name:` in it (an unknown `name:` is refused as a misspelt option). In form fields, \\n starts
+a new line. At a terminal, a form asks for its fields one by one and re-asks one it refuses
+({MODAL_CANCEL_WORD} closes it unsent); Tab completes, Up recalls earlier lines.
 Examples:
   as staff1: /setup channel channel:#prodevprojectnexus
-  as learner1: click 1
+  as learner1: click 2.1
   > Pitch: Built with Django: REST + GraphQL\\nand a React client
 """
 
@@ -342,6 +351,7 @@ def split_options(text: str, names: list[str]) -> dict[str, str]:
     option_word = re.compile(rf"(?<!\S)({alternatives}):")
     found = option_word.search(text)
     leading = text[: found.start()] if found else text
+    _refuse_unknown_options(leading, names)
     if leading.strip():
         expected = " ".join(f"{name}:" for name in names)
         raise ConsoleError(f"unexpected {leading.strip()!r}: write options as name:value (this command has {expected})")
@@ -364,10 +374,23 @@ def split_options(text: str, names: list[str]) -> dict[str, str]:
         else:
             found = option_word.search(text, start)
             value = text[start : found.start() if found else len(text)].strip()
+            _refuse_unknown_options(value, names)
         if name in values:
             raise ConsoleError(f"option {name} is given twice")
         values[name] = value
     return values
+
+
+_UNKNOWN_OPTION_WORD = re.compile(r"(?<!\S)([a-z][a-z0-9_-]*):(?=[^\s/])")
+"""`name:value` with no space after the colon: an option name, unless the command has none by that name."""
+
+
+def _refuse_unknown_options(text: str, names: list[str]) -> None:
+    """Refuse a `name:value` word in `text` (a URL's `https://` is not one): it was meant as an option."""
+    found = _UNKNOWN_OPTION_WORD.search(text)
+    if found is not None and found[1] not in names:
+        known = ", ".join(f"{name}:" for name in names)
+        raise ConsoleError(f'unknown option {found[1]} (options: {known}); quote a value ("...") to keep it as text')
 
 
 def parse_invocation(commands: list[dict[str, Any]], text: str) -> Invocation:
@@ -414,7 +437,7 @@ def convert_value(spec: dict[str, Any], raw: str, names: Directory) -> Any:
         return raw
     if type_ == OPT_INTEGER:
         try:
-            return int(raw)
+            return int(raw.removeprefix("#"))  # ids are shown as #2
         except ValueError:
             raise ConsoleError(f"option {name} wants a whole number, not {raw!r}") from None
     if type_ == OPT_NUMBER:
@@ -519,6 +542,8 @@ class FormField:
         else:
             parts.append("paragraph" if self.spec.get("style") == TEXT_INPUT_PARAGRAPH else "short text")
         parts.append("required" if self.spec.get("required", True) else "optional")
+        if self.spec.get("min_length"):
+            parts.append(f"at least {self.spec['min_length']} characters")
         if self.spec.get("max_length"):
             parts.append(f"up to {self.spec['max_length']} characters")
         if self.spec.get("value"):
@@ -546,6 +571,32 @@ class FormField:
             chosen.append(str(match["value"]))
         return chosen
 
+    def default(self) -> str | list[str]:
+        """What Discord sends for the field when the member leaves it as shown."""
+        if self.is_select:
+            return [str(o["value"]) for o in self.spec.get("options") or [] if o.get("default")]
+        return str(self.spec.get("value") or "")
+
+    def check(self, value: str | list[str]) -> None:
+        """Refuse `value` as Discord would (required, lengths, how many choices), naming the field."""
+        required = bool(self.spec.get("required", True))
+        if isinstance(value, list):
+            fewest = int(self.spec.get("min_values", 1)) if required else 0
+            most = int(self.spec.get("max_values", 1))
+            if len(value) < fewest:
+                raise ConsoleError(f"{self.name} is required: choose {'one' if fewest == 1 else f'at least {fewest}'}")
+            if len(value) > most:
+                raise ConsoleError(f"{self.name}: choose at most {most}")
+            return
+        if required and not value:
+            raise ConsoleError(f"{self.name} is required")
+        most_chars = self.spec.get("max_length")
+        if most_chars is not None and len(value) > int(most_chars):
+            raise ConsoleError(f"{self.name}: {len(value)} characters, at most {most_chars} fit")
+        fewest_chars = self.spec.get("min_length")
+        if value and fewest_chars is not None and len(value) < int(fewest_chars):
+            raise ConsoleError(f"{self.name}: {len(value)} characters, at least {fewest_chars} needed")
+
 
 def form_fields(modal: dict[str, Any]) -> list[FormField]:
     """The inputs of a modal, in order, from action rows or label components."""
@@ -562,11 +613,13 @@ def form_fields(modal: dict[str, Any]) -> list[FormField]:
 
 
 def form_field_value(fields: list[FormField], text: str) -> tuple[FormField, str | list[str]]:
-    """Read `Field label: value` (or the label's first words, or the custom_id, before the colon)."""
+    """Read `Field label: value` (or the label's first words, or the custom_id, before the colon), checked."""
     keys = [(key, found) for found in fields for key in found.keys]
     for key, found in sorted(keys, key=lambda pair: len(pair[0]), reverse=True):
         if text.lower().startswith(f"{key.lower()}:"):
-            return found, found.answer(text[len(key) + 1 :])
+            value = found.answer(text[len(key) + 1 :])
+            found.check(value)
+            return found, value
     names = ", ".join(found.name for found in fields)
     raise ConsoleError(f"the form has no field matching {text!r}; write `> Field: value` (fields: {names})")
 
@@ -584,15 +637,6 @@ class OpenForm:
 # ---------------------------------------------------------------------- rendering helpers
 
 
-@dataclass(frozen=True)
-class ButtonRef:
-    """A numbered button as printed: which message, which button, for `click N`."""
-
-    message_id: int
-    custom_id: str
-    label: str
-
-
 def walk_components(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Every component in reading order, including those nested in rows, sections and labels."""
     for item in items:
@@ -602,6 +646,19 @@ def walk_components(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         for key in ("accessory", "component"):
             if isinstance(item.get(key), dict):
                 yield from walk_components([item[key]])
+
+
+def button_label(button: dict[str, Any]) -> str:
+    """A button's label, or its emoji's name when it has no label."""
+    emoji = button.get("emoji") or {}
+    return str(button.get("label") or emoji.get("name") or "button")
+
+
+def clickable_buttons(message: EmuMessage) -> list[dict[str, Any]]:
+    """The message's buttons that send an interaction (not links), in reading order, as it is now."""
+    return [
+        item for item in walk_components(message.components) if item.get("type") == BUTTON_TYPE and "custom_id" in item
+    ]
 
 
 def human_size(size: int) -> str:
@@ -641,15 +698,22 @@ Ask = Callable[[str], Awaitable[str | None]]
 class Console:
     """Reads console lines, acts as members through the emulator and prints what they would see."""
 
-    def __init__(self, emu: DiscordEmulator, guild: EmuGuild, *, out: TextIO | None = None) -> None:
+    def __init__(
+        self, emu: DiscordEmulator, guild: EmuGuild, *, out: TextIO | None = None, files_dir: Path | None = None
+    ) -> None:
         self.emu = emu
+        self.files_dir = files_dir
+        """Where files the bot sends are written (None: only previewed)."""
+        self._saved: dict[int, Path] = {}
+        self.reset_requested = False
         self.guild = guild
         self.names = Directory(emu, guild)
         self.out = out or sys.stdout
         self.ask: Ask | None = None  # set when a person is at a terminal: forms are asked field by field
         self.lines = 0
         self.errors = 0
-        self._buttons: list[ButtonRef] = []
+        self._shown: list[int] = []  # message ids, in the order they were first numbered
+        self._message_numbers: dict[int, int] = {}
         self._form: OpenForm | None = None
         self._heading_open = False
 
@@ -719,6 +783,9 @@ class Console:
         if keyword == "help" and not rest:
             self._help()
             return True
+        if keyword == "reset" and not rest:
+            self.reset_requested = True
+            return False
         if keyword == "who" and not rest:
             self._who()
             return True
@@ -744,11 +811,16 @@ class Console:
 
     # -- acting as a member
 
-    def _commands(self) -> list[dict[str, Any]]:
+    def commands(self) -> list[dict[str, Any]]:
+        """The slash command schemas Nexus synced to the sample server."""
         return self.emu.commands_for(self.guild.id)
 
+    def button_labels(self) -> list[str]:
+        """The labels of the buttons on the messages shown so far, for `click Label`."""
+        return sorted({button_label(b) for m in self._shown_messages() for b in clickable_buttons(m)})
+
     async def _run_command(self, member: EmuMember, channel: EmuChannel | None, text: str) -> None:
-        invocation = parse_invocation(self._commands(), text)
+        invocation = parse_invocation(self.commands(), text)
         values = option_values(invocation, self.names)
         sending = self.emu.command(member, invocation.name, in_channel=channel, wait=False, **values)
         try:
@@ -759,13 +831,8 @@ class Console:
             raise ConsoleError(f"{exc}\n  usage: {invocation_usage(invocation)}") from None
 
     async def _click(self, member: EmuMember, target: str) -> None:
-        ref = self._button(target)
-        message = self.emu.messages.get(ref.message_id)
-        if message is None or message.deleted:
-            raise ConsoleError(f"the message with button {ref.label!r} was deleted")
-        button = next((b for b in message.buttons() if b.get("custom_id") == ref.custom_id), None)
-        if button is None:
-            raise ConsoleError(f"button {ref.label!r} is no longer on that message")
+        message, button = self._button(member, target)
+        label = button_label(button)
         if message.ephemeral and message.interaction_id is not None:
             owner = self.emu.interactions[message.interaction_id].user
             if owner.id != member.id:
@@ -776,24 +843,74 @@ class Console:
             if all(user.id != member.id for user in channel.recipients):
                 raise ConsoleError(f"that message is in someone else's direct messages ({self._place(message)})")
             actor = member.user
+        if button.get("disabled"):
+            raise ConsoleError(f"button {label!r} is disabled")
         await self._follow(member, self.emu.click(actor, message, button, wait=False))
 
-    def _button(self, target: str) -> ButtonRef:
+    def _button(self, member: EmuMember, target: str) -> tuple[EmuMessage, dict[str, Any]]:
+        """The message and button `target` names: `M.B`, `B` (of the latest message with buttons) or a label."""
+        target = target.strip().strip("[]").strip()
         if not target:
-            raise ConsoleError("click which button? (click N, or click Label)")
-        number = target.strip("[]")
-        if number.isdigit():
-            index = int(number)
-            if not 1 <= index <= len(self._buttons):
-                raise ConsoleError(f"no button [{index}] has been shown (buttons shown: {len(self._buttons)})")
-            return self._buttons[index - 1]
-        for ref in reversed(self._buttons):
-            if ref.label.lower() == target.lower():
-                return ref
-        raise ConsoleError(f"no button labelled {target!r} has been shown")
+            raise ConsoleError("click which button? (click 3.1, or click Label)")
+        numbered = re.fullmatch(r"(?:(\d+)\.)?(\d+)", target)
+        if numbered is not None:
+            if numbered[1] is None:
+                with_buttons = [m for m in self._shown_messages() if clickable_buttons(m)]
+                if not with_buttons:
+                    raise ConsoleError("no message with buttons has been shown")
+                message = with_buttons[-1]
+            else:
+                message = self._shown_message(int(numbered[1]))
+            buttons = clickable_buttons(message)
+            index = int(numbered[2])
+            if not 1 <= index <= len(buttons):
+                number = self._message_numbers[message.id]
+                raise ConsoleError(f"message {number} has no button {index} (it has {len(buttons)})")
+            return message, buttons[index - 1]
+        wanted = target.lower()
+        shown = [(m, b) for m in reversed(self._shown_messages()) for b in clickable_buttons(m)]
+        for matches in (
+            lambda label: label == wanted,
+            lambda label: label.startswith(wanted),
+            lambda label: wanted in label,
+        ):
+            candidates = [(m, b) for m, b in shown if matches(button_label(b).lower())]
+            if candidates:
+                visible = [(m, b) for m, b in candidates if self._can_see(member, m)]
+                return (visible or candidates)[0]
+        labels = ", ".join(self.button_labels()) or "none yet"
+        raise ConsoleError(f"no button labelled {target!r} is on a message shown so far (buttons: {labels})")
+
+    def _shown_message(self, number: int) -> EmuMessage:
+        if not 1 <= number <= len(self._shown):
+            raise ConsoleError(f"no message {number} has been shown (messages shown: {len(self._shown)})")
+        message = self.emu.messages.get(self._shown[number - 1])
+        if message is None or message.deleted:
+            raise ConsoleError(f"message {number} was deleted")
+        return message
+
+    def _shown_messages(self) -> list[EmuMessage]:
+        """The messages numbered so far that still exist, oldest first."""
+        found = (self.emu.messages.get(message_id) for message_id in self._shown)
+        return [message for message in found if message is not None and not message.deleted]
+
+    def _can_see(self, member: EmuMember, message: EmuMessage) -> bool:
+        if message.ephemeral and message.interaction_id is not None:
+            return self.emu.interactions[message.interaction_id].user.id == member.id
+        channel = self.emu.channels.get(message.channel_id)
+        if channel is not None and channel.type == CHANNEL_DM:
+            return any(user.id == member.id for user in channel.recipients)
+        return True
+
+    def _number(self, message: EmuMessage) -> int:
+        """The message's short number for `click M.B`: given when first shown, kept through edits."""
+        if message.id not in self._message_numbers:
+            self._shown.append(message.id)
+            self._message_numbers[message.id] = len(self._shown)
+        return self._message_numbers[message.id]
 
     async def _complete(self, member: EmuMember, channel: EmuChannel | None, text: str) -> None:
-        invocation = parse_invocation(self._commands(), text)
+        invocation = parse_invocation(self.commands(), text)
         if not invocation.options:
             raise ConsoleError("say which option is being typed: complete /command option:partial")
         focused = list(invocation.options)[-1]
@@ -914,21 +1031,36 @@ class Console:
         self._form.values[found.custom_id] = value
 
     async def ask_form(self) -> None:
-        """At a terminal: ask for each field of the open form, then send it (and any form that follows)."""
+        """At a terminal: ask for each field of the open form by its label, re-asking one that is refused."""
         while self._form is not None and self.ask is not None:
             form = self._form
-            self.say(f"  (answer each field; Enter keeps it as shown, {MODAL_CANCEL_WORD} closes the form)")
-            for form_field in form.fields:
+            self.say(
+                f"  (answer each field; Enter keeps what is shown, `> Label: value` fills one by name,"
+                f" {MODAL_CANCEL_WORD} closes the form unsent)"
+            )
+            index = 0
+            while index < len(form.fields):
+                form_field = form.fields[index]
+                if form_field.custom_id in form.values:
+                    index += 1
+                    continue
                 answer = await self.ask(f"    {form_field.describe()}: ")
                 if answer is None or answer.strip() == MODAL_CANCEL_WORD:
                     self._form = None
                     self.say("  (form closed without sending)")
                     return
-                if answer.strip():
-                    try:
-                        form.values[form_field.custom_id] = form_field.answer(answer)
-                    except ConsoleError as exc:
-                        self.error(str(exc))
+                try:
+                    if answer.strip().startswith(">"):
+                        named, value = form_field_value(form.fields, answer.strip()[1:].strip())
+                        form.values[named.custom_id] = value
+                        continue
+                    value = form_field.answer(answer) if answer.strip() else form_field.default()
+                    form_field.check(value)
+                except ConsoleError as exc:
+                    self.say(f"    {exc}; try again")
+                    continue
+                form.values[form_field.custom_id] = value
+                index += 1
             await self._send_form()
 
     async def _send_form(self) -> None:
@@ -937,6 +1069,16 @@ class Console:
             return
         if not form.values:
             self.say("  (form closed without sending: no `> Field: value` lines followed it)")
+            return
+        refused = []
+        for form_field in form.fields:
+            try:
+                form_field.check(form.values.get(form_field.custom_id, form_field.default()))
+            except ConsoleError as exc:
+                refused.append(str(exc))
+        if refused:
+            example = next((f.name for f in form.fields if f.custom_id not in form.values), form.fields[0].name)
+            self.error(f"the form was not sent: {'; '.join(refused)} (add a line like `> {example}: ...`)")
             return
         try:
             sending = self.emu.submit_modal(form.member, form.opened_by, form.values, wait=False)
@@ -965,12 +1107,35 @@ class Console:
             if item.get("type") == TEXT_DISPLAY_TYPE:
                 lines.extend(self.names.mentions(str(item.get("content", ""))).splitlines())
         for attachment in message.attachments:
-            lines.append(f"[file] {attachment.filename} ({human_size(len(attachment.data))})")
+            saved = self._save(attachment)
+            where = f", saved as {saved}" if saved else ""
+            lines.append(f"[file] {attachment.filename} ({human_size(len(attachment.data))}{where})")
             lines.extend(f"  : {line}" for line in attachment_preview(attachment))
         controls = self._controls(message)
         if controls:
             lines.append(controls)
         return lines or ["(empty message)"]
+
+    def _save(self, attachment: Attachment) -> Path | None:
+        """Write a file the bot sent under files_dir (once per file) and say where; None if not kept."""
+        if self.files_dir is None:
+            return None
+        if attachment.id not in self._saved:
+            name = re.sub(r"[^\w.-]", "_", Path(attachment.filename).name).lstrip(".") or "file"
+            path = self.files_dir / name
+            taken = set(self._saved.values())
+            for copy in itertools.count(2):  # a second file of the same name this session keeps the first
+                if path not in taken:
+                    break
+                path = self.files_dir / f"{Path(name).stem}-{copy}{Path(name).suffix}"
+            try:
+                self.files_dir.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(attachment.data)
+            except OSError as exc:
+                self.error(f"could not save {attachment.filename} to {path}: {exc.strerror or exc}")
+                return None
+            self._saved[attachment.id] = path
+        return self._saved[attachment.id]
 
     def _embed_lines(self, embed: dict[str, Any]) -> list[str]:
         mention = self.names.mentions
@@ -996,19 +1161,20 @@ class Console:
         return lines
 
     def _controls(self, message: EmuMessage) -> str:
-        """Buttons numbered for `click N` (recorded as they are printed) and menus, on one line."""
+        """Buttons numbered `[M.B]` for `click M.B` (M stays the message's number through edits) and menus."""
         parts: list[str] = []
+        clickable = 0
         for item in walk_components(message.components):
             type_ = item.get("type")
             if type_ == BUTTON_TYPE:
+                label = button_label(item)
                 emoji = item.get("emoji") or {}
                 shown_emoji = str(emoji.get("name") or "") if not emoji.get("id") else f":{emoji.get('name')}:"
-                label = str(item.get("label") or shown_emoji or "button")
                 if "custom_id" in item:
-                    self._buttons.append(ButtonRef(message.id, str(item["custom_id"]), label))
+                    clickable += 1
                     disabled = " (disabled)" if item.get("disabled") else ""
                     icon = f"{shown_emoji} " if shown_emoji and item.get("label") else ""
-                    parts.append(f"[{len(self._buttons)}] {icon}{label}{disabled}")
+                    parts.append(f"[{self._number(message)}.{clickable}] {icon}{label}{disabled}")
                 elif item.get("url"):
                     parts.append(f"[{label} -> {item['url']}]")
                 else:
@@ -1059,7 +1225,7 @@ class Console:
 
     def _help(self) -> None:
         self.say(GRAMMAR.rstrip())
-        usages = command_usages(self._commands())
+        usages = command_usages(self.commands())
         if not usages:
             self.say("\nNo commands are synced yet.")
             return
@@ -1071,59 +1237,6 @@ class Console:
 
 
 # ---------------------------------------------------------------------- stdin, signals, startup
-
-
-class StdinLines:
-    """Lines typed or piped on stdin, read by a daemon thread so the bot keeps running meanwhile.
-
-    A daemon thread blocked in os.read does not hold up the exit after Ctrl-C, whereas a worker of
-    asyncio.to_thread blocked in input() makes asyncio.run wait for one more line on Python 3.11.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
-        self._ended = False
-        self._thread = threading.Thread(target=self._read, name="nexus-console-stdin", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    async def next(self) -> str | None:
-        """The next line without its newline, or None at the end of input."""
-        if self._ended:
-            return None
-        line = await self._queue.get()
-        self._ended = line is None
-        return line
-
-    def _read(self) -> None:
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        pending = ""
-        try:
-            fd = sys.stdin.fileno()
-        except (AttributeError, ValueError, OSError):
-            self._put(None)
-            return
-        while True:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                tail = pending + decoder.decode(b"", final=True)
-                if tail:
-                    self._put(tail)
-                self._put(None)
-                return
-            pending += decoder.decode(chunk)
-            *complete, pending = pending.split("\n")
-            for line in complete:
-                self._put(line.removesuffix("\r"))
-
-    def _put(self, line: str | None) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop has closed: the console is over
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, line)
 
 
 async def unless_stopped(awaitable: Awaitable[T], stop: asyncio.Event) -> T | None:
@@ -1209,13 +1322,15 @@ async def running_bot(bot: NexusBot, emu: DiscordEmulator, token: str) -> AsyncI
         await bot.engine.dispose()
 
 
-async def play_script(console: Console, script: list[str], stop: asyncio.Event) -> int:
-    """Play every line of `script`, then print a summary; 1 if any line failed."""
+async def play_script(console: Console, script: Iterator[str], stop: asyncio.Event) -> int | None:
+    """Play the lines of `script`, then print a summary; 1 if any line failed, None to start over."""
     for line in script:
         keep_going = await unless_stopped(console.run_line(line, echo=True), stop)
         if stop.is_set():
             console.say("\n(interrupted)")
             return 130
+        if console.reset_requested:
+            return None
         if not keep_going:
             break
     await unless_stopped(console.finish(), stop)
@@ -1223,25 +1338,23 @@ async def play_script(console: Console, script: list[str], stop: asyncio.Event) 
     return 1 if console.errors else 0
 
 
-async def read_lines(console: Console, stop: asyncio.Event) -> int:
-    """Read lines from stdin until quit, end of input or Ctrl-C."""
-    lines = StdinLines(asyncio.get_running_loop())
-    lines.start()
-    at_terminal = sys.stdin is not None and sys.stdin.isatty()
+async def read_lines(console: Console, reader: LineReader, stop: asyncio.Event) -> int | None:
+    """Read lines until quit, end of input or Ctrl-C (0), or until `reset` (None: start over)."""
 
     async def ask(prompt: str) -> str | None:
-        console.prompt(prompt)
-        return await unless_stopped(lines.next(), stop)
+        return await unless_stopped(reader.read(prompt, form=True), stop)
 
-    if at_terminal:
+    if reader.at_terminal:
         console.ask = ask
     while not stop.is_set():
-        line = await ask(PROMPT)
+        line = await unless_stopped(reader.read(PROMPT), stop)
         if line is None:
             break
-        if not at_terminal:
+        if not reader.at_terminal:
             console.say(line)  # piped input is not echoed by a terminal: keep the transcript readable
         keep_going = await unless_stopped(console.run_line(line), stop)
+        if console.reset_requested:
+            return None
         if not keep_going:
             break
         await unless_stopped(console.ask_form(), stop)
@@ -1251,8 +1364,88 @@ async def read_lines(console: Console, stop: asyncio.Event) -> int:
     return 0
 
 
-async def run_sandbox(settings: Settings, *, db: Path, script: Path | None) -> int:
-    """Run Nexus on a local emulated Discord; play `script`, or read lines from stdin. The exit code."""
+def remove_database(db: Path) -> None:
+    """Delete the SQLite file `db` and its journal files, so the next start migrates a new one."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+@dataclass
+class SandboxRun:
+    """What stays the same across `reset`: the input, the files and the counts so far."""
+
+    settings: Settings
+    db: Path
+    files_dir: Path
+    stop: asyncio.Event
+    script: Iterator[str] | None = None
+    reader: LineReader | None = None
+    console: Console | None = None
+
+
+async def run_session(run: SandboxRun, *, first: bool) -> int | None:
+    """One emulator, sample server and bot: play or read lines on them. The exit code, or None to start over."""
+    from bot.db import upgrade_database_async
+    from bot.runtime import build_bot
+
+    emu = DiscordEmulator()
+    await emu.start()
+    try:
+        world = build_sample_world(emu)
+        database_url = sqlite_url(run.db)
+        try:
+            run.db.parent.mkdir(parents=True, exist_ok=True)
+            await upgrade_database_async(database_url)
+        except Exception as exc:
+            raise SandboxStartError(f"could not prepare the database {run.db}: {exc}") from exc
+        bot = build_bot(
+            run.settings.model_copy(
+                update={
+                    "discord_token": SecretStr(emu.token),
+                    "database_url": database_url,
+                    "dev_guild_id": world.guild.id,
+                    "discord_api_base_url": emu.api_base_url,
+                    "discord_gateway_url": emu.gateway_url,
+                }
+            ),
+            guild_ready_timeout=GUILD_READY_TIMEOUT_SECONDS,
+        )
+        async with running_bot(bot, emu, emu.token):
+            console = Console(emu, world.guild, files_dir=run.files_dir)
+            if run.console is not None:  # started over: the counts go on
+                console.lines, console.errors = run.console.lines, run.console.errors
+            run.console = console
+            if first:
+                learners = f"learner1..learner{LEARNER_COUNT}"
+                console.say(f"Nexus sandbox: the real bot on a local Discord at {emu.base_url}")
+                console.say(f"Server {world.guild.name!r}: staff1 (Facilitators), mentor1 (Staff), {learners}")
+                console.say(f"Database: {run.db} (type reset to start over)")
+                console.say(f"Files Nexus sends are saved in {run.files_dir}/")
+            else:
+                console.say(f"  Started over: a new database ({run.db}) and a fresh sample server.")
+            if run.script is not None:
+                return await play_script(console, run.script, run.stop)
+            if first:
+                console.say("Type help for what you can do, quit to leave.")
+            if run.reader is None:
+                run.reader = open_reader(lambda: run.console)
+            return await read_lines(console, run.reader, run.stop)
+    finally:
+        await emu.stop()
+
+
+def open_reader(console: Callable[[], Console | None]) -> LineReader:
+    """prompt_toolkit at a terminal; plain stdin otherwise (pipes, scripts, tests, CI)."""
+    if sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty():
+        return TerminalLines(console)
+    return StdinLines(asyncio.get_running_loop())
+
+
+async def run_sandbox(settings: Settings, *, db: Path | None, script: Path | None) -> int:
+    """Run Nexus on a local emulated Discord; play `script`, or read lines from stdin. The exit code.
+
+    With no `db`, a script plays on a new temporary database and the console uses SANDBOX_DB.
+    """
     lines: list[str] | None = None
     if script is not None:
         try:
@@ -1261,47 +1454,25 @@ async def run_sandbox(settings: Settings, *, db: Path, script: Path | None) -> i
             print(f"nexus: cannot read the script {script}: {exc.strerror or exc}", file=sys.stderr)
             return 2
     quiet_logging(settings.log_level)
-    # imported only now: importing Alembic (through bot.db) logs at INFO, which the line above silences
-    from bot.db import upgrade_database_async
-    from bot.runtime import build_bot
-
     stop = asyncio.Event()
-    emu = DiscordEmulator()
-    await emu.start()
-    try:
-        with stop_on_signals(stop):
-            world = build_sample_world(emu)
-            database_url = sqlite_url(db)
-            try:
-                db.parent.mkdir(parents=True, exist_ok=True)
-                await upgrade_database_async(database_url)
-            except Exception as exc:
-                raise SandboxStartError(f"could not prepare the database {db}: {exc}") from exc
-            bot = build_bot(
-                settings.model_copy(
-                    update={
-                        "discord_token": SecretStr(emu.token),
-                        "database_url": database_url,
-                        "dev_guild_id": world.guild.id,
-                        "discord_api_base_url": emu.api_base_url,
-                        "discord_gateway_url": emu.gateway_url,
-                    }
-                ),
-                guild_ready_timeout=GUILD_READY_TIMEOUT_SECONDS,
-            )
-            async with running_bot(bot, emu, emu.token):
-                console = Console(emu, world.guild)
-                learners = f"learner1..learner{LEARNER_COUNT}"
-                console.say(f"Nexus sandbox: the real bot on a local Discord at {emu.base_url}")
-                console.say(f"Server {world.guild.name!r}: staff1 (Facilitators), mentor1 (Staff), {learners}")
-                console.say(f"Database: {db}")
-                if lines is not None:
-                    console.say(f"Playing {script}")
-                    return await play_script(console, lines, stop)
-                console.say("Type help for what you can do, quit to leave.")
-                return await read_lines(console, stop)
-    except SandboxStartError as exc:
-        print(f"nexus: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        await emu.stop()
+    with tempfile.TemporaryDirectory(prefix="nexus-sandbox-") as scratch:
+        if db is None:
+            db = Path(scratch) / "sandbox.db" if script is not None else SANDBOX_DB
+            files_dir = SANDBOX_DB.parent / FILES_DIR_NAME
+        else:
+            files_dir = db.parent / FILES_DIR_NAME
+        run = SandboxRun(settings, db, files_dir, stop, script=iter(lines) if lines is not None else None)
+        if script is not None:
+            print(f"Playing {script}", flush=True)
+        first = True
+        try:
+            with stop_on_signals(stop):
+                while True:
+                    code = await run_session(run, first=first)
+                    if code is not None:
+                        return code
+                    first = False
+                    remove_database(db)
+        except SandboxStartError as exc:
+            print(f"nexus: {exc}", file=sys.stderr)
+            return 1
