@@ -143,7 +143,7 @@ def match_spans(text: str, tokens: Iterable[str], *, prefix: bool = False) -> li
     for found in _WORD.finditer(text):
         if matches(found.group()):
             spans.append(found.span())
-        elif runs and _CJK_RUN.search(found.group()):
+        elif _CJK_RUN.search(found.group()):
             for piece in _PIECE.finditer(found.group()):
                 base = found.start() + piece.start()
                 if not _CJK_RUN.fullmatch(piece.group()):
