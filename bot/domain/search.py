@@ -8,9 +8,10 @@ query's run becomes a phrase of the same bigrams: "数据库" finds "…减少�
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
@@ -121,13 +122,15 @@ class Snippet:
 
 def _fold(word: str) -> str:
     """`word` lower-cased without diacritics, as SQLite's unicode61 tokenizer compares words."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFD", word.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def match_spans(text: str, tokens: Iterable[str], *, prefix: bool = False) -> list[tuple[int, int]]:
-    """Where in `text` the query's words matched, as the engines tokenise: whole words equal to (with
-    `prefix`, starting with) a query word, and inside CJK runs the query's CJK runs."""
+def match_spans(text: str, tokens: Iterable[str], *, prefix: bool = False) -> Iterator[tuple[int, int]]:
+    """Where in `text` the query's words matched, in order, as the engines tokenise: whole words
+    equal to (with `prefix`, starting with) a query word, and inside CJK runs the query's CJK runs."""
     plain: set[str] = set()
     runs: set[str] = set()
     for word in tokens:
@@ -139,19 +142,17 @@ def match_spans(text: str, tokens: Iterable[str], *, prefix: bool = False) -> li
         folded = _fold(word)
         return folded in plain or (prefix and any(folded.startswith(p) for p in plain))
 
-    spans: list[tuple[int, int]] = []
     for found in _WORD.finditer(text):
         if matches(found.group()):
-            spans.append(found.span())
+            yield found.span()
         elif _CJK_RUN.search(found.group()):
             for piece in _PIECE.finditer(found.group()):
                 base = found.start() + piece.start()
                 if not _CJK_RUN.fullmatch(piece.group()):
                     if matches(piece.group()):
-                        spans.append((base, base + len(piece.group())))
+                        yield base, base + len(piece.group())
                     continue
-                spans.extend(_run_spans(piece.group(), runs, base))
-    return spans
+                yield from _run_spans(piece.group(), runs, base)
 
 
 def _run_spans(run: str, wanted: set[str], base: int) -> list[tuple[int, int]]:
@@ -172,14 +173,19 @@ def snippet(text: str, tokens: Iterable[str], *, width: int = 160, prefix: bool 
     """A window of `text` around the first matching word, with the spans of the whole matched words."""
     words = [t for t in tokens if t]
     flat = " ".join(text.split())
-    spans = match_spans(flat, words, prefix=prefix) if words else []
-    start = max(0, spans[0][0] - width // 3) if spans else 0
+    found = match_spans(flat, words, prefix=prefix) if words else iter(())
+    first = next(found, None)
+    start = max(0, first[0] - width // 3) if first else 0
     window = flat[start : start + width]
     lead = "…" if start else ""
     suffix = "…" if start + width < len(flat) else ""
     end = start + len(window)
-    shown = tuple((len(lead) + a - start, len(lead) + b - start) for a, b in spans if a >= start and b <= end)
-    return Snippet(f"{lead}{window}{suffix}", shown)
+    spans: list[tuple[int, int]] = []
+    for a, b in itertools.chain([first] if first else [], found):
+        if b > end:
+            break
+        spans.append((len(lead) + a - start, len(lead) + b - start))
+    return Snippet(f"{lead}{window}{suffix}", tuple(spans))
 
 
 def suggest(query: str, candidates: Iterable[str], *, limit: int = MAX_SUGGESTIONS) -> tuple[str, ...]:
