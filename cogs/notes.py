@@ -18,7 +18,7 @@ from bot.domain.text import safe_text
 from bot.services.notes.notes import TOP_TIPS_MAX_DAYS
 from bot.ui.embeds import NEXUS_COLOUR
 from bot.ui.notes import NoteModal, helpful_view, note_choices, send_note, summary_pages
-from bot.ui.search import SearchQuery, search_reply
+from bot.ui.search import SearchQuery, nothing_found, search_reply
 from bot.ui.views import Paginator, ask_confirmation, send_embed, send_list
 
 MINE_LIST = "note_mine"
@@ -128,13 +128,7 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
         )
         result = await search.run(self.bot.services.notes, _guild_id(interaction), interaction.user.id)
         if not result.hits:
-            if not result.words:
-                text = "Nothing found: your search has no words to look for. Try letters or numbers."
-            else:
-                text = f"Nothing found for “{safe_text(query, limit=100)}”."
-            if result.suggestions:
-                text += " Try " + ", ".join(f"**{safe_text(s)}**" for s in result.suggestions) + "."
-            await interaction.response.send_message(text, ephemeral=True)
+            await interaction.response.send_message(nothing_found(query, result), ephemeral=True)
             return
         embed, view = search_reply(search, result, 0, self.bot.kept_searches.button_state(search))
         await send_embed(interaction, embed, view, ephemeral=True)

@@ -68,6 +68,8 @@ class Note(Base, Timestamped):
     solution: Mapped[str | None] = mapped_column(Text, nullable=True)
     tags: Mapped[str] = mapped_column(String(400), nullable=False, default="")
     is_private: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    search_terms: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    """Extra words the full-text index holds: CJK runs as bigrams (bot.domain.search.search_terms)."""
 
     topic: Mapped[NoteTopic] = relationship(lazy="raise")
 

@@ -14,7 +14,7 @@ import discord
 from bot.app import NexusApp
 from bot.domain.errors import NotFoundError
 from bot.domain.notes import NoteKind
-from bot.domain.search import Snippet
+from bot.domain.search import MAX_QUERY_LENGTH, Snippet
 from bot.domain.text import safe_text, truncate
 from bot.services.notes import NoteService
 from bot.services.notes.search import SearchResult
@@ -136,10 +136,35 @@ class KeptSearches:
         return SearchQuery.unpacked(state)
 
 
+def query_remarks(result: SearchResult) -> str:
+    """What was changed in the member's query before searching (empty when nothing was)."""
+    remarks = []
+    if result.ignored_invisible:
+        remarks.append("(ignored invisible characters)")
+    if result.cut:
+        remarks.append(f"(your search was cut to the first {MAX_QUERY_LENGTH} characters)")
+    return " ".join(remarks)
+
+
+def nothing_found(query: str, result: SearchResult) -> str:
+    """The reply to a search without hits: why, what was changed in the query, and suggestions."""
+    if not result.words:
+        text = "Nothing found: your search has no words to look for. Try letters or numbers."
+    else:
+        text = f"Nothing found for “{safe_text(query, limit=100)}”."
+    if remarks := query_remarks(result):
+        text += f" {remarks}"
+    if result.suggestions:
+        text += " Try " + ", ".join(f"**{safe_text(s)}**" for s in result.suggestions) + "."
+    return text
+
+
 def search_page(query: str, result: SearchResult, index: int) -> discord.Embed:
     """Page `index` of a search's hits (SEARCH_PAGE_SIZE per page, best first)."""
     count = len(result.hits)
     header = f"{count} note{'' if count == 1 else 's'} for “{safe_text(query, limit=100)}”"
+    if remarks := query_remarks(result):
+        header += f" {remarks}"
     if not result.matched_all_words:
         header += "\nNo note has every word, so these have some of them."
     embed = discord.Embed(title="Note search", description=header, colour=NEXUS_COLOUR)

@@ -471,3 +471,21 @@ async def test_list_pages_rebuild_from_their_buttons(world: World, database_url:
         assert "12 backend" in who_second.text()  # the project came back from the button
         other = emu.reply(await emu.click(world.learners[2], who, "◀ Previous"))
         assert other.ephemeral and "someone else" in other.content
+
+
+async def test_search_says_what_it_changed_in_the_query(nexus, world: World):
+    await _note(nexus, world, world.learner, title="Idempotency keys", body="Retries are safe with them.")
+    found = world.emu.reply(await world.emu.command(world.learner, "note search", query="idem\u200dpotency"))
+    assert "Idempotency keys" in found.text() and "(ignored invisible characters)" in found.text()
+    missing = world.emu.reply(await world.emu.command(world.learner, "note search", query="zzz\u200dq"))
+    assert "Nothing found for “zzzq”. (ignored invisible characters)" in missing.content
+    long = "idempotency " + "y" * 600
+    cut = world.emu.reply(await world.emu.command(world.learner, "note search", query=long, validate=False))
+    assert "(your search was cut to the first 500 characters)" in cut.text()
+
+
+async def test_search_bolds_whole_words_only(nexus, world: World):
+    await _note(nexus, world, world.learner, title="Slow list", body="A JOIN fixed the N+1 queries in one transaction.")
+    reply = world.emu.reply(await world.emu.command(world.learner, "note search", query="N+1 queries on"))
+    assert "**N**+**1** **queries**" in reply.text()
+    assert "JOI**N**" not in reply.text() and "transacti**on**" not in reply.text()

@@ -9,9 +9,20 @@ from markdown_it import MarkdownIt
 from bot.domain.errors import ValidationError
 from bot.domain.notes import NoteKind, parse_note_ref, parse_tags, validate_note
 from bot.domain.readme import SECTION_TITLES, Collaboration, ReadmeNote, render_readme
-from bot.domain.search import Snippet, snippet, tokenize
+from bot.domain.search import (
+    MAX_QUERY_LENGTH,
+    CleanQuery,
+    Snippet,
+    cjk_bigrams,
+    clean_query,
+    query_terms,
+    search_terms,
+    snippet,
+    tokenize,
+)
 from bot.services.notes.fts5 import fts5_match
-from bot.ui.search import render_snippet
+from bot.services.notes.search import SearchResult
+from bot.ui.search import nothing_found, render_snippet
 
 
 def test_tokenize_keeps_words_of_any_script_and_drops_syntax():
@@ -27,9 +38,9 @@ def test_fts5_match_quotes_every_token():
 
 
 def test_snippet_finds_the_spans_of_matching_words():
-    found = snippet("Use  JWT tokens;\nrotate jwt refresh tokens", ["jwt", "token"])
+    found = snippet("Use  JWT tokens;\nrotate jwt refresh tokens", ["jwt", "tokens"])
     assert found.text == "Use JWT tokens; rotate jwt refresh tokens"
-    assert [found.text[start:end] for start, end in found.spans] == ["JWT", "token", "jwt", "token"]
+    assert [found.text[start:end] for start, end in found.spans] == ["JWT", "tokens", "jwt", "tokens"]
     assert snippet("no match here", []) == Snippet("no match here")
 
 
@@ -91,3 +102,45 @@ def test_readme_collaboration_and_empty_notes():
     markdown = render_readme("Ada", [], Collaboration("Nexus API", "Backend", ("Grace", "Linus")))
     assert _sections(markdown) == list(SECTION_TITLES)
     assert "Nexus API" in markdown and "Grace, Linus" in markdown and "has not recorded any notes" in markdown
+
+
+def test_snippet_never_bolds_letters_inside_another_word():
+    found = snippet("A JOIN fixed the N+1 queries; the transaction was on time", tokenize("N+1 queries on"))
+    assert [found.text[start:end] for start, end in found.spans] == ["N", "1", "queries", "on"]
+    prefixed = snippet("transactions and trans", ["trans"], prefix=True)
+    assert [prefixed.text[start:end] for start, end in prefixed.spans] == ["transactions", "trans"]
+    assert snippet("Café crème", ["cafe"]).spans == ((0, 4),)
+
+
+def test_snippet_window_never_bolds_a_word_it_cuts():
+    text = "x" * 10 + " jwtjwt jwt"
+    found = snippet(text, ["jwt"], width=8)
+    assert all(found.text[start:end] == "jwt" for start, end in found.spans)
+
+
+def test_cjk_runs_become_bigrams_in_the_index_and_the_query():
+    assert search_terms("我们用缓存", None, "plain english") == "我们 们用 用缓 缓存"
+    assert search_terms("Redis缓存 库") == "redis 缓存 库"
+    assert search_terms("no cjk here") == ""
+    assert query_terms(tokenize("数据库 db缓存 jwt 库")) == ("数据 据库", "db", "缓存", "jwt", "库")
+    assert query_terms(tokenize("キャッシュ")) == ("キャ ャッ ッシ シュ",)
+    assert cjk_bigrams("한국어") == ["한국", "국어"]
+
+
+def test_clean_query_says_what_it_changed():
+    assert clean_query("idem\u200dpotency") == CleanQuery("idempotency", ignored_invisible=True)
+    assert clean_query("idempotency\x00") == CleanQuery("idempotency")
+    assert clean_query("a\nb\tc") == CleanQuery("a b c")
+    assert clean_query("👨\u200d👩\u200d👧") == CleanQuery("👨👩👧")
+    long = clean_query("y" * (MAX_QUERY_LENGTH + 1))
+    assert long.cut and len(long.text) == MAX_QUERY_LENGTH
+    assert not clean_query("y" * MAX_QUERY_LENGTH).cut
+
+
+def test_nothing_found_replies_say_what_was_changed():
+    result = SearchResult(("idempotency",), ignored_invisible=True, cut=True)
+    text = nothing_found("idem\u200dpotency", result)
+    assert "“idempotency”" in text
+    assert "(ignored invisible characters)" in text
+    assert f"(your search was cut to the first {MAX_QUERY_LENGTH} characters)" in text
+    assert "ignored" not in nothing_found("jwt", SearchResult(("jwt",)))

@@ -41,7 +41,7 @@ class SearchBackend(Protocol):
         any_word: bool,
     ) -> tuple[RankedNote, ...]:
         """Up to `limit` notes passing `filters` that hold every word (any of them with `any_word`),
-        best first."""
+        best first. The words are `bot.domain.search.query_terms`: a word with spaces is a phrase."""
         ...
 
     async def completions(

@@ -15,8 +15,8 @@ from models import Note, NoteVote
 SEARCH_OVERFETCH = 4
 """Ranked hits fetched per hit shown, before the visibility and filter checks."""
 
-_BM25 = "bm25(notes_fts, 10.0, 1.0, 1.0, 5.0)"
-"""Column weights for title, body, solution, tags: a match in the title counts most."""
+_BM25 = "bm25(notes_fts, 10.0, 1.0, 1.0, 5.0, 1.0)"
+"""Column weights for title, body, solution, tags and the CJK bigrams: a match in the title counts most."""
 _FTS = table("notes_fts", literal_column("rowid"))
 _FTS_ROWID: ColumnClause[int] = literal_column("notes_fts.rowid")
 _FTS_TABLE: ColumnClause[Any] = literal_column("notes_fts")
@@ -30,7 +30,8 @@ def fts5_string(token: str) -> str:
 def fts5_match(tokens: Iterable[str], *, any_word: bool = False, prefix: bool = False) -> str:
     """An FTS5 MATCH expression in which every token is a quoted string, never an operator.
 
-    All words must match unless `any_word`; with `prefix`, each word also matches longer words.
+    All words must match unless `any_word`; with `prefix`, each word also matches longer words. A
+    token with spaces (CJK bigrams) is a phrase: its words must follow one another.
     """
     star = " *" if prefix else ""
     parts = [fts5_string(token) + star for token in tokens]

@@ -9,6 +9,7 @@ from sqlalchemy import delete, false, func, select
 from bot.db import transaction
 from bot.domain.errors import ConflictError, PermissionDeniedError
 from bot.domain.notes import NoteDraft, NoteKind, parse_note_ref, validate_note, validate_tip
+from bot.domain.search import search_terms
 from bot.services.notes.records import (
     NoteSummary,
     NoteView,
@@ -76,6 +77,7 @@ class Notebook(NoteTopics):
                 solution=draft.solution,
                 tags=tags_text(draft.tags),
                 is_private=private,
+                search_terms=search_terms(draft.title, draft.body, draft.solution, tags_text(draft.tags)),
             )
             note.topic = topic_found
             session.add(note)
@@ -101,6 +103,7 @@ class Notebook(NoteTopics):
             draft = validate_note(NoteKind(note.kind), title, body, solution, tags)
             note.title, note.body, note.solution = draft.title, draft.body, draft.solution
             note.tags = tags_text(draft.tags)
+            note.search_terms = search_terms(note.title, note.body, note.solution, note.tags)
             await session.flush()
             return view(note, await helpful_count(session, note.id))
 

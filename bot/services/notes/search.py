@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.domain.notes import NoteKind, parse_note_ref
-from bot.domain.search import Snippet, snippet, suggest, tokenize
+from bot.domain.search import Snippet, clean_query, query_terms, snippet, suggest, tokenize
 from bot.domain.text import strip_control
 from bot.services.notes.backend import RankedNote, SearchBackend
 from bot.services.notes.fts5 import Fts5Search
@@ -57,12 +57,15 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Ranked hits, best first; when there are none, topics or tags that look like the query."""
+    """Ranked hits, best first; when there are none, topics or tags that look like the query. Whether
+    invisible characters were dropped from the query, or it was cut, so the reply can say so."""
 
     words: tuple[str, ...]
     hits: tuple[SearchHit, ...] = ()
     matched_all_words: bool = True
     suggestions: tuple[str, ...] = ()
+    ignored_invisible: bool = False
+    cut: bool = False
 
 
 def _hit(ranked: RankedNote, words: tuple[str, ...]) -> SearchHit:
@@ -89,8 +92,12 @@ class NoteSearch(NoteTopics):
         """Notes ranked by relevance to the words of `query` (never parsed as query syntax).
 
         All words must match; when no note has them all, notes with any of them are ranked instead.
+        Invisible characters are dropped and a query longer than MAX_QUERY_LENGTH is cut; the
+        result says when either happened.
         """
-        words = tokenize(query)
+        cleaned = clean_query(query)
+        words = tokenize(cleaned.text)
+        terms = query_terms(words)
         topic_id = await self._topic_id(guild_id, topic)
         async with await self._reading(guild_id) as session:
             filters = [visible_to(guild_id, viewer_id)]
@@ -102,10 +109,10 @@ class NoteSearch(NoteTopics):
                 filters.append(Note.author_id == author_id)
             ranked: tuple[RankedNote, ...] = ()
             matched_all = True
-            if words:
-                ranked = await self._backend.ranked(session, words, filters, limit=limit, any_word=False)
-                if not ranked and len(words) > 1:
-                    ranked = await self._backend.ranked(session, words, filters, limit=limit, any_word=True)
+            if terms:
+                ranked = await self._backend.ranked(session, terms, filters, limit=limit, any_word=False)
+                if not ranked and len(terms) > 1:
+                    ranked = await self._backend.ranked(session, terms, filters, limit=limit, any_word=True)
                     matched_all = False
             tags = await _recent_tags(session, guild_id, viewer_id) if not ranked else []
         hits = tuple(_hit(found, words) for found in ranked)
@@ -113,8 +120,8 @@ class NoteSearch(NoteTopics):
         if not hits:
             # the topics come from the cache after the session is closed: a cache miss opens its own
             # session, and one use case must never hold two pooled connections at once
-            suggestions = suggest(query, [*await self.topics(guild_id), *tags])
-        return SearchResult(words, hits, matched_all, suggestions)
+            suggestions = suggest(cleaned.text, [*await self.topics(guild_id), *tags])
+        return SearchResult(words, hits, matched_all, suggestions, cleaned.ignored_invisible, cleaned.cut)
 
     async def autocomplete(
         self, guild_id: int, viewer_id: int, typed: str, *, own_only: bool = False
@@ -124,7 +131,7 @@ class NoteSearch(NoteTopics):
         if own_only:
             filters.append(Note.author_id == viewer_id)
         typed = strip_control(typed, keep_newlines=False)
-        words = tokenize(typed)
+        words = query_terms(tokenize(typed))
         async with self._sessions() as session:
             found: dict[int, NoteSummary] = {}
             note_id = parse_note_ref(typed) if typed.strip().lstrip("#").isdigit() else None

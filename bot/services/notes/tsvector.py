@@ -14,16 +14,16 @@ from bot.services.notes.records import NoteSummary, summary, summary_columns
 from models import Note, NoteVote
 
 _PG_VECTOR: ColumnClause[Any] = literal_column("notes.search_vector")
-_PG_CONFIG = "english"
-"""The text search configuration the generated column was built with (see migration 0005)."""
+_PG_CONFIG = "simple"
+"""The text search configuration the generated column was built with (see migration 0008): no
+stemming and no stop words, so PostgreSQL finds the same words as SQLite's unicode61 tokenizer."""
 
 
-def _tsquery(words: Sequence[str], *, any_word: bool = False) -> ColumnElement[Any]:
-    """A tsquery of the plain words (never parsed as tsquery syntax): all of them, or any with `any_word`."""
-    if not any_word:
-        return func.plainto_tsquery(_PG_CONFIG, " ".join(words))
-    parts: list[ColumnElement[Any]] = [func.plainto_tsquery(_PG_CONFIG, w) for w in words]
-    return functools.reduce(lambda a, b: a.op("||")(b), parts)
+def _tsquery(terms: Sequence[str], *, any_word: bool = False) -> ColumnElement[Any]:
+    """A tsquery of the plain terms (never parsed as tsquery syntax): all of them, or any with
+    `any_word`. A term with spaces (CJK bigrams) is a phrase."""
+    parts: list[ColumnElement[Any]] = [func.phraseto_tsquery(_PG_CONFIG, term) for term in terms]
+    return functools.reduce(lambda a, b: a.op("||" if any_word else "&&")(b), parts)
 
 
 class TsvectorSearch:
