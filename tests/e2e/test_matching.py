@@ -14,7 +14,7 @@ from bot.sandbox.emulator import CommandHidden
 from models import PairHistory, Team, TeamMember
 from tests.harness import World, bot_settings, running_bot
 
-JOB_BOARD = "Job Board Backend"
+JOB_BOARD = "Job Board"
 
 
 async def setup_learners(world: World, tracks: list[str], project: str = JOB_BOARD, tz: str = "Africa/Lagos") -> None:
@@ -208,7 +208,7 @@ async def test_match_run_on_a_cohort_of_twenty(nexus, world: World, sessions):
     await emu.command(world.admin, "setup channel", channel=world.project)
     extra = [emu.add_member(world.guild, f"c{i:02d}") for i in range(20)]
     tracks = ["backend"] * 7 + ["frontend"] * 5 + ["backend"] * 5 + ["frontend"] * 2 + ["backend"]
-    projects = [JOB_BOARD] * 12 + ["E-Commerce Backend"] * 7 + ["Online Poll System Backend"]
+    projects = [JOB_BOARD] * 12 + ["E-Commerce"] * 7 + ["Online Poll System"]
     for member, track, project in zip(extra, tracks, projects, strict=True):
         await emu.command(member, "profile set", track=track, timezone="Africa/Nairobi")
         await emu.command(member, "project announce", project=project, track=track, pitch="hi")

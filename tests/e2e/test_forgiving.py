@@ -1,0 +1,46 @@
+"""The first hour: a catalog named for the product, and input that forgives near-misses."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models import Announcement, Note, NoteTopic, Project
+from tests.harness import World
+
+
+async def test_catalog_lists_backend_and_frontend_briefs(nexus, world: World):
+    emu = world.emu
+    listing = emu.reply(await emu.command(world.learner, "catalog list")).text()
+    assert "E-Commerce" in listing and "E-Commerce Backend" not in listing
+    assert "Backend: Product catalog, cart" in listing and "Frontend: A storefront" in listing
+    added = await emu.command(
+        world.admin, "catalog add", name="Library", description="Books and loans API", frontend="A catalogue UI"
+    )
+    assert "Added **Library**" in emu.reply(added).content
+    listing = emu.reply(await emu.command(world.learner, "catalog list")).text()
+    assert "Backend: Books and loans API" in listing and "Frontend: A catalogue UI" in listing
+
+
+async def test_project_names_rank_prefixes_first_and_accept_near_matches(nexus, world: World, sessions):
+    emu = world.emu
+    choices = await emu.autocomplete(world.learner, "project announce", "project", project="ecom")
+    assert choices[0]["value"] == "E-Commerce"
+    it = await emu.command(world.learner, "project announce", project="ecommerce", track="backend", pitch="shop")
+    assert "**E-Commerce**" in emu.reply(it).content
+    async with sessions() as session:
+        project_id = await session.scalar(select(Announcement.project_id))
+        assert (await session.get(Project, project_id)).name == "E-Commerce"
+    ambiguous = await emu.command(world.learners[1], "project announce", project="Online", track="backend", pitch="x")
+    assert "no project called" not in emu.reply(ambiguous).content  # a unique prefix is enough
+
+
+async def test_topic_near_match_is_accepted(nexus, world: World, sessions):
+    emu = world.emu
+    choices = await emu.autocomplete(world.learner, "note add", "topic", topic="dj", kind="learning")
+    assert choices[0]["value"] == "Django"
+    it = await emu.command(world.learner, "note add", topic="djang", kind="learning")
+    assert it.modal is not None
+    await emu.submit_modal(world.learner, it, {"Title": "ORM", "What did you learn?": "select_related"})
+    async with sessions() as session:
+        topic_id = await session.scalar(select(Note.topic_id))
+        assert (await session.get(NoteTopic, topic_id)).name == "Django"
