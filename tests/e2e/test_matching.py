@@ -254,16 +254,21 @@ async def test_api_contract_flow_and_openapi_export(nexus, world: World, session
     added = emu.reply(await emu.command(a, "api add", method="GET", path="/jobs", summary="List jobs"))
     assert "Added" in added.content and "⏳ 1/2" in added.text()
     await emu.command(a, "api add", method="POST", path="/jobs/{job_id}/applications", summary="Apply to a job")
-    dup = emu.reply(await emu.command(b, "api add", method="GET", path="/jobs/", summary="again"))
+    dup = emu.reply(await emu.command(b, "api add", method="GET", path="/jobs", summary="again"))
     assert "already in your contract" in dup.content
+    # a trailing slash is kept as typed (Django's routes need it): /jobs/ is another endpoint
+    slashed = emu.reply(await emu.command(b, "api add", method="GET", path="/jobs/", summary="Django's list"))
+    assert "Added" in slashed.content and "`/jobs/`" in slashed.text()
     bad = emu.reply(await emu.command(b, "api add", method="GET", path="jobs list", summary="x"))
     assert "starts with /" in bad.content
     choices = await emu.autocomplete(b, "api agree", "id", id="appl")
-    assert len(choices) == 1 and "applications" in choices[0]["name"]
+    assert len(choices) == 1 and choices[0]["name"].endswith("POST /jobs/{job_id}/applications — Apply to a job")
+    assert choices[0]["name"].startswith("#")
     listing = emu.reply(await emu.command(b, "api list")).text()
     ids = [int(part.split("`")[0]) for part in listing.split("`#")[1:]]
     for endpoint_id in ids:
         await emu.command(b, "api agree", id=endpoint_id)
+        await emu.command(a, "api agree", id=endpoint_id)
     outsider_try = emu.reply(await emu.command(outsider, "api agree", id=ids[0]))
     assert "formed team" in outsider_try.content
     progress = emu.reply(await emu.command(a, "nexus progress")).text()
