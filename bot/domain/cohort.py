@@ -22,6 +22,9 @@ SKILLS_MAX_COUNT = 10
 SKILL_MAX = 30
 DISPLAY_NAME_MAX = 80
 
+REPO_CLEAR_WORDS = frozenset({"none", "-", "remove"})
+"""What a learner types as the repository to remove the one their announcement has."""
+
 REPO_URL_FORBIDDEN = frozenset("<>[]()`\"'|\\{}^*_~")
 """Characters a repository link may not hold: with them a link could carry markdown (a masked link,
 an angle-bracket escape, a role pill) into Nexus's own post. GitHub paths never need them."""
@@ -66,10 +69,12 @@ def clean_pitch(text: str) -> str:
 
 
 def clean_repo_url(text: str | None) -> str | None:
-    """An https repository URL, or None when not given."""
+    """An https repository URL, or None when not given; `github.com/you/x` gets its https://."""
     if text is None or not text.strip():
         return None
     url = text.strip()
+    if not urlsplit(url).scheme and not url.startswith("/"):
+        url = "https://" + url
     if any(ch.isspace() for ch in url) or any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in url):
         raise ValidationError("The repository link must not contain spaces or control characters.")
     bad = sorted({ch for ch in url if ch in REPO_URL_FORBIDDEN})
@@ -85,6 +90,16 @@ def clean_repo_url(text: str | None) -> str | None:
     if parts.username or parts.password:
         raise ValidationError("The repository link must not contain a user name or password.")
     return url
+
+
+def repo_to_store(text: str | None, current: str | None) -> str | None:
+    """The repository an announcement keeps: `current` when none is given, nothing when the learner
+    typed one of REPO_CLEAR_WORDS, otherwise the cleaned link."""
+    if text is None or not text.strip():
+        return current
+    if text.strip().casefold() in REPO_CLEAR_WORDS:
+        return None
+    return clean_repo_url(text)
 
 
 def clean_github(text: str | None) -> str | None:

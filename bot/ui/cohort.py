@@ -213,7 +213,7 @@ class AnnounceModal(discord.ui.Modal, title="Announce your project"):
             max_length=REPO_URL_MAX,
             placeholder="https://github.com/…",
         )
-        self.add_item(discord.ui.Label(text="Repository (optional)", component=self.repo))
+        self.add_item(discord.ui.Label(text="Repository (blank keeps it, none removes)", component=self.repo))
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         # the same write budget as /project announce: a form is one more door to the same use case

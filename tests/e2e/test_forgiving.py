@@ -44,3 +44,22 @@ async def test_topic_near_match_is_accepted(nexus, world: World, sessions):
     async with sessions() as session:
         topic_id = await session.scalar(select(Note.topic_id))
         assert (await session.get(NoteTopic, topic_id)).name == "Django"
+
+
+async def test_repository_without_scheme_is_completed_and_kept_on_reannounce(nexus, world: World, sessions):
+    emu = world.emu
+
+    async def announce(**extra):
+        values = {"project": "Job Board", "track": "backend", "pitch": "jobs api", **extra}
+        return emu.reply(await emu.command(world.learner, "project announce", **values)).content
+
+    async def stored() -> str | None:
+        async with sessions() as session:
+            return await session.scalar(select(Announcement.repo_url))
+
+    assert "✅" in await announce(repo="github.com/ada/jobs")
+    assert await stored() == "https://github.com/ada/jobs"
+    assert "✅" in await announce(pitch="jobs api, second version")
+    assert await stored() == "https://github.com/ada/jobs"
+    assert "✅" in await announce(repo="none")
+    assert await stored() is None
