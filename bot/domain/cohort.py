@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.domain.errors import ValidationError
 from bot.domain.text import quoted, strip_control
@@ -132,35 +130,6 @@ def parse_skills(text: str | None) -> tuple[str, ...]:
     if len(skills) > SKILLS_MAX_COUNT:
         raise ValidationError(f"List at most {SKILLS_MAX_COUNT} skills.")
     return tuple(skills)
-
-
-def clean_timezone(name: str) -> str:
-    """An IANA time zone name (case-insensitive input), e.g. Africa/Lagos."""
-    candidate = name.strip()
-    found = _timezones_by_lower_name().get(candidate.lower())
-    if found is None:
-        raise ValidationError(f"{quoted(candidate)} is not a time zone; pick one from the list, e.g. Africa/Lagos.")
-    try:
-        ZoneInfo(found)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"{found} is not available on this server.") from None
-    return found
-
-
-_TIMEZONES: tuple[str, ...] = ()
-
-
-@functools.cache
-def _timezones_by_lower_name() -> dict[str, str]:
-    return {tz.lower(): tz for tz in all_timezones()}
-
-
-def all_timezones() -> tuple[str, ...]:
-    """Every IANA zone name, sorted (computed once)."""
-    global _TIMEZONES
-    if not _TIMEZONES:
-        _TIMEZONES = tuple(sorted(tz for tz in available_timezones() if "/" in tz or tz == "UTC"))
-    return _TIMEZONES
 
 
 def project_key(name: str) -> str:

@@ -63,3 +63,15 @@ async def test_repository_without_scheme_is_completed_and_kept_on_reannounce(nex
     assert await stored() == "https://github.com/ada/jobs"
     assert "✅" in await announce(repo="none")
     assert await stored() is None
+
+
+async def test_profile_time_zone_by_city_country_or_offset(nexus, world: World):
+    emu = world.emu
+    choices = await emu.autocomplete(world.learner, "profile set", "timezone", track="backend", timezone="kenya")
+    assert choices[0]["value"] == "Africa/Nairobi"
+    for typed, stored in (("nairobi", "Africa/Nairobi"), ("UTC+3", "Etc/GMT-3"), ("UTC-05:30", "UTC-05:30")):
+        it = await emu.command(world.learner, "profile set", track="backend", timezone=typed)
+        assert "Profile saved" in emu.reply(it).content
+        assert stored in emu.reply(await emu.command(world.learner, "profile show")).text()
+    it = await emu.command(world.learner, "profile set", track="backend", timezone="nairobbi")
+    assert "Did you mean Africa/Nairobi" in emu.reply(it).content
