@@ -95,7 +95,7 @@ async def refuse_form(interaction: discord.Interaction[Any], error: Exception, r
         return
     view = discord.ui.View(timeout=None)
     view.add_item(EditDraftButton(keep_draft(interaction.user.id, reopen)))
-    text = f"{error_text(error)}\nNothing was saved: press {EDIT_LABEL} to fix the form and send it again."
+    text = error_text(error)  # the same words as the command's refusal; the button says the rest
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, view=view, ephemeral=True)
