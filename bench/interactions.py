@@ -34,7 +34,7 @@ from bot.db import upgrade_database_async
 from bot.sandbox.emulator import DiscordEmulator, EmulatorError, Interaction
 from tests.harness import BotProcess, build_world, subprocess_env
 
-PROJECTS = ["Job Board Backend", "E-Commerce Backend", "Online Poll System Backend", "Social Media Feed Backend"]
+PROJECTS = ["Job Board", "E-Commerce", "Online Poll System", "Social Media Feed"]
 
 
 DISCORD_CHANNEL_POST_LIMIT = (5, 5.0)

@@ -22,6 +22,7 @@ from bot.delivery.dispatcher import DRAIN_SECONDS, Delivery
 from bot.services import Services
 from bot.tree import NexusTree
 from bot.ui.cohort import KickoffAnnounceButton
+from bot.ui.drafts import EditDraftButton
 from bot.ui.matching import ProposalButton
 from bot.ui.notes import HelpfulButton
 from bot.ui.search import KeptSearches, SearchPageButton
@@ -51,6 +52,7 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     HelpfulButton,
     SearchPageButton,
     ListPageButton,
+    EditDraftButton,
 )
 """Persistent buttons rebuilt from their custom_id after a restart."""
 

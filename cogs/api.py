@@ -13,7 +13,7 @@ from bot.checks import writes
 from bot.client import NexusBot
 from bot.domain.api_contract import ENDPOINT_ID_MAX, HTTP_METHODS, PATH_MAX, SUMMARY_MAX
 from bot.domain.cohort import ChecklistStep, next_line
-from bot.domain.text import safe_text
+from bot.domain.text import safe_text, truncate
 from bot.services.api import Contract
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
 from bot.ui.views import confirm_then, send_list
@@ -59,12 +59,12 @@ async def endpoint_autocomplete(
         contract = await interaction.client.services.api.contract(interaction.guild_id, interaction.user.id)
     except Exception:
         return []
-    text = current.lower().strip()
+    text = current.lower().strip().removeprefix("#")
     choices = []
     for e in contract.endpoints:
-        label = f"#{e.id} {e.method} {e.path}"
-        if not text or text in label.lower() or text in e.summary.lower():
-            choices.append(app_commands.Choice(name=label[:100], value=e.id))
+        label = f"#{e.id} {e.method} {e.path} — {e.summary}"
+        if not text or text in label.lower():
+            choices.append(app_commands.Choice(name=truncate(label, 100), value=e.id))
     return choices[:25]
 
 

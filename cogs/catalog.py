@@ -36,7 +36,11 @@ class CatalogCog(commands.GroupCog, group_name="catalog", group_description="The
     async def list_projects(self, interaction: discord.Interaction[NexusBot]) -> None:
         assert interaction.guild_id is not None
         projects = await self.bot.services.catalog.projects(interaction.guild_id)
-        lines = [f"**{safe_text(p.name)}**: {safe_text(p.description) or '—'}" for p in projects]
+        lines = [
+            f"**{safe_text(p.name)}**\nBackend: {safe_text(p.description) or '—'}\n"
+            f"Frontend: {safe_text(p.frontend) or '—'}"
+            for p in projects
+        ]
         embed = discord.Embed(title="Project catalog", colour=NEXUS_COLOUR)
         blocks = chunk_lines(lines, 4000) or ["The catalog is empty: staff can add projects with `/catalog add`."]
         embed.description = blocks[0]
@@ -45,16 +49,21 @@ class CatalogCog(commands.GroupCog, group_name="catalog", group_description="The
 
     @app_commands.command(name="add", description="Add a project to the catalog")
     @writes()
-    @app_commands.describe(name="Project name, unique in this server", description="One line about the project")
+    @app_commands.describe(
+        name="Project name, unique in this server",
+        description="The backend brief: one line on what the API does",
+        frontend="The frontend brief: one line on what the interface does (optional)",
+    )
     @staff_only()
     async def add(
         self,
         interaction: discord.Interaction[NexusBot],
         name: app_commands.Range[str, 2, PROJECT_NAME_MAX],
         description: app_commands.Range[str, 0, PROJECT_DESCRIPTION_MAX] = "",
+        frontend: app_commands.Range[str, 0, PROJECT_DESCRIPTION_MAX] = "",
     ) -> None:
         assert interaction.guild_id is not None
-        project = await self.bot.services.catalog.add(interaction.guild_id, name, description)
+        project = await self.bot.services.catalog.add(interaction.guild_id, name, description, frontend)
         await interaction.response.send_message(f"Added **{safe_text(project.name)}** to the catalog.", ephemeral=True)
 
     @app_commands.command(name="remove", description="Remove a project nobody has announced")

@@ -12,6 +12,7 @@ from bot.checks import is_staff, staff_only, writes
 from bot.client import NexusBot
 from bot.domain.cohort import AFTER_NOTE
 from bot.domain.errors import PermissionDeniedError
+from bot.domain.names import rank_names
 from bot.domain.notes import TIP_MAX_LENGTH, TOPIC_NAME_MAX_LENGTH, NoteKind
 from bot.domain.search import MAX_QUERY_LENGTH
 from bot.domain.text import safe_text
@@ -40,9 +41,8 @@ async def _topic_autocomplete(
     interaction: discord.Interaction[NexusBot], current: str
 ) -> list[app_commands.Choice[str]]:
     names = await interaction.client.services.notes.topics(_guild_id(interaction))
-    wanted = current.strip().casefold()
-    matching = [n for n in names if wanted in n.casefold()] if wanted else list(names)
-    return [app_commands.Choice(name=n, value=n) for n in matching[:AUTOCOMPLETE_CHOICES]]
+    matching = rank_names(current, names, AUTOCOMPLETE_CHOICES)
+    return [app_commands.Choice(name=n, value=n) for n in matching]
 
 
 async def _visible_note_autocomplete(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 from discord.ext import commands
-from rapidfuzz import fuzz, process
 
 from bot.checks import writes
 from bot.client import NexusBot
-from bot.domain.cohort import all_timezones, next_line
+from bot.domain.cohort import next_line
+from bot.domain.errors import ValidationError
+from bot.domain.timezones import timezone_choices
 from bot.ui.cohort import profile_embed
 
 TIMEZONE_CHOICES = 25
@@ -22,8 +23,7 @@ TRACK_CHOICES = [
 async def timezone_autocomplete(
     interaction: discord.Interaction[NexusBot], current: str
 ) -> list[app_commands.Choice[str]]:
-    """IANA zones matching the text: 'lagos' finds Africa/Lagos."""
-    zones = all_timezones()
+    """IANA zones matching the text: 'lagos', 'kenya', 'EAT' and 'UTC+3' all find a zone."""
     text = current.strip()
     if not text:
         picks = [
@@ -35,11 +35,10 @@ async def timezone_autocomplete(
             "UTC",
         ]
     else:
-        lowered = text.lower().replace(" ", "_")
-        picks = [z for z in zones if lowered in z.lower()][:TIMEZONE_CHOICES]
-        if len(picks) < TIMEZONE_CHOICES:
-            fuzzy = process.extract(text, zones, scorer=fuzz.WRatio, limit=TIMEZONE_CHOICES)
-            picks += [z for z, score, _ in fuzzy if score >= 60 and z not in picks]
+        try:
+            picks = timezone_choices(text, TIMEZONE_CHOICES)
+        except ValidationError:  # an offset out of range: the reply to the command says so
+            picks = []
     return [app_commands.Choice(name=z, value=z) for z in picks[:TIMEZONE_CHOICES]]
 
 
@@ -52,7 +51,7 @@ class ProfileCog(commands.GroupCog, group_name="profile", group_description="You
     @writes()
     @app_commands.describe(
         track="Which side you build",
-        timezone="Your time zone, e.g. Africa/Lagos (start typing a city)",
+        timezone="Your time zone: a city, a country, EAT or UTC+3 (start typing)",
         github="Your GitHub handle",
         skills="A short comma list, e.g. Django, PostgreSQL, Docker",
     )

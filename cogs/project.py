@@ -40,7 +40,7 @@ class ProjectCog(commands.GroupCog, group_name="project", group_description="Ann
         project="A project from the catalog",
         track="Which side you build",
         pitch=f"What you are building, in up to {PITCH_MAX} characters",
-        repo="Your repository, an https:// link",
+        repo="Your repository, e.g. github.com/you/project; left out keeps the one you gave, none removes it",
     )
     @app_commands.autocomplete(project=project_autocomplete)
     @app_commands.choices(track=TRACK_CHOICES)

@@ -21,6 +21,8 @@ class Project(Base, Timestamped):
     name: Mapped[str] = mapped_column(String(80))
     name_key: Mapped[str] = mapped_column(String(80))
     description: Mapped[str] = mapped_column(String(250), default="")
+    """The backend brief."""
+    frontend_brief: Mapped[str | None] = mapped_column(String(250), nullable=True)
 
 
 class Learner(Base, Timestamped):

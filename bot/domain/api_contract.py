@@ -38,7 +38,8 @@ def clean_method(method: str) -> str:
 
 
 def clean_path(path: str) -> str:
-    """An OpenAPI path such as /jobs/{job_id}/applications."""
+    """An OpenAPI path such as /jobs/{job_id}/applications, kept as typed: a trailing slash stays
+    (Django's routes need it), so /jobs/ and /jobs are different endpoints."""
     value = path.strip()
     if len(value) > PATH_MAX:
         raise ValidationError(f"A path has at most {PATH_MAX} characters.")
@@ -54,7 +55,7 @@ def clean_path(path: str) -> str:
     names = _PARAM.findall(value)
     if len(names) != len(set(names)):
         raise ValidationError("Each {parameter} may appear only once in a path.")
-    return "/" + "/".join(segments)
+    return value
 
 
 def clean_summary(summary: str) -> str:
@@ -68,7 +69,8 @@ def clean_summary(summary: str) -> str:
 
 def _operation_id(method: str, path: str) -> str:
     words = [w for w in re.split(r"[^A-Za-z0-9]+", path.replace("{", "by_").replace("}", "")) if w]
-    return method.lower() + "".join(w[:1].upper() + w[1:] for w in words) or method.lower()
+    slash = "Slash" if len(path) > 1 and path.endswith("/") else ""  # operation ids must differ for /x and /x/
+    return method.lower() + "".join(w[:1].upper() + w[1:] for w in words) + slash
 
 
 def openapi_document(title: str, endpoints: Sequence[EndpointSpec], *, description: str = "") -> dict[str, Any]:

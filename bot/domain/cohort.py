@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.domain.errors import ValidationError
 from bot.domain.text import quoted, strip_control
@@ -21,6 +19,9 @@ GITHUB_HANDLE_MAX = 39
 SKILLS_MAX_COUNT = 10
 SKILL_MAX = 30
 DISPLAY_NAME_MAX = 80
+
+REPO_CLEAR_WORDS = frozenset({"none", "-", "remove"})
+"""What a learner types as the repository to remove the one their announcement has."""
 
 REPO_URL_FORBIDDEN = frozenset("<>[]()`\"'|\\{}^*_~")
 """Characters a repository link may not hold: with them a link could carry markdown (a masked link,
@@ -66,10 +67,12 @@ def clean_pitch(text: str) -> str:
 
 
 def clean_repo_url(text: str | None) -> str | None:
-    """An https repository URL, or None when not given."""
+    """An https repository URL, or None when not given; `github.com/you/x` gets its https://."""
     if text is None or not text.strip():
         return None
     url = text.strip()
+    if not urlsplit(url).scheme and not url.startswith("/"):
+        url = "https://" + url
     if any(ch.isspace() for ch in url) or any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in url):
         raise ValidationError("The repository link must not contain spaces or control characters.")
     bad = sorted({ch for ch in url if ch in REPO_URL_FORBIDDEN})
@@ -85,6 +88,16 @@ def clean_repo_url(text: str | None) -> str | None:
     if parts.username or parts.password:
         raise ValidationError("The repository link must not contain a user name or password.")
     return url
+
+
+def repo_to_store(text: str | None, current: str | None) -> str | None:
+    """The repository an announcement keeps: `current` when none is given, nothing when the learner
+    typed one of REPO_CLEAR_WORDS, otherwise the cleaned link."""
+    if text is None or not text.strip():
+        return current
+    if text.strip().casefold() in REPO_CLEAR_WORDS:
+        return None
+    return clean_repo_url(text)
 
 
 def clean_github(text: str | None) -> str | None:
@@ -117,35 +130,6 @@ def parse_skills(text: str | None) -> tuple[str, ...]:
     if len(skills) > SKILLS_MAX_COUNT:
         raise ValidationError(f"List at most {SKILLS_MAX_COUNT} skills.")
     return tuple(skills)
-
-
-def clean_timezone(name: str) -> str:
-    """An IANA time zone name (case-insensitive input), e.g. Africa/Lagos."""
-    candidate = name.strip()
-    found = _timezones_by_lower_name().get(candidate.lower())
-    if found is None:
-        raise ValidationError(f"{quoted(candidate)} is not a time zone; pick one from the list, e.g. Africa/Lagos.")
-    try:
-        ZoneInfo(found)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"{found} is not available on this server.") from None
-    return found
-
-
-_TIMEZONES: tuple[str, ...] = ()
-
-
-@functools.cache
-def _timezones_by_lower_name() -> dict[str, str]:
-    return {tz.lower(): tz for tz in all_timezones()}
-
-
-def all_timezones() -> tuple[str, ...]:
-    """Every IANA zone name, sorted (computed once)."""
-    global _TIMEZONES
-    if not _TIMEZONES:
-        _TIMEZONES = tuple(sorted(tz for tz in available_timezones() if "/" in tz or tz == "UTC"))
-    return _TIMEZONES
 
 
 def project_key(name: str) -> str:

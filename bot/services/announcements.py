@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import transaction
-from bot.domain.cohort import Track, clean_pitch, clean_repo_url, parse_track
+from bot.domain.cohort import Track, clean_pitch, parse_track, repo_to_store
 from bot.domain.errors import NotFoundError
 from bot.domain.events import Announced as AnnouncedEvent
 from bot.domain.events import Event, Withdrew
@@ -164,10 +164,12 @@ class AnnouncementService:
         pitch: str,
         repo_url: str | None,
     ) -> Announced:
-        """Create or replace the learner's announcement; the old version goes to the history."""
+        """Create or replace the learner's announcement; the old version goes to the history.
+
+        No `repo_url` keeps the repository the announcement has; one of REPO_CLEAR_WORDS removes it."""
         parsed_track = parse_track(track)
         clean = clean_pitch(pitch)
-        repo = clean_repo_url(repo_url)
+        repo = repo_to_store(repo_url, None)  # checked before the transaction opens
         async with transaction(self._sessions) as session:
             await ensure_catalog(session, guild_id)
             chosen = await resolve_project(session, guild_id, project)
@@ -197,7 +199,7 @@ class AnnouncementService:
                 row.project_id = chosen.id
                 row.track = parsed_track.value
                 row.pitch = clean
-                row.repo_url = repo
+                row.repo_url = repo_to_store(repo_url, row.repo_url)
                 row.active = True
                 row.revision += 1
             await session.flush()

@@ -7,7 +7,6 @@ from functools import lru_cache
 from importlib import resources
 
 import yaml
-from rapidfuzz import fuzz, process
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db import insert_new, transaction
 from bot.domain.cohort import clean_description, clean_project_name, project_key
 from bot.domain.errors import ConflictError, NotFoundError, ValidationError
+from bot.domain.names import match_name, rank_names, suggest_names
 from bot.domain.text import quoted, safe_text, strip_control
 from bot.services.cache import GuildCache
 from models import Announcement, GuildSettings, Project
 
 AUTOCOMPLETE_LIMIT = 25
-SUGGESTION_SCORE = 60
 CATALOG_MAX = 100
 
 
@@ -31,18 +30,23 @@ class ProjectInfo:
     id: int
     name: str
     description: str
+    """The backend brief."""
+    frontend: str = ""
+    """The frontend brief ("" when staff gave none)."""
 
 
 @lru_cache(maxsize=1)
-def default_catalog() -> tuple[tuple[str, str], ...]:
-    """(name, description) pairs from the packaged default catalog."""
+def default_catalog() -> tuple[tuple[str, str, str], ...]:
+    """(name, backend brief, frontend brief) triples from the packaged default catalog."""
     text = resources.files("bot").joinpath("data/catalog.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text) or {}
-    return tuple((str(p["name"]), str(p.get("description", ""))) for p in data.get("projects", []))
+    return tuple(
+        (str(p["name"]), str(p.get("description", "")), str(p.get("frontend", ""))) for p in data.get("projects", [])
+    )
 
 
 def _info(row: Project) -> ProjectInfo:
-    return ProjectInfo(row.id, row.name, row.description)
+    return ProjectInfo(row.id, row.name, row.description, row.frontend_brief or "")
 
 
 async def ensure_catalog(session: AsyncSession, guild_id: int) -> None:
@@ -62,8 +66,14 @@ async def ensure_catalog(session: AsyncSession, guild_id: int) -> None:
     if seeded:
         return
     projects = [
-        {"guild_id": guild_id, "name": name, "name_key": project_key(name), "description": description}
-        for name, description in default_catalog()
+        {
+            "guild_id": guild_id,
+            "name": name,
+            "name_key": project_key(name),
+            "description": description,
+            "frontend_brief": frontend or None,
+        }
+        for name, description, frontend in default_catalog()
     ]
     await session.execute(insert_new(session, Project, "guild_id", "name_key"), projects)
     await session.execute(
@@ -75,13 +85,21 @@ async def ensure_catalog(session: AsyncSession, guild_id: int) -> None:
 
 
 async def resolve_project(session: AsyncSession, guild_id: int, text: str) -> Project:
-    """The project named `text` (case-insensitively), or a NotFoundError suggesting close names."""
+    """The project named `text` (case-insensitively, or an unambiguous near-match such as
+    `ecommerce`), or a NotFoundError suggesting close names."""
     key = project_key(text)
     row = await session.scalar(select(Project).where(Project.guild_id == guild_id, Project.name_key == key))
     if row is not None:
         return row
     names = list((await session.scalars(select(Project.name).where(Project.guild_id == guild_id))).all())
-    close = [m[0] for m in process.extract(text, names, scorer=fuzz.WRatio, limit=3) if m[1] >= SUGGESTION_SCORE]
+    meant = match_name(text, names)
+    if meant is not None:
+        row = await session.scalar(
+            select(Project).where(Project.guild_id == guild_id, Project.name_key == project_key(meant))
+        )
+        if row is not None:
+            return row
+    close = suggest_names(text, names)
     hint = f" Did you mean {', '.join(safe_text(c) for c in close)}?" if close else " See `/catalog list`."
     shown = strip_control(text, keep_newlines=False)[:80]
     raise NotFoundError(f"There is no project called {quoted(shown)} in this server's catalog.{hint}")
@@ -116,16 +134,14 @@ class CatalogService:
     async def autocomplete(self, guild_id: int, current: str) -> list[str]:
         """Project names for an autocomplete box, best matches first."""
         projects = await self.projects(guild_id)
-        names = [p.name for p in projects]
-        if not current.strip():
-            return names[:AUTOCOMPLETE_LIMIT]
-        ranked = process.extract(current, names, scorer=fuzz.WRatio, limit=AUTOCOMPLETE_LIMIT)
-        return [name for name, score, _ in ranked if score >= 40]
+        return rank_names(current, [p.name for p in projects], AUTOCOMPLETE_LIMIT)
 
-    async def add(self, guild_id: int, name: str, description: str) -> ProjectInfo:
-        """Add a project; names are unique per guild, ignoring case."""
+    async def add(self, guild_id: int, name: str, description: str, frontend: str = "") -> ProjectInfo:
+        """Add a project with its backend brief (`description`) and optional frontend brief; names are
+        unique per guild, ignoring case."""
         clean = clean_project_name(name)
         about = clean_description(description)
+        front = clean_description(frontend)
         try:
             async with self.cache.changing(guild_id), transaction(self._sessions) as session:
                 await ensure_catalog(session, guild_id)
@@ -137,7 +153,13 @@ class CatalogService:
                 )
                 if clash is not None:
                     raise ConflictError(f"{clash.name} is already in the catalog.")
-                row = Project(guild_id=guild_id, name=clean, name_key=project_key(clean), description=about)
+                row = Project(
+                    guild_id=guild_id,
+                    name=clean,
+                    name_key=project_key(clean),
+                    description=about,
+                    frontend_brief=front or None,
+                )
                 session.add(row)
                 await session.flush()
                 return _info(row)

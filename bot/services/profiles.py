@@ -12,10 +12,10 @@ from bot.domain.cohort import (
     Track,
     clean_display_name,
     clean_github,
-    clean_timezone,
     parse_skills,
     parse_track,
 )
+from bot.domain.timezones import clean_timezone
 from models import Learner, utcnow
 
 SKILL_SEPARATOR = ", "

@@ -12,9 +12,9 @@ from bot.delivery.outcome import POST_WAIT_SECONDS
 from bot.domain.cohort import PITCH_MAX, REPO_URL_MAX, Checklist, ChecklistStep, Track, clean_repo_url, next_line
 from bot.domain.errors import ValidationError
 from bot.domain.text import safe_text
-from bot.errors import report_error
 from bot.services.announcements import AnnouncementInfo, ProjectTeamList
 from bot.services.profiles import Profile
+from bot.ui.drafts import refuse_form
 from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR, chunk_lines
 from bot.ui.views import guarded
 
@@ -187,26 +187,38 @@ async def announce_flow(
 class AnnounceModal(discord.ui.Modal, title="Announce your project"):
     """The kickoff button's form: the same fields as /project announce."""
 
-    def __init__(self, project_names: list[str]) -> None:
+    def __init__(self, project_names: list[str], draft: dict[str, str] | None = None) -> None:
         super().__init__(timeout=900)
+        self._project_names = project_names
+        typed = draft or {}
         self.project_select: discord.ui.Select[Any] | None = None
         self.project_text: discord.ui.TextInput[Any] | None = None
         if 0 < len(project_names) <= MODAL_SELECT_LIMIT:
             self.project_select = discord.ui.Select(
                 custom_id="nexus:announce:project",
-                options=[discord.SelectOption(label=name[:100], value=name[:100]) for name in project_names],
+                options=[
+                    discord.SelectOption(label=name[:100], value=name[:100], default=name[:100] == typed.get("project"))
+                    for name in project_names
+                ],
             )
             self.add_item(discord.ui.Label(text="Project", component=self.project_select))
         else:
-            self.project_text = discord.ui.TextInput(custom_id="nexus:announce:project", max_length=80)
+            self.project_text = discord.ui.TextInput(
+                custom_id="nexus:announce:project", max_length=80, default=typed.get("project")
+            )
             self.add_item(discord.ui.Label(text="Project (name from /catalog list)", component=self.project_text))
         self.track_select: discord.ui.Select[Any] = discord.ui.Select(
             custom_id="nexus:announce:track",
-            options=[discord.SelectOption(label=t.label, value=t.value) for t in Track],
+            options=[
+                discord.SelectOption(label=t.label, value=t.value, default=t.value == typed.get("track")) for t in Track
+            ],
         )
         self.add_item(discord.ui.Label(text="Track", component=self.track_select))
         self.pitch: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            custom_id="nexus:announce:pitch", style=discord.TextStyle.paragraph, max_length=PITCH_MAX
+            custom_id="nexus:announce:pitch",
+            style=discord.TextStyle.paragraph,
+            max_length=PITCH_MAX,
+            default=typed.get("pitch"),
         )
         self.add_item(discord.ui.Label(text="Pitch: what are you building?", component=self.pitch))
         self.repo: discord.ui.TextInput[Any] = discord.ui.TextInput(
@@ -214,27 +226,34 @@ class AnnounceModal(discord.ui.Modal, title="Announce your project"):
             required=False,
             max_length=REPO_URL_MAX,
             placeholder="https://github.com/…",
+            default=typed.get("repo"),
         )
-        self.add_item(discord.ui.Label(text="Repository (optional)", component=self.repo))
+        self.add_item(discord.ui.Label(text="Repository (blank keeps it, none removes)", component=self.repo))
 
-    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
-        # the same write budget as /project announce: a form is one more door to the same use case
-        app_of(interaction).write_gate.spend(interaction.guild_id, interaction.user.id)
+    def typed(self) -> dict[str, str]:
+        """What the member put in the form."""
         if self.project_select is not None:
             project = self.project_select.values[0] if self.project_select.values else ""
         else:
             project = self.project_text.value if self.project_text else ""
         track = self.track_select.values[0] if self.track_select.values else ""
+        return {"project": project, "track": track, "pitch": self.pitch.value, "repo": self.repo.value}
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        # the same write budget as /project announce: a form is one more door to the same use case
+        app_of(interaction).write_gate.spend(interaction.guild_id, interaction.user.id)
+        typed = self.typed()
         await announce_flow(
             interaction,
-            project=project,
-            track=track,
-            pitch=self.pitch.value,
-            repo_url=self.repo.value or None,
+            project=typed["project"],
+            track=typed["track"],
+            pitch=typed["pitch"],
+            repo_url=typed["repo"] or None,
         )
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
-        await report_error(interaction, error)
+        typed = self.typed()
+        await refuse_form(interaction, error, lambda: AnnounceModal(self._project_names, typed))
 
 
 class KickoffAnnounceButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"nexus:kickoff:announce"):

@@ -18,8 +18,8 @@ from bot.domain.notes import (
     NoteKind,
 )
 from bot.domain.text import safe_text, truncate
-from bot.errors import report_error
 from bot.services.notes.records import NoteSummary, NoteView
+from bot.ui.drafts import refuse_form
 from bot.ui.embeds import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_TITLE_LIMIT,
@@ -165,20 +165,24 @@ class NoteModal(discord.ui.Modal):
         kind: NoteKind,
         on_submit: NoteSubmit,
         note: NoteView | None = None,
+        draft: tuple[str, str, str | None, str] | None = None,
     ) -> None:
         super().__init__(title=plain_text(heading, MODAL_TITLE_LIMIT))
-        self._on_submit = on_submit
+        self._heading, self._kind, self._on_submit = heading, kind, on_submit
+        if draft is None and note is not None:
+            draft = (note.title, note.body, note.solution, ", ".join(note.tags))
+        title, body, solution, tags = draft or (None, None, None, None)
         self.note_title: discord.ui.TextInput[NoteModal] = discord.ui.TextInput(
             label="Title",
             max_length=TITLE_MAX_LENGTH,
-            default=note.title if note else None,
+            default=title,
             placeholder="JWT refresh tokens in DRF",
         )
         self.body: discord.ui.TextInput[NoteModal] = discord.ui.TextInput(
             label="What did you learn?" if kind is not NoteKind.CHALLENGE else "The challenge",
             style=discord.TextStyle.paragraph,
             max_length=BODY_MAX_LENGTH,
-            default=note.body if note else None,
+            default=body,
         )
         self.add_item(self.note_title)
         self.add_item(self.body)
@@ -189,14 +193,14 @@ class NoteModal(discord.ui.Modal):
                 style=discord.TextStyle.paragraph,
                 max_length=SOLUTION_MAX_LENGTH,
                 required=False,
-                default=note.solution if note else None,
+                default=solution,
             )
             self.add_item(self.solution)
         self.tags: discord.ui.TextInput[NoteModal] = discord.ui.TextInput(
             label="Tags (comma separated)",
             max_length=TAGS_MAX_LENGTH,
             required=False,
-            default=", ".join(note.tags) if note else None,
+            default=tags,
             placeholder="jwt, auth, drf",
         )
         self.add_item(self.tags)
@@ -210,8 +214,12 @@ class NoteModal(discord.ui.Modal):
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         await self._on_submit(interaction, self)
 
+    def reopened(self) -> NoteModal:
+        """The same form again, filled with what was typed in this one."""
+        return NoteModal(heading=self._heading, kind=self._kind, on_submit=self._on_submit, draft=self.values)
+
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
-        await report_error(interaction, error)
+        await refuse_form(interaction, error, self.reopened)
 
 
 class HelpfulButton(

@@ -19,7 +19,7 @@ def _posts(world: World) -> list[str]:
 async def _announce_all(world: World, members) -> list[str]:
     emu = world.emu
     sent = [
-        await emu.command(m, "project announce", project="Job Board Backend", track="backend", pitch="p", wait=False)
+        await emu.command(m, "project announce", project="Job Board", track="backend", pitch="p", wait=False)
         for m in members
     ]
     for interaction in sent:

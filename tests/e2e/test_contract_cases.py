@@ -86,7 +86,7 @@ async def test_a_repository_link_cannot_carry_markup(nexus, world: World, sessio
     sneaky = "<https://github.com/x>[Official grading form](https://evil.example/login)<<@&123456789012345678>>"
     refused = emu.reply(
         await emu.command(
-            world.learner, "project announce", project="Job Board Backend", track="backend", pitch="hi", repo=sneaky
+            world.learner, "project announce", project="Job Board", track="backend", pitch="hi", repo=sneaky
         )
     )
     assert refused.ephemeral and "repository link" in refused.content
@@ -96,7 +96,7 @@ async def test_a_repository_link_cannot_carry_markup(nexus, world: World, sessio
         await emu.command(
             world.learner,
             "project announce",
-            project="Job Board Backend",
+            project="Job Board",
             track="backend",
             pitch="hi",
             repo="https://github.com/learner1/job-board",
@@ -122,7 +122,7 @@ async def test_text_discord_cannot_carry_is_cleaned_not_an_error(nexus, world: W
         ),
         emu.reply(
             await emu.command(
-                world.learner, "project announce", project="Job Board Backend", track="backend", pitch=f"jobs{lone}"
+                world.learner, "project announce", project="Job Board", track="backend", pitch=f"jobs{lone}"
             )
         ),
         emu.reply(await emu.command(world.admin, "topic add", name=f"Celery{lone}")),
@@ -168,7 +168,7 @@ async def test_a_post_retried_after_the_nonce_window_is_not_made_twice(nexus, wo
     await emu.command(world.admin, "setup channel", channel=world.project)
     emu.lose_answer(r"/channels/\d+/messages$", 503, method="POST")  # posted, but the answer is lost
     reply = emu.reply(
-        await emu.command(world.learner, "project announce", project="Job Board Backend", track="backend", pitch="hi")
+        await emu.command(world.learner, "project announce", project="Job Board", track="backend", pitch="hi")
     )
     assert "not in the project channel yet" in reply.content
     (made,) = emu.channel_messages(world.project)

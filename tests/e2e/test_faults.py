@@ -84,9 +84,7 @@ async def test_429_and_500_on_channel_routes_then_the_outbox_posts(world: World,
         emu.fail(r"/interactions/\d+/[^/]+/callback", 429, retry_after=0.1)
         emu.fail(r"/channels/\d+/messages$", 429, method="POST", retry_after=0.1)
         emu.fail(r"/channels/\d+/messages$", 500, method="POST")
-        first = await emu.command(
-            world.learner, "project announce", project="Job Board Backend", track="backend", pitch="a"
-        )
+        first = await emu.command(world.learner, "project announce", project="Job Board", track="backend", pitch="a")
         # discord.py waits out the 429 and retries the 500 after a second: the member may hear first
         assert emu.reply(first).content.startswith("✅ You announced")
         for _ in range(100):
@@ -98,7 +96,7 @@ async def test_429_and_500_on_channel_routes_then_the_outbox_posts(world: World,
         # now the channel refuses outright: the record is kept and the outbox posts it later
         emu.deny_bot(world.project, SEND_MESSAGES | EMBED_LINKS)
         second = await emu.command(
-            world.learners[1], "project announce", project="Job Board Backend", track="frontend", pitch="b"
+            world.learners[1], "project announce", project="Job Board", track="frontend", pitch="b"
         )
         assert "It will be posted automatically" in emu.reply(second).content
         world.project.overwrites.clear()
@@ -123,7 +121,7 @@ async def test_a_refused_proposal_post_is_posted_by_the_outbox(world: World, dat
         await emu.command(world.admin, "setup channel", channel=world.project)
         emu.deny_bot(world.project, SEND_MESSAGES | EMBED_LINKS)
         for member, track in ((world.learner, "backend"), (world.learners[1], "frontend")):
-            await emu.command(member, "project announce", project="Job Board Backend", track=track, pitch="p")
+            await emu.command(member, "project announce", project="Job Board", track=track, pitch="p")
         found = emu.reply(await emu.command(world.learner, "partner find"))
         assert "<@" in found.text()
         world.project.overwrites.clear()
@@ -146,7 +144,7 @@ async def test_a_failed_outbox_pass_does_not_stop_the_retries(world: World, data
     async with running_bot(settings_, emu) as bot:
         await emu.command(world.admin, "setup channel", channel=world.project)
         emu.deny_bot(world.project, SEND_MESSAGES | EMBED_LINKS)
-        await emu.command(world.learner, "project announce", project="Job Board Backend", track="backend", pitch="p")
+        await emu.command(world.learner, "project announce", project="Job Board", track="backend", pitch="p")
         outbox = bot.services.outbox
         due, failed = outbox.due, asyncio.Event()
 
@@ -194,7 +192,7 @@ HOSTILE = st.one_of(
             "<@&1>",
             "<@1>",
             "\u0000\u0007\u202e",
-            "Job Board Backend\u0000",
+            "Job Board\u0000",
             "",
             "   ",
             "x" * 5000,

@@ -20,7 +20,7 @@ from bot.sandbox.state import EmuMember, EmuMessage
 from models import Announcement, Base, Team, TeamMember
 from tests.harness import World, bot_settings, running_bot
 
-JOB_BOARD = "Job Board Backend"
+JOB_BOARD = "Job Board"
 FOLLOW_UP_TIMEOUT = 5.0
 POLL_INTERVAL = 0.05
 QUIET_PERIOD = 1.0

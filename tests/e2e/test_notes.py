@@ -446,7 +446,7 @@ async def test_list_pages_rebuild_from_their_buttons(world: World, database_url:
         for index in range(12):
             await _note(bot, world, world.learner, title=f"Mine {index}", body="b")
         for index in range(15):  # one announcement each: 12 on the job board, 3 elsewhere
-            project = "Job Board Backend" if index < 12 else "E-Commerce Backend"
+            project = "Job Board" if index < 12 else "E-Commerce"
             member = emu.add_member(world.guild, f"builder-{index}")
             await bot.services.announcements.announce(
                 world.guild.id,
@@ -467,7 +467,7 @@ async def test_list_pages_rebuild_from_their_buttons(world: World, database_url:
         second = emu.reply(await emu.click(world.learner, mine, "Next ▶"))
         assert second.button("2/2") and "Mine 0" in second.text() and "Mine 11" not in second.text()
         who_second = emu.reply(await emu.click(world.learner, who, "Next ▶"))
-        assert who_second.button("2/2") and "Job Board Backend" in who_second.text()
+        assert who_second.button("2/2") and "Job Board" in who_second.text()
         assert "12 backend" in who_second.text()  # the project came back from the button
         other = emu.reply(await emu.click(world.learners[2], who, "◀ Previous"))
         assert other.ephemeral and "someone else" in other.content

@@ -615,7 +615,7 @@ async def prepare(world: World) -> None:
     partner = world.learners[1]
     for member, track in ((world.learner, "backend"), (partner, "frontend")):
         await emu.command(member, "profile set", track=track, timezone="Africa/Lagos")
-        await emu.command(member, "project announce", project="Job Board Backend", track=track, pitch="p")
+        await emu.command(member, "project announce", project="Job Board", track=track, pitch="p")
     await emu.command(world.learner, "partner find")
     proposal = next(m for m in emu.channel_messages(world.project) if m.buttons() and "🤝" in m.text())
     await emu.click(world.learner, proposal, "Accept")

@@ -111,7 +111,7 @@ def sample_options(world: World, options: list[dict[str, Any]]) -> dict[str, Any
             values[option["name"]] = option["choices"][0]["value"]
         elif kind == OPT_STRING:
             values[option["name"]] = (
-                "Job Board Backend" if option["name"] == "project" else "x" * max(3, option.get("min_length", 1))
+                "Job Board" if option["name"] == "project" else "x" * max(3, option.get("min_length", 1))
             )
         elif kind in (OPT_INTEGER, OPT_NUMBER):
             values[option["name"]] = option.get("min_value", 1)

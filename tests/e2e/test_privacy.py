@@ -14,7 +14,7 @@ async def test_forget_me_removes_everything_and_tells_the_partner(nexus, world: 
     await emu.command(world.admin, "setup channel", channel=world.project)
     for member, track in ((a, "backend"), (b, "frontend")):
         await emu.command(member, "profile set", track=track, timezone="UTC")
-        await emu.command(member, "project announce", project="Job Board Backend", track=track, pitch="hi")
+        await emu.command(member, "project announce", project="Job Board", track=track, pitch="hi")
     await emu.command(a, "partner find")
     proposal = next(m for m in emu.channel_messages(world.project) if "🤝" in m.text())
     await emu.click(a, proposal, "Accept")

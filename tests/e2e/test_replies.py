@@ -8,7 +8,7 @@ import io
 from tests.e2e.test_matching import form_team
 from tests.harness import World
 
-JOB_BOARD = "Job Board Backend"
+JOB_BOARD = "Job Board"
 
 
 async def _profile(world: World, member, track: str):

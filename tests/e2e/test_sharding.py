@@ -32,7 +32,7 @@ async def test_two_shards_serve_two_guilds(emu, database_url, sessions, tmp_path
         for _guild, channel, staff, learner in people:
             done = await emu.command(staff, "setup channel", channel=channel)
             assert channel.mention in emu.reply(done).content
-            it = await emu.command(learner, "project announce", project="Job Board Backend", track="backend", pitch="p")
+            it = await emu.command(learner, "project announce", project="Job Board", track="backend", pitch="p")
             assert "See the post" in emu.reply(it).content
             posts = [m for m in emu.channel_messages(channel) if "📣" in m.text()]
             assert len(posts) == 1

@@ -13,7 +13,7 @@ from bot.sandbox.state import EMBED_LINKS, SEND_MESSAGES
 from models import Announcement, AnnouncementRevision, Project
 from tests.harness import World, bot_settings, running_bot
 
-JOB_BOARD = "Job Board Backend"
+JOB_BOARD = "Job Board"
 
 
 async def set_channel(world: World) -> None:
@@ -39,7 +39,7 @@ async def test_full_week1_flow_with_several_learners(nexus, world: World, sessio
         it = await announce(world, member, track=track, pitch=f"Learner {i} builds the {track}")
         reply = emu.reply(it)
         assert reply.ephemeral and "See the post" in reply.content
-    await announce(world, world.learners[4], project="E-Commerce Backend", track="backend")
+    await announce(world, world.learners[4], project="E-Commerce", track="backend")
 
     announcement_posts = [m for m in posts(world) if "Week 1 announcement" in m.text()]
     assert len(announcement_posts) == 5
@@ -53,9 +53,9 @@ async def test_full_week1_flow_with_several_learners(nexus, world: World, sessio
     assert world.learners[4].mention not in text
 
     board = emu.reply(await emu.command(world.learners[5], "project board")).text()
-    job_line = next(line for line in board.splitlines() if line.startswith("Job Board Backend"))
+    job_line = next(line for line in board.splitlines() if line.startswith("Job Board"))
     assert job_line.split()[-3:] == ["2", "2", "4"]
-    shop_line = next(line for line in board.splitlines() if line.startswith("E-Commerce Backend"))
+    shop_line = next(line for line in board.splitlines() if line.startswith("E-Commerce"))
     assert shop_line.split()[-3:] == ["1", "0", "1"]
 
     progress = emu.reply(await emu.command(world.learners[0], "nexus progress")).text()
@@ -72,10 +72,10 @@ async def test_reannounce_edits_the_same_message_and_keeps_history(nexus, world:
     first = posts(world)
     assert len(first) == 1
     message_id = first[0].id
-    await announce(world, world.learner, project="E-Commerce Backend", track="frontend", pitch="Second version")
+    await announce(world, world.learner, project="E-Commerce", track="frontend", pitch="Second version")
     after = posts(world)
     assert [m.id for m in after] == [message_id]
-    assert "Second version" in after[0].text() and "E-Commerce Backend" in after[0].text()
+    assert "Second version" in after[0].text() and "E-Commerce" in after[0].text()
     assert "First version" in after[0].history[-1]["embeds"][0]["description"]
     async with sessions() as session:
         revisions = (await session.scalars(select(AnnouncementRevision))).all()
@@ -239,7 +239,7 @@ async def test_profile_bad_input(nexus, world: World, options, expected):
     ("options", "expected"),
     [
         ({"project": "Spaceship Backend"}, "no project called"),
-        ({"project": "Job Bord Backend"}, "Did you mean Job Board Backend"),
+        ({"project": "Jobb Bored"}, "Did you mean Job Board"),
         ({"pitch": "x" * 301}, "keep it to 300"),
         ({"pitch": "   \u200b  "}, "pitch is empty"),
         ({"repo": "http://github.com/me/x"}, "https://"),

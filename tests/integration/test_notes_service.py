@@ -93,7 +93,7 @@ async def test_removing_a_used_topic_is_refused_and_nothing_is_lost(notes):
 
 async def test_unknown_topic_is_refused_with_a_suggestion(notes):
     with pytest.raises(ValidationError, match="Did you mean Django"):
-        await notes.create_note(GUILD, ALICE, topic="Djang", kind=NoteKind.TIP, title="t", body="b")
+        await notes.create_note(GUILD, ALICE, topic="Djnago", kind=NoteKind.TIP, title="t", body="b")
 
 
 async def test_ranking_puts_the_closest_note_first(notes):
@@ -275,7 +275,7 @@ def test_search_survives_generated_text(database_url):
 async def test_control_characters_in_filters_are_harmless(notes):
     await _seed(notes)
     with pytest.raises(ValidationError):
-        await notes.search(GUILD, CAROL, "jwt", topic="Dja\x00ngo!")
+        await notes.search(GUILD, CAROL, "jwt", topic="Dja\x00ngx!")
     assert (await notes.search(GUILD, CAROL, "jwt", topic="Djan\x00go")).hits
 
 

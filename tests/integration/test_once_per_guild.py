@@ -20,7 +20,7 @@ async def _two_learners(sessions, guild_id: int) -> None:
     for user_id, track in ((1, "backend"), (2, "frontend")):
         await profiles.set(guild_id, user_id, f"u{user_id}", track=track, timezone="UTC", github=None, skills=None)
         await announcements.announce(
-            guild_id, user_id, f"u{user_id}", project="Job Board Backend", track=track, pitch="p", repo_url=None
+            guild_id, user_id, f"u{user_id}", project="Job Board", track=track, pitch="p", repo_url=None
         )
 
 
@@ -83,7 +83,7 @@ async def test_a_new_servers_first_commands_at_once(database_url, sessions):
 
     def announce(pool: int, uid: int):
         return AnnouncementService(pools[pool]).announce(
-            guild_id, uid, f"u{uid}", project="Job Board Backend", track="backend", pitch="p", repo_url=None
+            guild_id, uid, f"u{uid}", project="Job Board", track="backend", pitch="p", repo_url=None
         )
 
     # the first announcements in the server race to seed its catalog

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.cohort import Track
 from bot.domain.errors import NotFoundError
 from bot.domain.teams import EndReason, TeamEnding, TeamStatus
+from bot.domain.timezones import offset_minutes
 from models import Learner, Project, Team, TeamMember
 
 
@@ -56,11 +56,7 @@ def utc_offset_minutes(zone: str | None, at: datetime) -> int | None:
     """A time zone's offset from UTC at `at`, in minutes (None when unknown)."""
     if not zone:
         return None
-    try:
-        offset = at.astimezone(ZoneInfo(zone)).utcoffset()
-    except (ValueError, KeyError):
-        return None
-    return int(offset.total_seconds() // 60) if offset is not None else None
+    return offset_minutes(zone, at)
 
 
 def ending_of(team: Team) -> TeamEnding | None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import insert_new, transaction
 from bot.domain.errors import ConflictError, ValidationError
+from bot.domain.names import match_name
 from bot.domain.notes import DEFAULT_TOPICS, MAX_TOPICS_PER_GUILD, clean_topic_name, topic_key
 from bot.domain.search import suggest
 from bot.domain.text import quoted, safe_text
@@ -74,6 +75,9 @@ class NoteTopics:
         refs = await self.topic_cache.get(guild_id)
         key = topic_key(name)
         found = next((ref for ref in refs if ref.key == key), None)
+        if found is None:
+            meant = match_name(name, [ref.name for ref in refs])  # an unambiguous near-match
+            found = next((ref for ref in refs if ref.name == meant), None)
         if found is None:
             raise unknown_topic(name, [ref.name for ref in refs])
         return found
@@ -154,6 +158,11 @@ async def topic_row(session: AsyncSession, guild_id: int, name: str) -> NoteTopi
     if topic is None:
         names = await topic_names(session, guild_id)  # seeds the defaults in a new guild
         topic = await session.scalar(query)
+        meant = match_name(name, names) if topic is None else None  # an unambiguous near-match
+        if meant is not None:
+            topic = await session.scalar(
+                select(NoteTopic).where(NoteTopic.guild_id == guild_id, NoteTopic.name_key == topic_key(meant))
+            )
         if topic is None:
             raise unknown_topic(name, names)
     return topic

@@ -1,7 +1,7 @@
 """search that behaves the same on both engines and finds CJK words
 
 Revision ID: 0008
-Revises: 0006 (re-pointed to 0007 when the catalog migration is merged)
+Revises: 0007
 Create Date: 2026-11-30 10:50:00.000000
 
 Notes get a `search_terms` column: their Chinese, Japanese and Korean runs as overlapping bigrams,
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
