@@ -26,13 +26,37 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
-from sqlalchemy.dialects.sqlite.aiosqlite import (
+import sqlalchemy
+
+SUPPORTED_SQLALCHEMY = ((2, 1), (2, 2))
+"""The SQLAlchemy releases this adapter was written and tested against: from 2.1 up to, not
+including, 2.2. It subclasses private classes of SQLAlchemy's aiosqlite dialect, so a release
+outside this range is refused at import with a message saying what to install."""
+
+
+def unsupported_sqlalchemy(version: str) -> str | None:
+    """Why SQLAlchemy `version` cannot run this adapter, or None when it can."""
+    parts = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
+    low, high = SUPPORTED_SQLALCHEMY
+    if len(parts) == 2 and low <= parts < high:
+        return None
+    return (
+        f"Nexus needs SQLAlchemy {low[0]}.{low[1]}.x (found {version}): run ./scripts/bootstrap, "
+        "or pip install the versions in pyproject.toml"
+    )
+
+
+_PROBLEM = unsupported_sqlalchemy(sqlalchemy.__version__)
+if _PROBLEM is not None:  # fail here, with the cause, not later on a missing private name
+    raise ImportError(_PROBLEM)
+
+from sqlalchemy.dialects.sqlite.aiosqlite import (  # noqa: E402
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
-from sqlalchemy.util import EMPTY_DICT
-from sqlalchemy.util.concurrency import await_
+from sqlalchemy.util import EMPTY_DICT  # noqa: E402
+from sqlalchemy.util.concurrency import await_  # noqa: E402
 
 _Outcome = tuple[Any, int, int | None, list[Any]]
 

@@ -102,3 +102,15 @@ def test_shard_ids_parse(monkeypatch):
     monkeypatch.setenv("SHARD_COUNT", "4")
     monkeypatch.setenv("SHARD_IDS", "1, 3")
     assert Settings(_env_file=None).shard_id_list == [1, 3]
+
+
+def test_the_sqlite_adapter_names_the_sqlalchemy_it_needs():
+    import sqlalchemy
+
+    from bot.sqlite_adapter import unsupported_sqlalchemy
+
+    assert unsupported_sqlalchemy(sqlalchemy.__version__) is None  # what is installed is supported
+    assert unsupported_sqlalchemy("2.1.0") is None
+    for old_or_new in ("2.0.30", "2.0.58", "2.2.0", "3.0.0"):
+        problem = unsupported_sqlalchemy(old_or_new)
+        assert problem is not None and old_or_new in problem and "2.1" in problem
