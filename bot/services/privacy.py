@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.db import transaction
 from bot.domain.events import Event, MemberForgotten, NoticeStored, PostRetired, TeamChanged
@@ -111,46 +112,42 @@ class PrivacyService:
 async def _scrub_posts(session: AsyncSession, guild_id: int, user_id: int) -> list[Event]:
     """Clear the member from every team and notice whose post names them, and bump those posts'
     revisions so the delivery layer edits them (or deletes them when nobody is left)."""
-    team_ids = set(
+    member_of = set(
         await session.scalars(
             select(TeamMember.team_id).where(TeamMember.guild_id == guild_id, TeamMember.user_id == user_id)
         )
     )
-    team_ids |= set(
-        await session.scalars(select(Team.id).where(Team.guild_id == guild_id, Team.end_actor_id == user_id))
-    )
-    if team_ids:
-        await session.execute(
-            update(Team)
-            .where(Team.id.in_(team_ids))
-            .values(
-                revision=Team.revision + 1,
-                end_actor_id=case((Team.end_actor_id == user_id, None), else_=Team.end_actor_id),
-            )
-        )
-    notice_ids = set(
+    team_ids = await _bump_naming(session, Team, Team.end_actor_id, member_of, guild_id, user_id)
+    addressed = set(
         await session.scalars(
             select(NoticeMember.notice_id).where(NoticeMember.guild_id == guild_id, NoticeMember.user_id == user_id)
-        )
-    )
-    notice_ids |= set(
-        await session.scalars(
-            select(ChannelNotice.id).where(ChannelNotice.guild_id == guild_id, ChannelNotice.actor_id == user_id)
         )
     )
     await session.execute(
         delete(NoticeMember).where(NoticeMember.guild_id == guild_id, NoticeMember.user_id == user_id)
     )
-    if notice_ids:
-        await session.execute(
-            update(ChannelNotice)
-            .where(ChannelNotice.id.in_(notice_ids))
-            .values(
-                revision=ChannelNotice.revision + 1,
-                actor_id=case((ChannelNotice.actor_id == user_id, None), else_=ChannelNotice.actor_id),
-            )
-        )
+    notice_ids = await _bump_naming(session, ChannelNotice, ChannelNotice.actor_id, addressed, guild_id, user_id)
     return [*(TeamChanged(t) for t in sorted(team_ids)), *(NoticeStored(n) for n in sorted(notice_ids))]
+
+
+async def _bump_naming(
+    session: AsyncSession,
+    model: type[Team] | type[ChannelNotice],
+    actor: InstrumentedAttribute[int | None],
+    ids: set[int],
+    guild_id: int,
+    user_id: int,
+) -> set[int]:
+    """Give a new revision to the records in `ids` and those the member acted in (clearing that
+    actor), so their posts are shown again without the member; the ids touched."""
+    ids = ids | set(await session.scalars(select(model.id).where(model.guild_id == guild_id, actor == user_id)))
+    if ids:
+        await session.execute(
+            update(model)
+            .where(model.id.in_(ids))
+            .values({model.revision: model.revision + 1, actor: case((actor == user_id, None), else_=actor)})
+        )
+    return ids
 
 
 async def _delete(session: AsyncSession, statement: object) -> int:

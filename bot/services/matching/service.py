@@ -18,6 +18,7 @@ from bot.domain.cohort import Track
 from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from bot.domain.events import BecameWaiting, Event, ProposalAnswered, ProposalMade, TeamEnded, TeamFormed
 from bot.domain.matching import ProjectOutcome, best_counterpart, pair_score, plan_cohort
+from bot.domain.pairs import Candidate, PairRules
 from bot.domain.teams import EndReason, TeamEvent, TeamStatus
 from bot.domain.unplaced import Counterpart, UnplacedReason, unplaced_reason
 from bot.services.catalog import ensure_catalog, resolve_project
@@ -118,7 +119,7 @@ class MatchingService:
             rules = await pair_rules(session, guild_id)
             partner = best_counterpart(me, [c for c in free if c.track is not me.track], rules)
             if partner is None:
-                reason = await self._reason(session, guild_id, mine.project_id, user_id, now)
+                reason = await self._reason(session, guild_id, mine.project_id, user_id, now, free=free, rules=rules)
                 await to_pool(session, guild_id, [user_id], reason)
                 return FindResult(None, reason, me.track.opposite, (BecameWaiting(mine.project_id, (user_id,)),))
             team = await create_team(
@@ -127,16 +128,26 @@ class MatchingService:
             return FindResult(await load_team(session, team.id), events=(ProposalMade(team.id),))
 
     async def _reason(
-        self, session: AsyncSession, guild_id: int, project_id: int, user_id: int, at: datetime
+        self,
+        session: AsyncSession,
+        guild_id: int,
+        project_id: int,
+        user_id: int,
+        at: datetime,
+        *,
+        free: list[Candidate] | None = None,
+        rules: PairRules | None = None,
     ) -> UnplacedReason:
-        """Why the learner has no partner right now, from where every learner of the project stands."""
-        free = (await free_candidates(session, guild_id, [project_id], at)).get(project_id, [])
+        """Why the learner has no partner right now, from where every learner of the project stands
+        (`free` and `rules` when the caller has just read them)."""
+        if free is None:
+            free = (await free_candidates(session, guild_id, [project_id], at)).get(project_id, [])
         _, taken = await open_teams(session, guild_id, [project_id], at)
         everyone = [Counterpart(c.user_id, c.track) for c in free] + taken.get(project_id, [])
         me = next((c for c in free if c.user_id == user_id), None)
         if me is None:
             return UnplacedReason.TAKEN
-        return unplaced_reason(me, everyone, await pair_rules(session, guild_id))
+        return unplaced_reason(me, everyone, rules if rules is not None else await pair_rules(session, guild_id))
 
     async def answer(self, guild_id: int, team_id: int, user_id: int, *, accept: bool) -> AnswerResult:
         """Accept or decline a proposal (or a trio newcomer) from its buttons."""
