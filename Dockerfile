@@ -14,11 +14,15 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
+# The dependencies first, exactly as locked (versions and sha256 hashes), in a layer of their
+# own that a code change does not rebuild; then Nexus itself, with no further dependencies.
+COPY requirements/runtime.lock requirements/
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements/runtime.lock
 COPY pyproject.toml README.md alembic.ini ./
 COPY bot/ bot/
 COPY cogs/ cogs/
 COPY models/ models/
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps . && pip check
 
 # ---- runtime ----
 FROM python:3.11-slim-bookworm

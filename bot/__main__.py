@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from bot.config import Settings, load_settings_or_exit
 from bot.logging_setup import configure_logging
+from bot.versions import installed_problem
 
 T = TypeVar("T")
 
@@ -66,6 +67,10 @@ def _with_discord(settings: Settings, work: Callable[[], Coroutine[Any, Any, T]]
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    problem = installed_problem()
+    if problem is not None:  # before anything imports the SQLite adapter, which would refuse it
+        print(f"nexus: {problem}", file=sys.stderr)
+        return 2
     settings = load_settings_or_exit()
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
     configure_logging(settings.log_level, secrets=[token])

@@ -28,23 +28,7 @@ from typing import Any
 import aiosqlite
 import sqlalchemy
 
-SUPPORTED_SQLALCHEMY = ((2, 1), (2, 2))
-"""The SQLAlchemy releases this adapter was written and tested against: from 2.1 up to, not
-including, 2.2. It subclasses private classes of SQLAlchemy's aiosqlite dialect, so a release
-outside this range is refused at import with a message saying what to install."""
-
-
-def unsupported_sqlalchemy(version: str) -> str | None:
-    """Why SQLAlchemy `version` cannot run this adapter, or None when it can."""
-    parts = tuple(int(p) for p in version.split(".")[:2] if p.isdigit())
-    low, high = SUPPORTED_SQLALCHEMY
-    if len(parts) == 2 and low <= parts < high:
-        return None
-    return (
-        f"Nexus needs SQLAlchemy {low[0]}.{low[1]}.x (found {version}): run ./scripts/bootstrap, "
-        "or pip install the versions in pyproject.toml"
-    )
-
+from bot.versions import unsupported_sqlalchemy
 
 _PROBLEM = unsupported_sqlalchemy(sqlalchemy.__version__)
 if _PROBLEM is not None:  # fail here, with the cause, not later on a missing private name

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import discord
@@ -109,3 +112,42 @@ def test_only_voice_warnings_are_silenced(caplog):
         for msg in ("PyNaCl is not installed, voice will NOT be supported", "Shard ID 0 heartbeat blocked")
     ]
     assert [all(f.filter(r) for f in client.filters) for r in records] == [False, True]
+
+
+def _too_old_sqlalchemy(root: Path, version: str = "2.0.30") -> Path:
+    """A directory that, first on sys.path, makes `sqlalchemy` an older release: its module and
+    its package metadata both say `version` (what an install of that release would show)."""
+    package = root / "sqlalchemy"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(f'__version__ = "{version}"\n')
+    info = root / f"SQLAlchemy-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: SQLAlchemy\nVersion: {version}\n")
+    return root
+
+
+def test_a_too_old_sqlalchemy_is_one_clear_line(tmp_path):
+    old = _too_old_sqlalchemy(tmp_path / "old")
+    result = _cli(tmp_path, "migrate", DATABASE_URL=_db(tmp_path), PYTHONPATH=str(old))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "nexus: Nexus needs SQLAlchemy 2.1.x (found 2.0.30): run ./scripts/bootstrap, "
+        "or pip install -r requirements/dev.lock"
+    )
+    assert not (tmp_path / "nexus.db").exists()  # refused before touching the database
+
+
+def test_the_adapter_refuses_a_too_old_sqlalchemy_at_import(tmp_path):
+    old = _too_old_sqlalchemy(tmp_path / "old", "2.0.58")
+    result = subprocess.run(
+        [sys.executable, "-c", "import bot.sqlite_adapter"],
+        env={**os.environ, "PYTHONPATH": str(old)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "ImportError: Nexus needs SQLAlchemy 2.1.x (found 2.0.58): run ./scripts/bootstrap, "
+        "or pip install -r requirements/dev.lock"
+    )

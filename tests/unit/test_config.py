@@ -107,7 +107,7 @@ def test_shard_ids_parse(monkeypatch):
 def test_the_sqlite_adapter_names_the_sqlalchemy_it_needs():
     import sqlalchemy
 
-    from bot.sqlite_adapter import unsupported_sqlalchemy
+    from bot.versions import unsupported_sqlalchemy
 
     assert unsupported_sqlalchemy(sqlalchemy.__version__) is None  # what is installed is supported
     assert unsupported_sqlalchemy("2.1.0") is None
