@@ -134,11 +134,8 @@ def configure_logging(
 ) -> None:
     """Log to stderr (or `stream`) at `level` as text or JSON lines, with secrets redacted from every line."""
     handler = logging.StreamHandler(stream)
-    formatter: logging.Formatter
-    if log_format == "json":
-        formatter = JsonFormatter(secrets)
-    else:
-        formatter = RedactingFormatter(TEXT_FORMAT, secrets)
+    json_lines = log_format == "json"
+    formatter = JsonFormatter(secrets) if json_lines else RedactingFormatter(TEXT_FORMAT, secrets)
     handler.setFormatter(formatter)
     handler.addFilter(RedactFilter(secrets or []))
     root = logging.getLogger()

@@ -155,7 +155,6 @@ class OutboxService:
                 last_error = last_error or error
         return OutboxSummary(waiting, failing, last_error)
 
-
     async def backlog(self, kinds: Sequence[PostedModel], guild_ids: Collection[int] | None = None) -> OutboxBacklog:
         """How many posts of `kinds` wait (in `guild_ids`, or in every guild), and the oldest's time:
         one aggregate query per kind."""
