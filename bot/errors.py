@@ -13,8 +13,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from bot.domain.errors import DomainError
 from bot.logging_setup import log_context
 from bot.observability.interactions import log_context as interaction_log_context
-from bot.observability.interactions import timer_of
-from bot.observability.metrics import OUTCOME_ERROR, OUTCOME_REFUSED
+from bot.observability.interactions import refused_or_failed
 
 log = logging.getLogger("nexus.errors")
 
@@ -96,9 +95,12 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
     with log_context(interaction_log_context(interaction)):
         text, expected = _reply(error, context)
         await send_ephemeral(interaction, text)
-    timer = timer_of(interaction)
-    if timer is not None:
-        timer.failed(interaction, type(_unwrap(error)).__name__, OUTCOME_REFUSED if expected else OUTCOME_ERROR)
+    count_failure(interaction, error, expected=expected)
+
+
+def count_failure(interaction: discord.Interaction[Any], error: BaseException, *, expected: bool) -> None:
+    """Count a failure answered to the member in the bot's metrics, by the error's class."""
+    refused_or_failed(interaction, type(_unwrap(error)).__name__, expected=expected)
 
 
 async def send_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:

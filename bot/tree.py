@@ -10,8 +10,7 @@ from discord import app_commands
 from bot.domain.text import carriable
 from bot.errors import GUILD_ONLY_MESSAGE, report_error, send_ephemeral
 from bot.logging_setup import bind_log_context
-from bot.observability.interactions import log_context, timer_of
-from bot.observability.metrics import OUTCOME_REFUSED
+from bot.observability.interactions import log_context, refused_or_failed
 
 
 def clean_options(options: list[Any]) -> None:
@@ -37,9 +36,7 @@ class NexusTree(app_commands.CommandTree[Any]):
         bind_log_context(log_context(interaction))
         if interaction.guild_id is None:
             await send_ephemeral(interaction, GUILD_ONLY_MESSAGE)
-            timer = timer_of(interaction)
-            if timer is not None:
-                timer.failed(interaction, app_commands.NoPrivateMessage.__name__, OUTCOME_REFUSED)
+            refused_or_failed(interaction, app_commands.NoPrivateMessage.__name__, expected=True)
             return False
         return True
 

@@ -15,7 +15,7 @@ from typing import Any
 import discord
 
 from bot.logging_setup import LogContext
-from bot.observability.metrics import NexusMetrics
+from bot.observability.metrics import OUTCOME_ERROR, OUTCOME_OK, OUTCOME_REFUSED, NexusMetrics
 
 RECEIVED_KEY = "nexus.received"
 """Where the arrival time (time.perf_counter()) is kept in `Interaction.extras`."""
@@ -81,3 +81,17 @@ def timer_of(interaction: discord.Interaction[Any]) -> InteractionTimer | None:
     """The timer of the bot serving `interaction`, if it keeps one."""
     timer = getattr(interaction.client, "interaction_timer", None)
     return timer if isinstance(timer, InteractionTimer) else None
+
+
+def completed(interaction: discord.Interaction[Any]) -> None:
+    """`interaction` was served: stop its clock with the outcome ok (no-op if already stopped)."""
+    timer = timer_of(interaction)
+    if timer is not None:
+        timer.finished(interaction, OUTCOME_OK)
+
+
+def refused_or_failed(interaction: discord.Interaction[Any], kind: str, *, expected: bool) -> None:
+    """A failure was answered to the member: count it by `kind` and stop the clock."""
+    timer = timer_of(interaction)
+    if timer is not None:
+        timer.failed(interaction, kind, OUTCOME_REFUSED if expected else OUTCOME_ERROR)

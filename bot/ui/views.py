@@ -14,8 +14,7 @@ from bot.app import app_of
 from bot.domain.errors import NotFoundError
 from bot.errors import error_text, report_error
 from bot.logging_setup import bind_log_context
-from bot.observability.interactions import log_context, timer_of
-from bot.observability.metrics import OUTCOME_OK
+from bot.observability.interactions import completed, log_context
 
 VIEW_TIMEOUT_SECONDS = 600
 """How long pagination and confirmation buttons stay usable."""
@@ -41,9 +40,7 @@ def guarded(func: Callback[SelfT]) -> Callback[SelfT]:
         except Exception as exc:  # every failure gets an answer
             await report_error(interaction, exc)
             return
-        timer = timer_of(interaction)
-        if timer is not None:
-            timer.finished(interaction, OUTCOME_OK)
+        completed(interaction)
 
     return wrapper
 

@@ -73,10 +73,21 @@ async def test_metrics_count_commands_refusals_loops_and_health_follows_the_gate
         await emu.command(world.admin, "setup channel", channel=world.project)  # a write
         refused = await emu.command(world.mentor, "setup show")  # not staff yet
         assert "Only staff" in emu.reply(refused).content
+        # Discord refuses the first answer with a 400: an unexpected error, reported with a reference
+        emu.fail(r"/interactions/\d+/[^/]+/callback", 400)
+        broken = await emu.command(world.learner, "nexus about")
+        assert "tell staff this reference" in emu.reply(broken).content
+        # a form refused, its Edit button, the form again, accepted
+        opened = await emu.command(world.learner, "note add", topic="Django", kind="learning")
+        typed = {"Title": "   ", "What did you learn?": "select_related joins", "Tags (comma separated)": "orm"}
+        refused_form = emu.reply(await emu.submit_modal(world.learner, opened, typed))
+        reopened = await emu.click(world.learner, refused_form, "Edit")
+        saved = await emu.submit_modal(world.learner, reopened, {**typed, "Title": "The ORM joins for you"})
+        assert "Saved as note #" in emu.reply(saved).content
 
         async def counted() -> Families | None:
             families = await scrape(port)
-            done = value(families, "nexus_interaction_seconds_count", command="setup show", outcome="refused")
+            done = value(families, "nexus_interaction_seconds_count", command="modal", outcome="ok")
             loops = value(families, "nexus_loop_runs_total", loop="Outbox pass")
             return families if done and loops else None
 
@@ -84,13 +95,21 @@ async def test_metrics_count_commands_refusals_loops_and_health_follows_the_gate
         count = "nexus_interaction_seconds_count"
         assert value(families, count, command="nexus help", outcome="ok") == 3
         assert value(families, count, command="nexus about", outcome="ok") == 1
+        assert value(families, count, command="nexus about", outcome="error") == 1
         assert value(families, count, command="setup channel", outcome="ok") == 1
         assert value(families, count, command="setup show", outcome="refused") == 1
         assert value(families, count, command="setup show", outcome="ok") == 0
+        assert value(families, count, command="note add", outcome="ok") == 1
+        assert value(families, count, command="modal", outcome="refused") == 1
+        assert value(families, count, command="button", outcome="ok") == 1
+        assert value(families, count, command="modal", outcome="ok") == 1
         total = sum(s.value for s in families["nexus_interaction_seconds"].samples if s.name == count)
-        assert total == 6, "one observation per command sent"
+        assert total == 11, "one observation per interaction sent"
         assert value(families, "nexus_interaction_seconds_sum", command="nexus help", outcome="ok") > 0
         assert value(families, "nexus_errors_total", kind="NotStaffError", outcome="refused") == 1
+        errors = families["nexus_errors"].samples
+        assert sum(s.value for s in errors if s.name == "nexus_errors_total") == 3, errors
+        assert value(families, "nexus_errors_total", kind="HTTPException", outcome="error") == 1
         assert value(families, "nexus_loop_runs_total", loop="Outbox pass") >= 1
         assert value(families, "nexus_loop_failures_total", loop="Outbox pass") == 0
         assert value(families, "nexus_db_write_wait_seconds_count") >= 1
