@@ -153,6 +153,38 @@ async def test_metrics_count_commands_refusals_loops_and_health_follows_the_gate
         await health(port)
 
 
+async def test_a_sharded_bot_is_healthy_only_with_every_shard_connected(emu, database_url):
+    guilds = [emu.add_guild(f"Cohort {shard}", shard=(shard, 2)) for shard in (0, 1)]
+    learner = emu.add_member(guilds[0], "learner-on-shard-0")
+    settings = bot_settings(emu, database_url, guilds[0].id, metrics_port=0, shard_count=2, shard_ids="0,1")
+    async with running_bot(settings, emu) as bot:
+        assert bot.metrics_server is not None
+        port = bot.metrics_server.port
+
+        async def healthy() -> bool:
+            return (await health(port))[0] == 200
+
+        await eventually(healthy, "/healthz to answer 200 with both shards up")
+        families = await scrape(port)
+        assert value(families, "nexus_shard_connected", shard="0") == 1
+        assert value(families, "nexus_shard_connected", shard="1") == 1
+
+        emu.hold_gateway()
+        await emu.drop_gateway()
+
+        async def unhealthy() -> dict[str, Any] | None:
+            status, body = await health(port)
+            return body if status == 503 else None
+
+        body = await eventually(unhealthy, "/healthz to turn 503")
+        assert "shard 0, 1" in body["checks"]["gateway"], body
+        emu.release_gateway()
+        await eventually(healthy, "/healthz to turn 200 again")
+        families = await scrape(port)
+        assert value(families, "nexus_shard_connected", shard="1") == 1
+        assert "/nexus about" in emu.reply(await emu.command(learner, "nexus help")).text()
+
+
 async def test_database_check_names_an_unreachable_database():
     engine = create_engine("postgresql+asyncpg://nexus@127.0.0.1:1/nexus")  # nothing listens on port 1
     try:
