@@ -155,6 +155,7 @@ async def test_metrics_count_commands_refusals_loops_and_health_follows_the_gate
 
 async def test_a_sharded_bot_is_healthy_only_with_every_shard_connected(emu, database_url):
     guilds = [emu.add_guild(f"Cohort {shard}", shard=(shard, 2)) for shard in (0, 1)]
+    emu.add_channel(guilds[0], "general")
     learner = emu.add_member(guilds[0], "learner-on-shard-0")
     settings = bot_settings(emu, database_url, guilds[0].id, metrics_port=0, shard_count=2, shard_ids="0,1")
     async with running_bot(settings, emu) as bot:
