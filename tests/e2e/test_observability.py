@@ -255,6 +255,9 @@ async def test_the_cli_serves_health_and_writes_json_logs(world: World, database
         await eventually(healthy, "the subprocess's /healthz to answer 200", timeout=15)
         families = await scrape(port)
         assert value(families, "nexus_interaction_seconds_count", command="nexus help", outcome="ok") == 1
+        emu.fail(r"/interactions/\d+/[^/]+/callback", 400)  # an unexpected error, logged with its reference
+        broken = await emu.command(world.learner, "nexus about")
+        assert "tell staff this reference" in emu.reply(broken).content
     finally:
         assert await bot.stop() == 0
     lines = [line for line in (tmp_path / "bot.log").read_text().splitlines() if line.strip()]
@@ -262,3 +265,9 @@ async def test_the_cli_serves_health_and_writes_json_logs(world: World, database
     assert entries and len(entries) == len(lines), "every line is one JSON object"
     assert {"time", "level", "logger", "message"} <= set(entries[0])
     assert all(emu.token not in line for line in lines)
+    (error,) = [e for e in entries if e.get("error_ref")]
+    assert error["level"] == "ERROR" and error["logger"] == "nexus.errors"
+    assert error["guild"] == world.guild.id and error["command"] == "nexus about"
+    assert error["interaction"] == broken.id
+    assert f"`{error['error_ref']}`" in emu.reply(broken).content
+    assert "HTTPException" in error["exception"]
