@@ -145,7 +145,11 @@ class NexusBot(commands.Bot):
     async def _serve_metrics(self, host: str, port: int) -> None:
         observe_write_wait(self.engine, self.metrics.db_write_wait.observe)
         server = ObservabilityServer(self.metrics, health=self.health_checks, refresh=self._refresh_metrics)
-        await server.start(host, port)
+        try:
+            await server.start(host, port)
+        except OSError as exc:
+            log.error("Cannot serve metrics on %s:%d (METRICS_HOST, METRICS_PORT): %s", host, port, exc)
+            raise
         self.metrics_server = server
 
     async def health_checks(self) -> dict[str, str | None]:
@@ -205,10 +209,12 @@ class NexusBot(commands.Bot):
         await self.delivery.drain(DRAIN_SECONDS)
         for loop in self._loops:
             loop.cancel()
-        await super().close()
-        if self.metrics_server is not None:
-            await self.metrics_server.stop()
-            observe_write_wait(self.engine, None)
+        try:
+            await super().close()
+        finally:
+            if self.metrics_server is not None:
+                await self.metrics_server.stop()
+                observe_write_wait(self.engine, None)
 
     @property
     def uptime_seconds(self) -> float:
