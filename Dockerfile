@@ -56,9 +56,14 @@ VOLUME /data
 # runAsNonRoot) verify it is not root without reading /etc/passwd (hadolint DL3066).
 USER 10001:10001
 
-# No HEALTHCHECK: the bot serves no port, and "the process is alive" is already
-# what Docker's restart policy watches. Whether the Discord gateway session is
-# healthy cannot be probed from outside without adding a heartbeat to the bot.
+# Prometheus metrics on :9100/metrics and health on :9100/healthz (200 only when the
+# gateway is connected and the database answers SELECT 1; else 503). The slim image
+# has no curl, so the probe is Python's urllib (a non-2xx answer raises: exit 1).
+ENV METRICS_PORT=9100 \
+    METRICS_HOST=0.0.0.0
+EXPOSE 9100
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9100/healthz', timeout=4)"]
 
 # Python turns SIGINT into KeyboardInterrupt even as PID 1 (it installs no SIGTERM
 # handler), so `docker stop` gives the bot a clean shutdown instead of a SIGKILL

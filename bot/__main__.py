@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     settings = load_settings_or_exit()
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
-    configure_logging(settings.log_level, secrets=[token])
+    configure_logging(settings.log_level, secrets=[token], log_format=settings.log_format)
     command = args.command or ("run" if settings.has_token else "sandbox")
 
     if command == "migrate":

@@ -17,8 +17,13 @@ from bot import __version__
 from bot.app import ListSource
 from bot.checks import WriteBudget
 from bot.config import Settings
-from bot.db import backend_name
+from bot.db import backend_name, observe_write_wait
 from bot.delivery.dispatcher import DRAIN_SECONDS, Delivery
+from bot.delivery.kinds import POST_KINDS
+from bot.observability.interactions import InteractionTimer
+from bot.observability.metrics import OUTCOME_OK, NexusMetrics
+from bot.observability.probes import database_problem, gateway_problem, refresh_outbox, shard_states
+from bot.observability.server import ObservabilityServer
 from bot.services import Services
 from bot.tree import NexusTree
 from bot.ui.cohort import KickoffAnnounceButton
@@ -113,8 +118,14 @@ class NexusBot(commands.Bot):
         self._no_passes = asyncio.Event()
         self._no_passes.set()
         self._closing = False
+        self.metrics = NexusMetrics()
+        self.metrics.watch_gateway(lambda: shard_states(self))
+        self.interaction_timer = InteractionTimer(self.metrics)
+        self.metrics_server: ObservabilityServer | None = None
 
     async def setup_hook(self) -> None:
+        if self.settings.metrics_port is not None:
+            await self._serve_metrics(self.settings.metrics_host, self.settings.metrics_port)
         for extension in self._extensions:
             await self.load_extension(extension)
         if DYNAMIC_ITEMS:
@@ -130,6 +141,35 @@ class NexusBot(commands.Bot):
         guild = discord.Object(id=guild_id)
         self.tree.copy_global_to(guild=guild)
         return await self.tree.sync(guild=guild)
+
+    async def _serve_metrics(self, host: str, port: int) -> None:
+        observe_write_wait(self.engine, self.metrics.db_write_wait.observe)
+        server = ObservabilityServer(self.metrics, health=self.health_checks, refresh=self._refresh_metrics)
+        try:
+            await server.start(host, port)
+        except OSError as exc:
+            log.error("Cannot serve metrics on %s:%d (METRICS_HOST, METRICS_PORT): %s", host, port, exc)
+            raise
+        self.metrics_server = server
+
+    async def health_checks(self) -> dict[str, str | None]:
+        """What /healthz reports: each check's problem, or None when it passes."""
+        return {"gateway": gateway_problem(self), "database": await database_problem(self.engine)}
+
+    async def _refresh_metrics(self) -> None:
+        sharded = self.settings.shard_count is not None
+        guild_ids = [guild.id for guild in self.guilds] if sharded else None  # unsharded: every guild is ours
+        kinds = [kind.model for kind in POST_KINDS.values()]
+        await refresh_outbox(self.metrics, self.services.outbox, kinds, guild_ids)
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        # discord.py dispatches "interaction" right after scheduling the handler, before it runs,
+        # and "app_command_completion" right after the command returned: the interaction's clock
+        if event_name == "interaction":
+            self.interaction_timer.received(args[0])
+        elif event_name == "app_command_completion":
+            self.interaction_timer.finished(args[0], OUTCOME_OK)
+        super().dispatch(event_name, *args, **kwargs)
 
     async def on_ready(self) -> None:
         log.info("Connected as %s to %d guild(s)", self.user, len(self.guilds))
@@ -151,9 +191,11 @@ class NexusBot(commands.Bot):
             return
         self._passes += 1
         self._no_passes.clear()
+        self.metrics.loop_runs.labels(name).inc()
         try:
             yield True
         except Exception:
+            self.metrics.loop_failures.labels(name).inc()
             log.exception("%s failed; the next pass tries again", name)
         finally:
             self._passes -= 1
@@ -167,7 +209,12 @@ class NexusBot(commands.Bot):
         await self.delivery.drain(DRAIN_SECONDS)
         for loop in self._loops:
             loop.cancel()
-        await super().close()
+        try:
+            await super().close()
+        finally:
+            if self.metrics_server is not None:
+                await self.metrics_server.stop()
+                observe_write_wait(self.engine, None)
 
     @property
     def uptime_seconds(self) -> float:

@@ -16,6 +16,8 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/nexus.db"
 DEFAULT_PROJECT_CHANNEL = "prodevprojectnexus"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["text", "json"]
+DEFAULT_METRICS_HOST = "127.0.0.1"
 
 
 class Settings(BaseSettings):
@@ -42,6 +44,20 @@ class Settings(BaseSettings):
     write_cooldown_seconds: float = Field(default=30.0, gt=0, le=3_600)
     shard_count: int | None = Field(default=None, ge=1, le=1024)
     shard_ids: str | None = Field(default=None)
+    metrics_port: int | None = Field(default=None, ge=0, le=65_535)
+    """Port for /metrics and /healthz; None (the default) serves nothing, 0 takes any free port."""
+    metrics_host: str = Field(default=DEFAULT_METRICS_HOST, min_length=1)
+    log_format: LogFormat = "text"
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _blank_metrics_port(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("shard_count", mode="before")
     @classmethod

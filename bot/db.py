@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,24 @@ def _writer_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | N
     return lock
 
 
+WriteWaitObserver = Callable[[float], None]
+_write_wait_observers: weakref.WeakKeyDictionary[Engine, WriteWaitObserver] = weakref.WeakKeyDictionary()
+
+
+def observe_write_wait(engine: AsyncEngine, observer: WriteWaitObserver | None) -> None:
+    """Call `observer` with the seconds each write transaction on `engine` waited before it could
+    write: this process's SQLite writer queue and BEGIN IMMEDIATE, or PostgreSQL's pool checkout."""
+    if observer is None:
+        _write_wait_observers.pop(engine.sync_engine, None)
+    else:
+        _write_wait_observers[engine.sync_engine] = observer
+
+
+def _write_wait_observer(sessions: async_sessionmaker[AsyncSession]) -> WriteWaitObserver | None:
+    bind = sessions.kw.get("bind")
+    return _write_wait_observers.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
+
+
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One write transaction: committed when the block ends, rolled back if it raises.
@@ -120,9 +139,13 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     Not re-entrant: a use case opens exactly one.
     """
     queue = _writer_lock(sessions) or contextlib.nullcontext()
+    observer = _write_wait_observer(sessions)
+    asked = time.perf_counter()
     # the queue is held from BEGIN to COMMIT, not while the session closes
     async with sessions() as session, queue, session.begin():
         await session.connection(execution_options={WRITE_OPTION: True})
+        if observer is not None:
+            observer(time.perf_counter() - asked)
         yield session
 
 

@@ -11,6 +11,9 @@ from discord import app_commands
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.domain.errors import DomainError
+from bot.logging_setup import log_context
+from bot.observability.interactions import log_context as interaction_log_context
+from bot.observability.interactions import refused_or_failed
 
 log = logging.getLogger("nexus.errors")
 
@@ -71,19 +74,33 @@ def describe_error(error: BaseException) -> tuple[str, bool]:
 
 def error_text(error: BaseException, context: object = None) -> str:
     """The member-facing text for `error`; unexpected errors are logged with a short reference."""
+    return _reply(error, context)[0]
+
+
+def _reply(error: BaseException, context: object) -> tuple[str, bool]:
     message, expected = describe_error(error)
     if expected:
-        return message
+        return message, True
     reference = secrets.token_hex(4)
-    log.error("Unhandled error [ref %s] in %s", reference, context, exc_info=_unwrap(error))
+    log.error(
+        "Unhandled error [ref %s] in %s", reference, context, exc_info=_unwrap(error), extra={"error_ref": reference}
+    )
     base = message or "Something went wrong on our side and nothing was saved."
-    return f"{base} If it happens again, tell staff this reference: `{reference}`."
+    return f"{base} If it happens again, tell staff this reference: `{reference}`.", False
 
 
 async def report_error(interaction: discord.Interaction[Any], error: BaseException) -> None:
     """Reply to the member ephemerally; log unexpected errors with a reference they also see."""
     context = interaction.command.qualified_name if interaction.command else interaction.data
-    await send_ephemeral(interaction, error_text(error, context))
+    with log_context(interaction_log_context(interaction)):
+        text, expected = _reply(error, context)
+        await send_ephemeral(interaction, text)
+    count_failure(interaction, error, expected=expected)
+
+
+def count_failure(interaction: discord.Interaction[Any], error: BaseException, *, expected: bool) -> None:
+    """Count a failure answered to the member in the bot's metrics, by the error's class."""
+    refused_or_failed(interaction, type(_unwrap(error)).__name__, expected=expected)
 
 
 async def send_ephemeral(interaction: discord.Interaction[Any], message: str) -> None:

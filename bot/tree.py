@@ -9,6 +9,8 @@ from discord import app_commands
 
 from bot.domain.text import carriable
 from bot.errors import GUILD_ONLY_MESSAGE, report_error, send_ephemeral
+from bot.logging_setup import bind_log_context
+from bot.observability.interactions import log_context, refused_or_failed
 
 
 def clean_options(options: list[Any]) -> None:
@@ -30,8 +32,11 @@ class NexusTree(app_commands.CommandTree[Any]):
         data: Any = interaction.data or {}
         if isinstance(data.get("options"), list):
             clean_options(data["options"])
+        # this runs first in the task that serves the interaction: its log lines name it
+        bind_log_context(log_context(interaction))
         if interaction.guild_id is None:
             await send_ephemeral(interaction, GUILD_ONLY_MESSAGE)
+            refused_or_failed(interaction, app_commands.NoPrivateMessage.__name__, expected=True)
             return False
         return True
 

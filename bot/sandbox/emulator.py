@@ -271,6 +271,10 @@ class DiscordEmulator:
         self._site: web.TCPSite | None = None
         self._port = 0
         self._sockets: set[web.WebSocketResponse] = set()
+        self._gateway_open = asyncio.Event()
+        self._gateway_open.set()
+        self.held_connections = 0
+        """Gateway connections that waited for `release_gateway()`."""
         self._ready_waiters: list[asyncio.Future[None]] = []
         self._changed = asyncio.Condition()
 
@@ -333,6 +337,7 @@ class DiscordEmulator:
         log.info("Discord emulator listening on %s", self.base_url)
 
     async def stop(self) -> None:
+        self._gateway_open.set()  # held connections end with the rest
         for ws in list(self._sockets):
             with contextlib.suppress(Exception):
                 await ws.close(code=1001)
@@ -474,6 +479,15 @@ class DiscordEmulator:
         for session in self.sessions.values():
             session.ws = None
 
+    def hold_gateway(self) -> None:
+        """Accept new gateway connections but say nothing (no HELLO) until `release_gateway()`, as when
+        Discord is unreachable: with `drop_gateway()`, the bot stays disconnected for as long as a test needs."""
+        self._gateway_open.clear()
+
+    def release_gateway(self) -> None:
+        """Let held and new gateway connections go on (HELLO, then the bot's RESUME or IDENTIFY)."""
+        self._gateway_open.set()
+
     def requests_to(self, pattern: str, method: str | None = None) -> list[RecordedRequest]:
         rx = re.compile(pattern)
         return [r for r in self.requests if rx.search(r.path) and (method is None or r.method == method)]
@@ -556,6 +570,11 @@ class DiscordEmulator:
         self._sockets.add(ws)
         session: GatewaySession | None = None
         try:
+            if not self._gateway_open.is_set():
+                self.held_connections += 1
+                await self._gateway_open.wait()
+                if ws.closed:
+                    return ws
             await ws.send_json({"op": 10, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}, "s": None, "t": None})
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -40,6 +40,15 @@ class OutboxSummary:
     waiting: int
     failing: int
     last_error: str | None
+
+
+@dataclass(frozen=True)
+class OutboxBacklog:
+    """What waits to be posted across guilds, for the metrics endpoint."""
+
+    waiting: int
+    oldest: datetime | None
+    """When the oldest waiting record last changed (or was made, for kinds without `updated_at`)."""
 
 
 class OutboxService:
@@ -145,6 +154,26 @@ class OutboxService:
                 )
                 last_error = last_error or error
         return OutboxSummary(waiting, failing, last_error)
+
+    async def backlog(self, kinds: Sequence[PostedModel], guild_ids: Collection[int] | None = None) -> OutboxBacklog:
+        """How many posts of `kinds` wait (in `guild_ids`, or in every guild), and the oldest's time:
+        one aggregate query per kind."""
+        waiting = 0
+        oldest: datetime | None = None
+        async with self._sessions() as session:
+            for posted in kinds:
+                model = cast(Any, posted)
+                stale = model.posted_revision != model.revision
+                if guild_ids is not None:
+                    stale = stale & model.guild_id.in_(list(guild_ids))
+                since = model.updated_at if hasattr(model, "updated_at") else getattr(model, "created_at", None)
+                columns = [func.count()] if since is None else [func.count(), func.min(since)]
+                row = (await session.execute(select(*columns).where(stale))).one()
+                waiting += int(row[0] or 0)
+                first = row[1] if since is not None else None
+                if first is not None and (oldest is None or first < oldest):
+                    oldest = first
+        return OutboxBacklog(waiting, oldest)
 
 
 def _fail(row: ChannelPosted, reason: str) -> None:

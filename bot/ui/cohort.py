@@ -12,6 +12,7 @@ from bot.delivery.outcome import POST_WAIT_SECONDS
 from bot.domain.cohort import PITCH_MAX, REPO_URL_MAX, Checklist, ChecklistStep, Track, clean_repo_url, next_line
 from bot.domain.errors import ValidationError
 from bot.domain.text import safe_text
+from bot.observability.interactions import completed
 from bot.services.announcements import AnnouncementInfo, ProjectTeamList
 from bot.services.profiles import Profile
 from bot.ui.drafts import refuse_form
@@ -250,6 +251,7 @@ class AnnounceModal(discord.ui.Modal, title="Announce your project"):
             pitch=typed["pitch"],
             repo_url=typed["repo"] or None,
         )
+        completed(interaction)
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
         typed = self.typed()

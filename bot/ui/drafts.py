@@ -16,7 +16,7 @@ from typing import Any
 
 import discord
 
-from bot.errors import describe_error, error_text, report_error, send_ephemeral
+from bot.errors import count_failure, describe_error, error_text, report_error, send_ephemeral
 from bot.ui.views import guarded
 
 DRAFT_TTL_SECONDS = 15 * 60
@@ -103,3 +103,4 @@ async def refuse_form(interaction: discord.Interaction[Any], error: Exception, r
             await interaction.response.send_message(text, view=view, ephemeral=True)
     except discord.HTTPException:
         await send_ephemeral(interaction, error_text(error))
+    count_failure(interaction, error, expected=True)

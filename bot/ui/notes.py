@@ -18,6 +18,7 @@ from bot.domain.notes import (
     NoteKind,
 )
 from bot.domain.text import safe_text, truncate
+from bot.observability.interactions import completed
 from bot.services.notes.records import NoteSummary, NoteView
 from bot.ui.drafts import refuse_form
 from bot.ui.embeds import (
@@ -213,6 +214,7 @@ class NoteModal(discord.ui.Modal):
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         await self._on_submit(interaction, self)
+        completed(interaction)
 
     def reopened(self) -> NoteModal:
         """The same form again, filled with what was typed in this one."""

@@ -13,6 +13,8 @@ import discord
 from bot.app import app_of
 from bot.domain.errors import NotFoundError
 from bot.errors import error_text, report_error
+from bot.logging_setup import bind_log_context
+from bot.observability.interactions import completed, log_context
 
 VIEW_TIMEOUT_SECONDS = 600
 """How long pagination and confirmation buttons stay usable."""
@@ -32,10 +34,13 @@ def guarded(func: Callback[SelfT]) -> Callback[SelfT]:
 
     @functools.wraps(func)
     async def wrapper(self: SelfT, interaction: discord.Interaction[Any]) -> None:
+        bind_log_context(log_context(interaction))
         try:
             await func(self, interaction)
         except Exception as exc:  # every failure gets an answer
             await report_error(interaction, exc)
+            return
+        completed(interaction)
 
     return wrapper
 

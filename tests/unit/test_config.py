@@ -40,6 +40,18 @@ def test_defaults(monkeypatch):
     assert sqlite_path(settings.database_url) is not None
 
 
+def test_metrics_are_off_and_logs_are_text_by_default(monkeypatch):
+    for name in Settings.model_fields_upper():
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert settings.metrics_port is None and settings.metrics_host == "127.0.0.1"
+    assert settings.log_format == "text"
+    monkeypatch.setenv("METRICS_PORT", " ")
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    settings = Settings(_env_file=None)
+    assert settings.metrics_port is None and settings.log_format == "json"
+
+
 def test_token_is_secret(monkeypatch):
     monkeypatch.setenv("DISCORD_TOKEN", "super-secret-token")
     settings = Settings(_env_file=None)
@@ -55,6 +67,8 @@ def test_token_is_secret(monkeypatch):
         ("LOG_LEVEL", "LOUD"),
         ("DISCORD_API_BASE_URL", "ftp://example"),
         ("DISCORD_GATEWAY_URL", "http://127.0.0.1:1/"),
+        ("METRICS_PORT", "70000"),
+        ("LOG_FORMAT", "xml"),
     ],
 )
 def test_invalid_setting_is_named(monkeypatch, name, value):
