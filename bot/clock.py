@@ -70,7 +70,7 @@ class FileClock:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._offset = timedelta(0)
 
     def _current_offset(self) -> timedelta:
@@ -78,7 +78,7 @@ class FileClock:
             stat = self.path.stat()
         except FileNotFoundError:
             return timedelta(0)
-        stamp = (stat.st_mtime_ns, stat.st_size)
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         if stamp != self._stamp:
             self._stamp = stamp
             text = self.path.read_text().strip()
