@@ -36,6 +36,7 @@ def build_bot(
     (by default the system's, or NEXUS_CLOCK_FILE's in the sandbox and tests)."""
     apply_discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url)
     engine = create_engine(settings.database_url)
+    clock = clock or clock_for(settings)
     options: dict[str, Any] = {}
     bot_class: type[NexusBot] = NexusBot
     if settings.shard_count is not None:
@@ -44,10 +45,10 @@ def build_bot(
     return bot_class(
         settings=settings,
         engine=engine,
-        sessions=create_sessionmaker(engine),
+        sessions=create_sessionmaker(engine, clock=clock),
         sync_on_start=sync_on_start,
         guild_ready_timeout=guild_ready_timeout,
-        clock=clock or clock_for(settings),
+        clock=clock,
         **options,
     )
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, ChannelPosted, UTCDateTime, utcnow
+from models.base import Base, ChannelPosted, UTCDateTime, clock_now
 
 
 class Schedule(Base):
@@ -36,7 +36,7 @@ class Schedule(Base):
     state: Mapped[str] = mapped_column(String(12), default="active")
     """A `bot.domain.schedules.ScheduleState` value."""
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
 
 
 class ScheduleRun(Base, ChannelPosted):

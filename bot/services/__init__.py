@@ -44,11 +44,11 @@ class Services:
     ) -> Services:
         """The services on `sessions`, reading the time from `clock` (the system's by default)."""
         clock = clock or SystemClock()
-        notes = NoteService(sessions)
+        notes = NoteService(sessions, clock)
         return cls(
             settings=SettingsService(sessions, clock),
             catalog=CatalogService(sessions),
-            profiles=ProfileService(sessions),
+            profiles=ProfileService(sessions, clock),
             announcements=AnnouncementService(sessions),
             cohort=CohortService(sessions, note_authors=notes.authors_among),
             matching=MatchingService(sessions, proposal_hours, clock),

@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 
 from bot.clock import FileClock, MovableClock
+from bot.config import Settings
 from bot.domain.errors import ValidationError
 from bot.domain.schedules import (
     Repeat,
@@ -26,6 +28,7 @@ from bot.domain.schedules import (
     transition,
     zone_of,
 )
+from bot.runtime import clock_for
 
 PARIS = "Europe/Paris"
 # 2026: summer time starts Sunday 29 March (02:00 -> 03:00), ends Sunday 25 October (03:00 -> 02:00)
@@ -160,3 +163,16 @@ def test_the_file_clock_follows_its_file(tmp_path):
     assert abs(clock.now() - datetime(2030, 1, 1, tzinfo=UTC)) < timedelta(seconds=1)
     FileClock.write(path, datetime(2030, 2, 1, 12, tzinfo=UTC))
     assert abs(clock.now() - datetime(2030, 2, 1, 12, tzinfo=UTC)) < timedelta(seconds=1)
+
+
+def test_the_clock_file_is_refused_outside_the_sandbox(tmp_path):
+    with pytest.raises(PydanticValidationError, match="NEXUS_CLOCK_FILE"):
+        Settings(_env_file=None, nexus_clock_file=tmp_path / "clock")  # type: ignore[call-arg]
+    sandbox = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        nexus_clock_file=tmp_path / "clock",
+        discord_api_base_url="http://127.0.0.1:5000/api/v10",
+    )
+    assert sandbox.nexus_clock_file == tmp_path / "clock"
+    assert isinstance(clock_for(sandbox), FileClock)
+    assert Settings(_env_file=None, nexus_clock_file="").nexus_clock_file is None  # type: ignore[call-arg]
