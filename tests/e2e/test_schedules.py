@@ -8,7 +8,8 @@ processes serve the same server on one PostgreSQL database (the overlap of a rol
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import signal
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,6 +31,8 @@ SECOND_SUNDAY = datetime(2026, 4, 5, 7, tzinfo=UTC)
 TEXT = "Stand-up in the voice channel at 09:15: bring one win and one blocker. @everyone"
 FAST = {"schedule_interval_seconds": 0.2, "outbox_interval_seconds": 0.3}
 QUIET = 1.0
+HANGING_POST = 3.0
+"""Seconds the emulator holds a post while its process is killed."""
 """How long to watch for a post that must not appear."""
 
 
@@ -39,6 +42,20 @@ async def until(check: Callable[[], bool], timeout: float = 10.0) -> None:
     while not check():
         assert loop.time() < deadline, "timed out waiting"
         await asyncio.sleep(0.05)
+
+
+async def until_async(read: Callable[[], Awaitable[int]], expected: int, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while await read() != expected:
+        assert loop.time() < deadline, "timed out waiting"
+        await asyncio.sleep(0.1)
+
+
+async def _unposted(sessions) -> int:
+    async with sessions() as session:
+        stale = ScheduleRun.posted_revision != ScheduleRun.revision
+        return int(await session.scalar(select(func.count()).select_from(ScheduleRun).where(stale)) or 0)
 
 
 def scheduled_posts(emu: DiscordEmulator, world: World) -> list[EmuMessage]:
@@ -216,3 +233,49 @@ async def test_two_processes_on_one_postgres_post_each_occurrence_once(world: Wo
         assert "Traceback" not in log, log[-3000:]
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(ScheduleRun)) == 2
+
+
+async def test_a_process_killed_mid_post_posts_each_occurrence_once_after_its_restart(
+    world: World, database_url, sessions, tmp_path
+):
+    """A bot process follows NEXUS_CLOCK_FILE. Killed (-9) while its claimed run's post hangs (the
+    post is made, its answer never read), the restarted process neither claims the run again nor
+    posts it twice: once the lease ends, the outbox finds the post by its marker and records it;
+    the next week's run is posted once."""
+    emu = world.emu
+    clock_file = tmp_path / "clock"
+    FileClock.write(clock_file, START)
+    emu.clock = FileClock(clock_file).time
+    env = subprocess_env(emu, database_url, world.guild.id) | {
+        "NEXUS_CLOCK_FILE": str(clock_file),
+        "SCHEDULE_INTERVAL_SECONDS": "0.2",
+        "OUTBOX_INTERVAL_SECONDS": "0.3",
+    }
+    first = BotProcess(env, tmp_path / "first.log")
+    await first.start(emu)
+    await _zone_and_weekly(emu, world)
+    posts_made = len(emu.requests_to(r"/channels/\d+/messages$", "POST"))
+    emu.delay(r"/channels/\d+/messages$", HANGING_POST, method="POST")
+    FileClock.write(clock_file, FIRST_SUNDAY + timedelta(seconds=2))
+    await until(lambda: len(emu.requests_to(r"/channels/\d+/messages$", "POST")) > posts_made)
+    assert await first.stop(signal.SIGKILL) == -signal.SIGKILL
+    # the hanging request still reaches "Discord": the post is made, but nobody records it
+    await until(lambda: len(scheduled_posts(emu, world)) == 1, HANGING_POST + 5)
+    second = BotProcess(env, tmp_path / "second.log")
+    await second.start(emu)
+    try:
+        await asyncio.sleep(QUIET)
+        assert await _unposted(sessions) == 1  # leased to the killed process for two minutes
+        FileClock.write(clock_file, FIRST_SUNDAY + timedelta(minutes=3))
+        await until_async(lambda: _unposted(sessions), 0)  # the outbox found the post and recorded it
+        assert len(scheduled_posts(emu, world)) == 1
+        FileClock.write(clock_file, SECOND_SUNDAY + timedelta(seconds=2))
+        await until(lambda: len(scheduled_posts(emu, world)) == 2)
+        await asyncio.sleep(QUIET)
+        assert len(scheduled_posts(emu, world)) == 2
+    finally:
+        assert await second.stop() == 0
+    assert "Traceback" not in second.log_path.read_text()
+    async with sessions() as session:
+        runs = (await session.execute(select(ScheduleRun.due_at, ScheduleRun.posted_revision))).all()
+    assert sorted(runs) == [(FIRST_SUNDAY, 1), (SECOND_SUNDAY, 1)]
