@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -13,9 +14,9 @@ from discord.ext import commands, tasks
 from bot.checks import staff_group, staff_only, writes
 from bot.client import NexusBot
 from bot.domain.events import ScheduledRunClaimed
-from bot.domain.schedules import SCHEDULE_TEXT_MAX, Repeat, RunOutcome, local_text
+from bot.domain.schedules import SCHEDULE_TEXT_MAX, Repeat, RunOutcome, local_text, new_timing
 from bot.domain.text import truncate
-from bot.ui.schedules import schedule_pages, when_text
+from bot.ui.schedules import ScheduleTextModal, schedule_pages, when_text
 from bot.ui.views import confirm_then, send_list
 
 log = logging.getLogger("nexus.schedule")
@@ -65,9 +66,9 @@ class ScheduleCog(commands.GroupCog, group_name="schedule", group_description="P
     @app_commands.command(name="add", description="Post a text at a date and time, once or weekly")
     @writes()
     @app_commands.describe(
-        text="What Nexus posts (up to 2,000 characters; it never pings anyone)",
         date="The first day, as YYYY-MM-DD, in the server's time zone (/setup timezone)",
         time="The time of day, as HH:MM on the 24-hour clock",
+        text="What Nexus posts (up to 2,000 characters, never pings); leave it out for a form with line breaks",
         repeat="Once, or every week on the chosen days",
         days="For weekly: the days, e.g. mon,wed,fri",
     )
@@ -76,20 +77,32 @@ class ScheduleCog(commands.GroupCog, group_name="schedule", group_description="P
     async def add(
         self,
         interaction: discord.Interaction[NexusBot],
-        text: app_commands.Range[str, 1, SCHEDULE_TEXT_MAX],
         date: app_commands.Range[str, 1, 20],
         time: app_commands.Range[str, 1, 10],
+        text: app_commands.Range[str, 1, SCHEDULE_TEXT_MAX] | None = None,
         repeat: str = Repeat.ONCE.value,
         days: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
-        info = await self.bot.services.schedules.add(
-            interaction.guild_id, interaction.user.id, text, repeat=Repeat(repeat), start=date, at=time, days=days
-        )
-        upcoming = local_text(info.next_run_at, info.zone) if info.next_run_at else "never"
-        await interaction.response.send_message(
-            f"Scheduled #{info.id}: {when_text(info)} ({info.zone}). First post: {upcoming}.", ephemeral=True
-        )
+        guild_id = interaction.guild_id
+        assert guild_id is not None
+        how = Repeat(repeat)
+
+        async def store(answer: discord.Interaction[Any], typed: str) -> None:
+            info = await self.bot.services.schedules.add(
+                guild_id, answer.user.id, typed, repeat=how, start=date, at=time, days=days
+            )
+            upcoming = local_text(info.next_run_at, info.zone) if info.next_run_at else "never"
+            await answer.response.send_message(
+                f"Scheduled #{info.id}: {when_text(info)} ({info.zone}). First post: {upcoming}.", ephemeral=True
+            )
+
+        if text is not None:
+            await store(interaction, text)
+            return
+        # the rest is checked before the form opens, so nobody types a long text for a date in the past
+        config = await self.bot.services.settings.get(guild_id)
+        new_timing(how, date, time, days, config.zone, self.bot.clock.now())
+        await interaction.response.send_modal(ScheduleTextModal(store))
 
     @app_commands.command(name="list", description="This server's scheduled posts and skipped runs")
     @staff_only()

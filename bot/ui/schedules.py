@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import discord
 
-from bot.domain.schedules import Repeat, local_text
+from bot.app import app_of
+from bot.domain.schedules import SCHEDULE_TEXT_MAX, Repeat, local_text
 from bot.domain.text import safe_text, truncate
 from bot.services.schedules import RunView, ScheduleInfo, ScheduleList
+from bot.ui.drafts import refuse_form
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
 
 SCHEDULE_PAGE_CHARS = 3500
 """Characters of schedule lines per page of /schedule list (an embed description holds 4,096)."""
 PREVIEW_CHARS = 80
+FORM_TIMEOUT_SECONDS = 900
+
+StoreText = Callable[[discord.Interaction[Any], str], Awaitable[None]]
+"""Stores the schedule with the text typed in the form and answers the form's interaction."""
 
 
 def scheduled_post_embed(run: RunView) -> discord.Embed:
@@ -53,3 +62,27 @@ def schedule_pages(listing: ScheduleList) -> list[discord.Embed]:
         embed.set_footer(text=f"{len(listing.schedules)} schedule(s) · times in {listing.zone}{page}")
         pages.append(embed)
     return pages
+
+
+class ScheduleTextModal(discord.ui.Modal, title="Scheduled post"):
+    """The text of a `/schedule add` that left out `text`: a paragraph, line breaks included."""
+
+    def __init__(self, store: StoreText, draft: str | None = None) -> None:
+        super().__init__(timeout=FORM_TIMEOUT_SECONDS)
+        self._store = store
+        self.text: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="nexus:schedule:text",
+            style=discord.TextStyle.paragraph,
+            max_length=SCHEDULE_TEXT_MAX,
+            default=draft,
+        )
+        self.add_item(discord.ui.Label(text="What Nexus posts (it never pings anyone)", component=self.text))
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        # the same write budget as the command: a form is one more door to the same use case
+        app_of(interaction).write_gate.spend(interaction.guild_id, interaction.user.id)
+        await self._store(interaction, self.text.value)
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
+        typed = self.text.value
+        await refuse_form(interaction, error, lambda: ScheduleTextModal(self._store, typed))

@@ -279,3 +279,21 @@ async def test_a_process_killed_mid_post_posts_each_occurrence_once_after_its_re
     async with sessions() as session:
         runs = (await session.execute(select(ScheduleRun.due_at, ScheduleRun.posted_revision))).all()
     assert sorted(runs) == [(FIRST_SUNDAY, 1), (SECOND_SUNDAY, 1)]
+
+
+async def test_without_text_a_form_takes_it_with_line_breaks(nexus, world: World, sessions):
+    emu = world.emu
+    refused = emu.reply(await emu.command(world.admin, "schedule add", date="2020-01-01", time="09:00"))
+    assert refused.ephemeral and "in the past" in refused.content  # checked before the form opens
+    opened = await emu.command(
+        world.admin, "schedule add", date="2030-01-07", time="08:00", repeat="weekly", days="mon"
+    )
+    assert opened.modal is not None
+    empty = emu.reply(await emu.submit_modal(world.admin, opened, {"nexus:schedule:text": "  "}))
+    assert empty.ephemeral and "text is empty" in empty.content
+    assert await _stored(sessions) == 0
+    typed = "Week 2 starts today.\n\n1. Agree your API\n2. Write one note"
+    done = emu.reply(await emu.submit_modal(world.admin, opened, {"nexus:schedule:text": typed}))
+    assert "Scheduled #1: weekly on mon at 08:00 (UTC)" in done.content
+    listing = await nexus.services.schedules.listing(world.guild.id)
+    assert [info.text for info in listing.schedules] == [typed]
