@@ -222,7 +222,7 @@ async def test_two_processes_on_one_postgres_post_each_occurrence_once(world: Wo
         await second.start(emu)  # both serve the server now, as during a rolling restart
         for n, sunday in enumerate((FIRST_SUNDAY, SECOND_SUNDAY), start=1):
             FileClock.write(clock_file, sunday + timedelta(seconds=2))
-            await until(lambda n=n: len(scheduled_posts(emu, world)) >= n)  # type: ignore[misc]
+            await until(lambda n=n: len(scheduled_posts(emu, world)) >= n)
             await asyncio.sleep(QUIET)
             assert len(scheduled_posts(emu, world)) == n
     finally:
