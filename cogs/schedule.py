@@ -13,6 +13,7 @@ from discord.ext import commands, tasks
 
 from bot.checks import staff_group, staff_only, writes
 from bot.client import NexusBot
+from bot.delivery.channel import project_channel
 from bot.domain.events import ScheduledRunClaimed
 from bot.domain.schedules import SCHEDULE_TEXT_MAX, Repeat, RunOutcome, local_text, new_timing
 from bot.domain.text import truncate
@@ -83,7 +84,7 @@ class ScheduleCog(commands.GroupCog, group_name="schedule", group_description="P
         repeat: str = Repeat.ONCE.value,
         days: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
-        guild_id = interaction.guild_id
+        guild_id, guild = interaction.guild_id, interaction.guild
         assert guild_id is not None
         how = Repeat(repeat)
 
@@ -92,9 +93,13 @@ class ScheduleCog(commands.GroupCog, group_name="schedule", group_description="P
                 guild_id, answer.user.id, typed, repeat=how, start=date, at=time, days=days
             )
             upcoming = local_text(info.next_run_at, info.zone) if info.next_run_at else "never"
-            await answer.response.send_message(
-                f"Scheduled #{info.id}: {when_text(info)} ({info.zone}). First post: {upcoming}.", ephemeral=True
-            )
+            text = f"Scheduled #{info.id}: {when_text(info)} ({info.zone}). First post: {upcoming}."
+            channel, problem = await project_channel(self.bot, guild) if guild else (None, None)
+            if channel is not None:
+                text += f" It will appear in {channel.mention}."
+            elif problem:
+                text += f"\n⚠️ For now {problem}: the post waits until that is fixed."
+            await answer.response.send_message(text, ephemeral=True)
 
         if text is not None:
             await store(interaction, text)

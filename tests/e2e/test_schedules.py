@@ -77,6 +77,7 @@ async def _zone_and_weekly(emu: DiscordEmulator, world: World, *, text: str = TE
     )
     assert added.ephemeral and "Scheduled #" in added.content, added.content
     assert "Sun 2026-03-29 09:00" in added.content
+    assert f"It will appear in {world.project.mention}" in added.content
     return added.content
 
 
