@@ -298,3 +298,23 @@ async def test_without_text_a_form_takes_it_with_line_breaks(nexus, world: World
     assert "Scheduled #1: weekly on mon at 08:00 (UTC)" in done.content
     listing = await nexus.services.schedules.listing(world.guild.id)
     assert [info.text for info in listing.schedules] == [typed]
+
+
+async def test_the_list_pages_and_the_zone_autocompletes(nexus, world: World):
+    emu = world.emu
+    choices = await emu.autocomplete(world.admin, "setup timezone", "zone", zone="paris")
+    assert "Europe/Paris" in [c["value"] for c in choices]
+    for n in range(40):
+        await nexus.services.schedules.add(
+            world.guild.id,
+            world.admin.id,
+            f"Reminder {n}: " + "x" * 120,
+            repeat=Repeat.ONCE,
+            start="2030-01-01",
+            at=f"{n % 24:02d}:00",
+            days=None,
+        )
+    first = emu.reply(await emu.command(world.admin, "schedule list"))
+    assert first.ephemeral and "#1`" in first.text() and "page 1/" in first.text()
+    second = emu.reply(await emu.click(world.admin, first, "Next ▶"))
+    assert "page 2/" in second.text() and "#1`" not in second.text()
