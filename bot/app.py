@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import discord
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.outcome import PostOutcome
 from bot.domain.events import Event
@@ -45,6 +46,9 @@ class NexusApp(Protocol):
 
     @property
     def services(self) -> Services: ...
+
+    @property
+    def clock(self) -> Clock: ...
 
     @property
     def delivery(self) -> Deliverer: ...

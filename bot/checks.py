@@ -39,7 +39,7 @@ def staff_only() -> Callable[[T], T]:
     return app_commands.check(_staff_predicate)
 
 
-STAFF_GROUPS = ("setup", "match", "cohort")
+STAFF_GROUPS = ("setup", "match", "cohort", "schedule")
 """The groups marked staff_group, by name (a test checks the two agree): a well set-up server allows
 its staff role on each, as the sandbox's sample server and the tests' world do."""
 STAFF_GROUP_PERMISSIONS = discord.Permissions(manage_guild=True)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot import __version__
 from bot.app import ListSource
 from bot.checks import WriteBudget
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import backend_name, observe_write_wait
 from bot.delivery.dispatcher import DRAIN_SECONDS, Delivery
@@ -47,6 +48,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.partner",
     "cogs.api",
     "cogs.notes",
+    "cogs.schedule",
     "cogs.outbox",
 )
 """Every cog Nexus loads, in order. A test loads them all to catch name clashes."""
@@ -86,6 +88,7 @@ class NexusBot(commands.Bot):
         extensions: Sequence[str] = EXTENSIONS,
         sync_on_start: bool = True,
         guild_ready_timeout: float = 2.0,
+        clock: Clock | None = None,
         **client_options: Any,
     ) -> None:
         super().__init__(
@@ -102,7 +105,9 @@ class NexusBot(commands.Bot):
         self.settings = settings
         self.engine = engine
         self.sessions = sessions
-        self.services = Services.create(sessions, proposal_hours=settings.proposal_expiry_hours)
+        self.clock: Clock = clock or SystemClock()
+        """Where every service, loop and the outbox read the time (tests move it)."""
+        self.services = Services.create(sessions, proposal_hours=settings.proposal_expiry_hours, clock=self.clock)
         self.delivery = Delivery(self)
         self.write_gate = WriteBudget(settings.write_cooldown_rate, settings.write_cooldown_seconds)
         self.kept_searches = KeptSearches()

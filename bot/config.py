@@ -15,6 +15,11 @@ DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/nexus.db"
 DEFAULT_PROJECT_CHANNEL = "prodevprojectnexus"
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+"""Where the emulator listens: settings meant for tests only are refused anywhere else."""
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+"""Where the emulator listens: settings meant for tests only are refused anywhere else."""
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LogFormat = Literal["text", "json"]
 DEFAULT_METRICS_HOST = "127.0.0.1"
@@ -58,6 +63,15 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_log_format(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    schedule_grace_minutes: float = Field(default=60.0, ge=0, le=7 * 24 * 60)
+    schedule_interval_seconds: float = Field(default=20.0, ge=0.2, le=3_600)
+    nexus_clock_file: Path | None = Field(default=None)
+
+    @field_validator("nexus_clock_file", mode="before")
+    @classmethod
+    def _blank_clock_file(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("shard_count", mode="before")
     @classmethod
@@ -132,6 +146,16 @@ class Settings(BaseSettings):
                 raise ValueError("SHARD_IDS needs SHARD_COUNT: set SHARD_COUNT to the total number of shards")
             if any(i >= self.shard_count for i in ids):
                 raise ValueError("SHARD_IDS must be below SHARD_COUNT (shards are numbered from 0)")
+        return self
+
+    @model_validator(mode="after")
+    def _clock_file_only_in_the_sandbox(self) -> Settings:
+        host = self.discord_api_base_url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+        if self.nexus_clock_file is not None and host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                "NEXUS_CLOCK_FILE moves the bot's clock for tests and the sandbox only: "
+                "it needs DISCORD_API_BASE_URL on 127.0.0.1"
+            )
         return self
 
     @property

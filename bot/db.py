@@ -14,14 +14,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Insert, event
+from sqlalchemy import Connection, Insert, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, Pool
 
 from bot.config import sqlite_path
 from bot.sqlite_adapter import OneTripConnection, one_trip_dbapi
+from models.base import CLOCK_OPTION
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 MIGRATIONS_LOCATION = str(Path(__file__).resolve().parent.parent / "models" / "migrations")
@@ -90,7 +91,7 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-_writer_locks: weakref.WeakKeyDictionary[Engine, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]]
+_writer_locks: weakref.WeakKeyDictionary[Pool, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]]
 _writer_locks = weakref.WeakKeyDictionary()
 
 
@@ -106,7 +107,8 @@ def _writer_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | N
     bind = sessions.kw.get("bind")
     if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
         return None
-    per_loop = _writer_locks.setdefault(bind.sync_engine, weakref.WeakKeyDictionary())
+    # keyed by the pool: an engine with execution options (the clock) shares its pool and its file
+    per_loop = _writer_locks.setdefault(bind.sync_engine.pool, weakref.WeakKeyDictionary())
     loop = asyncio.get_running_loop()
     lock = per_loop.get(loop)
     if lock is None:
@@ -149,8 +151,11 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
         yield session
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions whose objects stay readable after commit (no lazy reloads in async code)."""
+def create_sessionmaker(engine: AsyncEngine, *, clock: object | None = None) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay readable after commit (no lazy reloads in async code); with a
+    `clock` (a `bot.clock.Clock`), the models' created/updated times are read from it."""
+    if clock is not None:
+        engine = engine.execution_options(**{CLOCK_OPTION: clock})
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

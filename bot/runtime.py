@@ -16,6 +16,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.client import NexusBot, ShardedNexusBot
+from bot.clock import Clock, FileClock, SystemClock
 from bot.config import Settings
 from bot.db import create_engine, create_sessionmaker, upgrade_database_async
 
@@ -28,10 +29,14 @@ def apply_discord_endpoints(api_base_url: str, gateway_url: str) -> None:
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
-def build_bot(settings: Settings, *, sync_on_start: bool = True, guild_ready_timeout: float = 2.0) -> NexusBot:
-    """A bot with its own engine and sessions (closed by `close_bot`)."""
+def build_bot(
+    settings: Settings, *, sync_on_start: bool = True, guild_ready_timeout: float = 2.0, clock: Clock | None = None
+) -> NexusBot:
+    """A bot with its own engine and sessions (closed by `close_bot`), reading the time from `clock`
+    (by default the system's, or NEXUS_CLOCK_FILE's in the sandbox and tests)."""
     apply_discord_endpoints(settings.discord_api_base_url, settings.discord_gateway_url)
     engine = create_engine(settings.database_url)
+    clock = clock or clock_for(settings)
     options: dict[str, Any] = {}
     bot_class: type[NexusBot] = NexusBot
     if settings.shard_count is not None:
@@ -40,11 +45,20 @@ def build_bot(settings: Settings, *, sync_on_start: bool = True, guild_ready_tim
     return bot_class(
         settings=settings,
         engine=engine,
-        sessions=create_sessionmaker(engine),
+        sessions=create_sessionmaker(engine, clock=clock),
         sync_on_start=sync_on_start,
         guild_ready_timeout=guild_ready_timeout,
+        clock=clock,
         **options,
     )
+
+
+def clock_for(settings: Settings) -> Clock:
+    """The system's clock, or the file clock tests drive (settings refuse it outside the sandbox)."""
+    if settings.nexus_clock_file is not None:
+        log.warning("The clock follows %s (tests and the sandbox only)", settings.nexus_clock_file)
+        return FileClock(settings.nexus_clock_file)
+    return SystemClock()
 
 
 async def run_bot(settings: Settings, *, migrate: bool = True) -> None:

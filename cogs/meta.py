@@ -85,7 +85,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         learner = member or interaction.user
         notes = await self.bot.services.notes.export_notes(interaction.guild_id, learner.id, interaction.user.id)
         collaboration = await self.bot.services.cohort.collaboration(interaction.guild_id, learner.id)
-        markdown = render_readme(learner.display_name, notes, collaboration, generated_on=discord.utils.utcnow())
+        markdown = render_readme(learner.display_name, notes, collaboration, generated_on=self.bot.clock.now())
         text = f"{len(notes)} note{'' if len(notes) == 1 else 's'} compiled into a README."
         attachment = readme_file(markdown, learner.name)
         await interaction.response.send_message(text, file=attachment, ephemeral=True)

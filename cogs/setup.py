@@ -1,4 +1,4 @@
-"""/setup: the project channel and the staff role (staff only)."""
+"""/setup: the project channel, the staff role and channel, the server's time zone (staff only)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,23 @@ from bot.checks import STAFF_GROUP_PERMISSIONS, STAFF_GROUPS, staff_group, staff
 from bot.client import NexusBot
 from bot.delivery.channel import missing_post_permissions, resolve_project_channel
 from bot.domain.errors import ValidationError
+from bot.domain.schedules import local_text
 from bot.domain.text import truncate
+from bot.domain.timezones import timezone_choices
 from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR
+
+TIMEZONE_CHOICES = 25
+COMMON_ZONES = ("Africa/Lagos", "Africa/Nairobi", "Africa/Cairo", "Africa/Johannesburg", "Europe/London", "UTC")
+
+
+async def zone_autocomplete(interaction: discord.Interaction[NexusBot], current: str) -> list[app_commands.Choice[str]]:
+    """IANA zones matching the text: a zone name, a city, a country, an abbreviation or an offset."""
+    text = current.strip()
+    try:
+        picks = timezone_choices(text, TIMEZONE_CHOICES) if text else list(COMMON_ZONES)
+    except ValidationError:  # an offset out of range: the reply to the command says so
+        picks = []
+    return [app_commands.Choice(name=zone, value=zone) for zone in picks[:TIMEZONE_CHOICES]]
 
 
 def staff_groups(bot: NexusBot) -> list[str]:
@@ -109,6 +124,34 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
                 )
         await interaction.response.send_message(text, ephemeral=True)
 
+    @app_commands.command(name="timezone", description="Choose the server's time zone, used by /schedule")
+    @writes()
+    @app_commands.describe(zone="An IANA zone such as Africa/Lagos or Europe/Paris (start typing a city)")
+    @app_commands.autocomplete(zone=zone_autocomplete)
+    @staff_only()
+    async def timezone(self, interaction: discord.Interaction[NexusBot], zone: app_commands.Range[str, 1, 64]) -> None:
+        assert interaction.guild_id is not None
+        config, moved = await self.bot.services.settings.set_timezone(interaction.guild_id, zone)
+        now = local_text(self.bot.clock.now(), config.zone)
+        text = f"The server's time zone is now {config.zone} (it is {now} there)."
+        if moved:
+            text += f"\n{moved} schedule(s) keep their times of day, now in {config.zone}."
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @app_commands.command(name="staff-channel", description="Choose the channel where Nexus flags things to staff")
+    @writes()
+    @app_commands.describe(channel="A channel only staff can read, e.g. #facilitators")
+    @staff_only()
+    async def staff_channel(self, interaction: discord.Interaction[NexusBot], channel: discord.TextChannel) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        await self.bot.services.settings.set_staff_channel(guild.id, channel.id)
+        text = f"Nexus will flag things to staff in {channel.mention}."
+        missing = missing_post_permissions(channel, guild.me)
+        if missing:
+            text += f"\n⚠️ I can't post there yet: I need {', '.join(missing)} in that channel."
+        await interaction.response.send_message(text, ephemeral=True)
+
     @app_commands.command(name="show", description="Show this server's Nexus settings")
     @staff_only()
     async def show(self, interaction: discord.Interaction[NexusBot]) -> None:
@@ -142,7 +185,22 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
             embed.add_field(name="Waiting posts", value=truncate(value, EMBED_FIELD_LIMIT), inline=False)
         role = guild.get_role(config.staff_role_id) if config.staff_role_id else None
         embed.add_field(name="Staff role", value=await self._staff_role_state(guild, role), inline=False)
+        embed.add_field(
+            name="Staff channel", value=self._staff_channel_state(guild, config.staff_channel_id), inline=False
+        )
+        zone = config.zone if config.timezone else f"{config.zone} (not set: `/setup timezone`)"
+        embed.add_field(name="Time zone", value=zone, inline=False)
         await interaction.followup.send(embed=embed, ephemeral=True)
+
+    @staticmethod
+    def _staff_channel_state(guild: discord.Guild, channel_id: int | None) -> str:
+        if channel_id is None:
+            return "not set: staff flags show in `/setup show` and `/cohort roster` only (`/setup staff-channel`)"
+        channel = guild.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return "⚠️ the channel that was set no longer exists. Use `/setup staff-channel`."
+        missing = missing_post_permissions(channel, guild.me)
+        return channel.mention + (f"\n⚠️ I need {', '.join(missing)} there." if missing else "")
 
     async def _staff_role_state(self, guild: discord.Guild, role: discord.Role | None) -> str:
         if role is None:

@@ -6,6 +6,7 @@ from models.delivery import ChannelNotice, NoticeMember, PostDeletion
 from models.guild import GuildSettings
 from models.matching import ApiAgreement, ApiEndpoint, PairHistory, PoolEntry, Team, TeamMember
 from models.note import Note, NoteTopic, NoteVote
+from models.schedule import Schedule, ScheduleRun
 
 __all__ = [
     "Announcement",
@@ -24,6 +25,8 @@ __all__ = [
     "PoolEntry",
     "PostDeletion",
     "Project",
+    "Schedule",
+    "ScheduleRun",
     "Team",
     "TeamMember",
     "Timestamped",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -17,9 +18,20 @@ NAMING_CONVENTION = {
 }
 
 
+CLOCK_OPTION = "nexus_clock"
+"""The engine execution option that carries the bot's clock (see `bot.db.create_sessionmaker`)."""
+
+
 def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
+    """The current time, timezone-aware in UTC (the real time; services read the bot's clock)."""
     return datetime.now(UTC)
+
+
+def clock_now(context: Any) -> datetime:
+    """A column default: the time on the clock the engine carries (CLOCK_OPTION, something with a
+    `now()`, moved by tests), else the real time."""
+    clock = context.execution_options.get(CLOCK_OPTION) if context is not None else None
+    return clock.now() if clock is not None else utcnow()
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -70,5 +82,5 @@ class ChannelPosted:
 class Timestamped:
     """Created and updated times, set by the database layer."""
 
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now, onupdate=clock_now, nullable=False)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, ChannelPosted, Timestamped, UTCDateTime, utcnow
+from models.base import Base, ChannelPosted, Timestamped, UTCDateTime, clock_now
 
 
 class Project(Base, Timestamped):
@@ -70,4 +70,4 @@ class AnnouncementRevision(Base):
     pitch: Mapped[str] = mapped_column(Text)
     repo_url: Mapped[str | None] = mapped_column(String(250), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, ChannelPosted, UTCDateTime, utcnow
+from models.base import Base, ChannelPosted, UTCDateTime, clock_now
 
 
 class ChannelNotice(Base, ChannelPosted):
@@ -28,7 +28,7 @@ class ChannelNotice(Base, ChannelPosted):
     reason: Mapped[str | None] = mapped_column(String(24), nullable=True)
     actor_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
 
 
 class NoticeMember(Base):

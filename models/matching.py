@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, ChannelPosted, UTCDateTime, utcnow
+from models.base import Base, ChannelPosted, UTCDateTime, clock_now
 
 
 class Team(Base, ChannelPosted):
@@ -21,7 +21,7 @@ class Team(Base, ChannelPosted):
     status: Mapped[str] = mapped_column(String(16), default="proposed")
     """A `bot.domain.teams.TeamStatus` value; changed only through its `transition` function."""
     score: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     formed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -68,7 +68,7 @@ class PairHistory(Base):
     user_high: Mapped[int] = mapped_column(BigInteger)
     outcome: Mapped[str] = mapped_column(String(16))
     team_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
 
 
 class PoolEntry(Base):
@@ -78,7 +78,7 @@ class PoolEntry(Base):
 
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
     reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """A `bot.domain.matching.UnplacedReason` code: why nobody was proposed yet."""
 
@@ -96,8 +96,8 @@ class ApiEndpoint(Base):
     path: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now, onupdate=clock_now)
 
 
 class ApiAgreement(Base):
@@ -110,4 +110,4 @@ class ApiAgreement(Base):
         ForeignKey("api_endpoints.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    agreed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    agreed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, Timestamped, UTCDateTime, utcnow
+from models.base import Base, Timestamped, UTCDateTime, clock_now
 
 NOTES_FTS_TABLE = "notes_fts"
 """SQLite FTS5 index over notes (created in the migration, kept in sync by triggers)."""
@@ -83,4 +83,4 @@ class NoteVote(Base):
     note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True)
     member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     guild_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now, nullable=False)

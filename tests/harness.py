@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.checks import STAFF_GROUPS
+from bot.clock import Clock
 from bot.config import Settings
 from bot.db import upgrade_database
 from bot.runtime import build_bot
@@ -158,9 +159,10 @@ async def bounded(awaitable: Awaitable[Any], what: str, timeout: float = TEARDOW
 
 
 @contextlib.asynccontextmanager
-async def running_bot(settings: Settings, emu: DiscordEmulator) -> AsyncIterator[Any]:
-    """The real bot, in this event loop, connected to the emulator until the block ends."""
-    bot = build_bot(settings, guild_ready_timeout=0.05)
+async def running_bot(settings: Settings, emu: DiscordEmulator, *, clock: Clock | None = None) -> AsyncIterator[Any]:
+    """The real bot, in this event loop, connected to the emulator until the block ends; with a
+    `clock`, the bot reads the time from it (share it with the emulator: `emu.clock = clock.time`)."""
+    bot = build_bot(settings, guild_ready_timeout=0.05, clock=clock)
     assert settings.discord_token is not None
     task = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
     try:

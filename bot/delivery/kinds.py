@@ -17,7 +17,8 @@ from bot.services.outbox import PostedModel
 from bot.ui.cohort import announcement_embed
 from bot.ui.matching import team_embed, team_mentions, team_view
 from bot.ui.notices import notice_message
-from models import Announcement, ChannelNotice, PostDeletion, Team
+from bot.ui.schedules import scheduled_post_embed
+from models import Announcement, ChannelNotice, PostDeletion, ScheduleRun, Team
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,11 @@ async def _deletion(app: NexusApp, record_id: int) -> Rendered:
     return Rendered(gone.revision, gone.posted_revision, gone.channel_id, gone.message_id)
 
 
+async def _scheduled(app: NexusApp, record_id: int) -> Rendered:
+    run = await app.services.schedules.run(record_id)
+    return Rendered(run.revision, run.posted_revision, run.channel_id, run.message_id, scheduled_post_embed(run))
+
+
 POST_KINDS: dict[PostKindName, PostKind] = {
     kind.name: kind
     for kind in (
@@ -104,6 +110,7 @@ POST_KINDS: dict[PostKindName, PostKind] = {
         PostKind(PostKindName.TEAM, Team, _team),
         PostKind(PostKindName.NOTICE, ChannelNotice, _notice),
         PostKind(PostKindName.DELETION, PostDeletion, _deletion, remove_when_deleted=True),
+        PostKind(PostKindName.SCHEDULED, ScheduleRun, _scheduled),
     )
 }
 """Every kind of channel post, by name."""

@@ -13,7 +13,6 @@ from bot.delivery.channel import delete_message, post_or_edit
 from bot.delivery.kinds import POST_KINDS, PostKind, Rendered
 from bot.delivery.outcome import PostOutcome
 from bot.domain.events import PostKindName
-from models import utcnow
 
 log = logging.getLogger("nexus.delivery")
 
@@ -103,7 +102,7 @@ class Publisher:
         Returns (posted, still waiting).
         """
         outbox = self.app.services.outbox
-        now = utcnow() if due_only else None
+        now = self.app.clock.now() if due_only else None
         posted = waiting = 0
         for name, kind in POST_KINDS.items():
             for record_id in await outbox.due(kind.model, guild.id, now=now):
@@ -111,7 +110,7 @@ class Publisher:
                     continue
                 # a retry pass claims each post just before making it, so two passes (in two
                 # processes, say during a rolling restart) never both make it
-                if due_only and not await outbox.claim(kind.model, record_id, utcnow()):
+                if due_only and not await outbox.claim(kind.model, record_id, self.app.clock.now()):
                     continue
                 try:
                     outcome = await self.publish(guild, name, record_id, retry=True)

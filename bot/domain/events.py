@@ -21,6 +21,7 @@ class PostKindName(StrEnum):
     TEAM = "team"
     NOTICE = "notice"
     DELETION = "deletion"
+    SCHEDULED = "scheduled"
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,13 @@ class PostRetired:
 
 
 @dataclass(frozen=True)
+class ScheduledRunClaimed:
+    """An occurrence of a schedule was claimed for posting."""
+
+    run_id: int
+
+
+@dataclass(frozen=True)
 class MemberForgotten:
     user_id: int
 
@@ -111,6 +119,7 @@ Event = (
     | BecameWaiting
     | NoticeStored
     | PostRetired
+    | ScheduledRunClaimed
     | MemberForgotten
 )
 
@@ -171,6 +180,8 @@ def follow_ups(events: Iterable[Event]) -> FollowUps:
                 post = (PostKindName.NOTICE, event.notice_id)
             case PostRetired():
                 post = (PostKindName.DELETION, event.deletion_id)
+            case ScheduledRunClaimed():
+                post = (PostKindName.SCHEDULED, event.run_id)
             case MemberForgotten():
                 pass  # what changed for others arrives as events of its own
         if post is not None and post not in plan.posts:

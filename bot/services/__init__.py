@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock, SystemClock
 from bot.services.announcements import AnnouncementService
 from bot.services.api import ApiService
 from bot.services.catalog import CatalogService
@@ -16,6 +17,7 @@ from bot.services.notices import NoticeService
 from bot.services.outbox import OutboxService
 from bot.services.privacy import PrivacyService
 from bot.services.profiles import ProfileService
+from bot.services.schedules import ScheduleService
 from bot.services.settings import SettingsService
 
 
@@ -34,20 +36,26 @@ class Services:
     notes: NoteService
     notices: NoticeService
     privacy: PrivacyService
+    schedules: ScheduleService
 
     @classmethod
-    def create(cls, sessions: async_sessionmaker[AsyncSession], *, proposal_hours: float = 48.0) -> Services:
-        notes = NoteService(sessions)
+    def create(
+        cls, sessions: async_sessionmaker[AsyncSession], *, proposal_hours: float = 48.0, clock: Clock | None = None
+    ) -> Services:
+        """The services on `sessions`, reading the time from `clock` (the system's by default)."""
+        clock = clock or SystemClock()
+        notes = NoteService(sessions, clock)
         return cls(
-            settings=SettingsService(sessions),
+            settings=SettingsService(sessions, clock),
             catalog=CatalogService(sessions),
-            profiles=ProfileService(sessions),
+            profiles=ProfileService(sessions, clock),
             announcements=AnnouncementService(sessions),
             cohort=CohortService(sessions, note_authors=notes.authors_among),
-            matching=MatchingService(sessions, proposal_hours),
+            matching=MatchingService(sessions, proposal_hours, clock),
             api=ApiService(sessions),
-            outbox=OutboxService(sessions),
+            outbox=OutboxService(sessions, clock),
             notes=notes,
             notices=NoticeService(sessions),
             privacy=PrivacyService(sessions),
+            schedules=ScheduleService(sessions, clock),
         )

@@ -10,8 +10,8 @@ from typing import Any, cast
 from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock, SystemClock
 from bot.db import transaction
-from models import utcnow
 from models.base import Base, ChannelPosted
 
 BACKOFF_BASE_SECONDS = 5.0
@@ -54,8 +54,9 @@ class OutboxBacklog:
 class OutboxService:
     """Bookkeeping shared by every record that is shown as a channel post; each call names the model."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
         self._sessions = sessions
+        self.clock = clock or SystemClock()
 
     async def due(self, posted: PostedModel, guild_id: int, *, now: datetime | None = None) -> list[int]:
         """Ids of records whose post is missing or stale (and due for a retry, if `now`)."""
@@ -123,7 +124,7 @@ class OutboxService:
         async with transaction(self._sessions) as session:
             row = cast(ChannelPosted | None, await session.get(posted, record_id, with_for_update=True))
             if row is not None:
-                _fail(row, reason)
+                _fail(row, reason, self.clock.now())
 
     async def remove(self, posted: PostedModel, record_id: int) -> None:
         """Drop a record whose only purpose was its post (a message deleted as asked)."""
@@ -176,7 +177,7 @@ class OutboxService:
         return OutboxBacklog(waiting, oldest)
 
 
-def _fail(row: ChannelPosted, reason: str) -> None:
+def _fail(row: ChannelPosted, reason: str, now: datetime) -> None:
     row.post_error = reason[:POST_ERROR_MAX]
     row.post_attempts += 1
-    row.next_post_at = utcnow() + backoff_delay(row.post_attempts)
+    row.next_post_at = now + backoff_delay(row.post_attempts)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock, SystemClock
 from bot.db import insert_new, transaction
 from bot.domain.cohort import (
     Track,
@@ -16,7 +17,7 @@ from bot.domain.cohort import (
     parse_track,
 )
 from bot.domain.timezones import clean_timezone
-from models import Learner, utcnow
+from models import Learner
 
 SKILL_SEPARATOR = ", "
 
@@ -69,8 +70,9 @@ async def touch_learner(session: AsyncSession, guild_id: int, user_id: int, disp
 class ProfileService:
     """Reads and writes learner profiles."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
         self._sessions = sessions
+        self._clock = clock or SystemClock()
 
     async def set(
         self,
@@ -94,7 +96,7 @@ class ProfileService:
             row.timezone = zone
             row.github = handle
             row.skills = SKILL_SEPARATOR.join(skill_list)
-            row.profile_set_at = utcnow()
+            row.profile_set_at = self._clock.now()
             await session.flush()
             return profile_of(row)
 

@@ -81,6 +81,7 @@ READ_ONLY = {
     "topic list",
     "setup show",
     "cohort roster",
+    "schedule list",
 }
 
 
@@ -159,7 +160,8 @@ async def test_exactly_the_all_staff_groups_are_hidden_from_members(nexus, world
     schemas = world.emu.guild_commands[world.guild.id]
     gated = {c["name"] for c in schemas if c.get("default_member_permissions") is not None}
     manage_server = {c["name"] for c in schemas if c.get("default_member_permissions") == str(MANAGE_GUILD)}
-    assert manage_server == gated == all_staff_groups(nexus) == set(STAFF_GROUPS) == {"setup", "match", "cohort"}
+    assert manage_server == gated == all_staff_groups(nexus) == set(STAFF_GROUPS)
+    assert set(STAFF_GROUPS) == {"setup", "match", "cohort", "schedule"}
     # the mixed groups keep their names and their run-time check only
     assert {"catalog", "topic", "note"} <= {c["name"] for c in schemas} - gated
 
@@ -198,32 +200,35 @@ async def test_staff_role_without_the_override_cannot_run_hidden_groups(emu: Dis
         assert f"Members with {world.staff_role.mention} can now run staff commands." in told
         assert "Server Settings → Integrations → Nexus" in told
         assert f"allow {world.staff_role.mention} on each of them" in told
-        for group in ("/setup", "/match", "/cohort"):
+        for group in ("/setup", "/match", "/cohort", "/schedule"):
             assert group in told
         with pytest.raises(CommandHidden):
             await emu.command(world.mentor, "cohort roster")
-        assert {"setup", "match", "cohort"}.isdisjoint(c["name"] for c in emu.visible_commands(world.mentor))
+        assert {"setup", "match", "cohort", "schedule"}.isdisjoint(
+            c["name"] for c in emu.visible_commands(world.mentor)
+        )
         # a staff command in a mixed group is shown, and the bot lets the staff role run it
         added = emu.reply(await emu.command(world.mentor, "catalog add", name="Mentor's pick")).text()
         assert "Only staff" not in added
 
         shown = emu.reply(await emu.command(world.admin, "setup show")).text()
-        assert f"Discord hides /setup, /match and /cohort from {world.staff_role.mention}" in shown
+        assert f"Discord hides /setup, /match, /cohort and /schedule from {world.staff_role.mention}" in shown
 
         emu.allow_role(world.guild, "cohort", world.staff_role)
         roster = emu.reply(await emu.command(world.mentor, "cohort roster")).text()
         assert "Only staff" not in roster
         shown = emu.reply(await emu.command(world.admin, "setup show")).text()
-        assert "Discord hides /setup and /match from" in shown
+        assert "Discord hides /setup, /match and /schedule from" in shown
 
         emu.allow_role(world.guild, "setup", world.staff_role)
         emu.allow_role(world.guild, "match", world.staff_role)
+        emu.allow_role(world.guild, "schedule", world.staff_role)
         shown = emu.reply(await emu.command(world.mentor, "setup show")).text()
         assert "⚠️" not in shown and world.staff_role.mention in shown
 
         emu.fail(r"/commands/permissions$", 403)
         shown = emu.reply(await emu.command(world.admin, "setup show")).text()
-        assert "I could not check whether Discord shows /setup, /match and /cohort" in shown
+        assert "I could not check whether Discord shows /setup, /match, /cohort and /schedule" in shown
 
 
 async def test_setup_show_reads_the_overrides_of_global_commands(nexus, world: World):

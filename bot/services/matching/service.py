@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock, SystemClock
 from bot.db import transaction
 from bot.domain.cohort import Track
 from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
@@ -41,7 +42,7 @@ from bot.services.matching.pool import (
 from bot.services.matching.runs import apply_plan
 from bot.services.matching.views import TeamView, load_team
 from bot.services.team_queries import current_members, current_membership
-from models import Announcement, Learner, PoolEntry, Project, Team, utcnow
+from models import Announcement, Learner, PoolEntry, Project, Team
 
 MATCH_RETRIES = 3
 """Times the pool is matched again when a concurrent change took one of its learners first."""
@@ -87,7 +88,10 @@ def _mentions(user_ids: Sequence[int]) -> str:
 class MatchingService:
     """Proposals and teams; every call is one transaction."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], proposal_hours: float) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], proposal_hours: float, clock: Clock | None = None
+    ) -> None:
+        self.clock = clock or SystemClock()
         self._sessions = sessions
         self.expiry = timedelta(hours=proposal_hours)
 
@@ -113,7 +117,7 @@ class MatchingService:
             if current is not None:
                 what = "a team" if current[1].status == TeamStatus.ACTIVE else "a pending proposal"
                 raise ConflictError(f"You already have {what}; see `/partner status`.")
-            now = utcnow()
+            now = self.clock.now()
             free = (await free_candidates(session, guild_id, [mine.project_id], now)).get(mine.project_id, [])
             me = next(c for c in free if c.user_id == user_id)
             rules = await pair_rules(session, guild_id)
@@ -175,15 +179,15 @@ class MatchingService:
                 pending = [m for m in pending if m is not mine]
                 if pending:
                     move(team, TeamEvent.NEWCOMER_ACCEPTED if newcomers else TeamEvent.MEMBER_ACCEPTED)
-                    mine.accepted_at = utcnow()
+                    mine.accepted_at = self.clock.now()
                     await session.flush()
                     waiting = _mentions([m.user_id for m in pending])
                     return AnswerResult(
                         await load_team(session, team_id), f"Accepted. Waiting for {waiting}.", (answered,)
                     )
                 move(team, TeamEvent.NEWCOMER_ACCEPTED if newcomers else TeamEvent.ALL_ACCEPTED)
-                mine.accepted_at = utcnow()
-                team.formed_at = team.formed_at or utcnow()
+                mine.accepted_at = self.clock.now()
+                team.formed_at = team.formed_at or self.clock.now()
                 ids = [m.user_id for m in members]
                 if newcomers:
                     for other in ids:
@@ -261,7 +265,7 @@ class MatchingService:
             )
             if mine is None:
                 return None, Waiting(None, None)
-            reason = await self._reason(session, guild_id, mine.project_id, user_id, utcnow())
+            reason = await self._reason(session, guild_id, mine.project_id, user_id, self.clock.now())
             return None, Waiting(reason, Track(mine.track).opposite)
 
     async def team(self, team_id: int) -> TeamView:
@@ -280,7 +284,7 @@ class MatchingService:
         for _ in range(MATCH_RETRIES):
             try:
                 async with transaction(self._sessions) as session:
-                    return await match_pool(session, guild_id, project_id, newcomer, utcnow(), self.expiry)
+                    return await match_pool(session, guild_id, project_id, newcomer, self.clock.now(), self.expiry)
             except IntegrityError:
                 continue
         return []
@@ -302,7 +306,7 @@ class MatchingService:
         Each process passes the guilds it serves, so shards never expire the same proposal twice;
         the row locks make a second pass over the same rows find nothing left to do.
         """
-        now = now or utcnow()
+        now = now or self.clock.now()
         where = [Team.guild_id.in_(guild_ids)] if guild_ids is not None else []
         events: dict[int, list[Event]] = {}
         async with transaction(self._sessions) as session:
@@ -356,7 +360,7 @@ class MatchingService:
         async with transaction(self._sessions) as session:
             await ensure_catalog(session, guild_id)
             project_ids = [(await resolve_project(session, guild_id, project)).id] if project else None
-            now = utcnow()
+            now = self.clock.now()
             candidates = await free_candidates(session, guild_id, project_ids, now)
             rules = await pair_rules(session, guild_id)
             pairs, taken = await open_teams(session, guild_id, project_ids, now)

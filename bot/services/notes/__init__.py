@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.services.notes.export import NoteExport
 from bot.services.notes.notes import Notebook
 from bot.services.notes.search import NoteSearch, search_backend
@@ -19,6 +20,6 @@ from bot.services.notes.votes import NoteVotes
 class NoteService(Notebook, NoteSearch, NoteVotes, NoteExport):
     """Every note use case, one transaction per call."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        super().__init__(sessions)
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
+        super().__init__(sessions, clock)
         self._backend = search_backend(sessions)

@@ -23,7 +23,7 @@ from bot.services.notes.records import (
     view,
 )
 from bot.services.notes.topics import NoteTopics, topic_row
-from models import Note, NoteTopic, NoteVote, utcnow
+from models import Note, NoteTopic, NoteVote
 
 MINE_LIMIT = 250
 """Most notes /note mine lists (newest first)."""
@@ -185,7 +185,7 @@ class Notebook(NoteTopics):
                 query = query.where(Note.topic_id == topic_id)
             if days is not None:
                 days = max(1, min(days, TOP_TIPS_MAX_DAYS))
-                query = query.where(Note.created_at >= utcnow() - timedelta(days=days))
+                query = query.where(Note.created_at >= self._clock.now() - timedelta(days=days))
             rows = (await session.execute(query)).all()
         return tuple(summary(r, r.votes) for r in rows)
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock, SystemClock
 from bot.db import insert_new, transaction
 from bot.domain.errors import ConflictError, ValidationError
 from bot.domain.names import match_name
@@ -39,8 +40,9 @@ def unknown_topic(name: str, names: Sequence[str]) -> ValidationError:
 class NoteTopics:
     """Topic use cases, one transaction per call; the base of the other note use cases."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
         self._sessions = sessions
+        self._clock = clock or SystemClock()
         self._seeded: set[int] = set()
         # topic autocomplete and every note command read the topics; add/remove invalidate
         self.topic_cache = GuildCache(self._read_topics)
@@ -137,13 +139,14 @@ async def topic_names(session: AsyncSession, guild_id: int) -> tuple[str, ...]:
 
 
 async def _seed_topics(session: AsyncSession, guild_id: int) -> None:
+    now = utcnow()  # default topics: when they were made does not matter to anything
     rows = [
         {
             "guild_id": guild_id,
             "name": name,
             "name_key": topic_key(name),
-            "created_at": utcnow(),
-            "updated_at": utcnow(),
+            "created_at": now,
+            "updated_at": now,
         }
         for name in DEFAULT_TOPICS
     ]

@@ -1,0 +1,167 @@
+"""/schedule: text posts at a date and time in the server's zone, once or weekly (staff), and the
+loop that posts each occurrence exactly once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot.checks import staff_group, staff_only, writes
+from bot.client import NexusBot
+from bot.delivery.channel import project_channel
+from bot.domain.events import ScheduledRunClaimed
+from bot.domain.schedules import SCHEDULE_TEXT_MAX, Repeat, RunOutcome, local_text, new_timing
+from bot.domain.text import truncate
+from bot.ui.schedules import ScheduleTextModal, schedule_pages, when_text
+from bot.ui.views import confirm_then, send_list
+
+log = logging.getLogger("nexus.schedule")
+
+SCHEDULE_LIST = "schedule_list"
+ID_CHOICES = 25
+REPEAT_CHOICES = [
+    app_commands.Choice(name="Once", value=Repeat.ONCE.value),
+    app_commands.Choice(name="Weekly on the chosen days", value=Repeat.WEEKLY.value),
+]
+
+
+async def schedule_id_autocomplete(
+    interaction: discord.Interaction[NexusBot], current: str
+) -> list[app_commands.Choice[int]]:
+    """This server's schedules, by id and text."""
+    if interaction.guild_id is None:
+        return []
+    listing = await interaction.client.services.schedules.listing(interaction.guild_id)
+    text = current.lower().strip().removeprefix("#")
+    choices = []
+    for info in listing.schedules:
+        label = f"#{info.id} {when_text(info)} — {' '.join(info.text.split())}"
+        if not text or text in label.lower():
+            choices.append(app_commands.Choice(name=truncate(label, 100), value=info.id))
+    return choices[:ID_CHOICES]
+
+
+@app_commands.guild_only()
+@staff_group()
+class ScheduleCog(commands.GroupCog, group_name="schedule", group_description="Posts at set times (staff)"):
+    """Scheduled posts, and the pass that makes them when they are due."""
+
+    def __init__(self, bot: NexusBot) -> None:
+        self.bot = bot
+        bot.list_sources[SCHEDULE_LIST] = self._pages
+        self.due_pass.change_interval(seconds=bot.settings.schedule_interval_seconds)
+
+    async def cog_load(self) -> None:
+        self.bot.register_loop(self.due_pass)
+        self.due_pass.start()
+
+    async def cog_unload(self) -> None:
+        self.due_pass.cancel()
+        self.bot.list_sources.pop(SCHEDULE_LIST, None)
+
+    @app_commands.command(name="add", description="Post a text at a date and time, once or weekly")
+    @writes()
+    @app_commands.describe(
+        date="The first day, as YYYY-MM-DD, in the server's time zone (/setup timezone)",
+        time="The time of day, as HH:MM on the 24-hour clock",
+        text="What Nexus posts (up to 2,000 characters, never pings); leave it out for a form with line breaks",
+        repeat="Once, or every week on the chosen days",
+        days="For weekly: the days, e.g. mon,wed,fri",
+    )
+    @app_commands.choices(repeat=REPEAT_CHOICES)
+    @staff_only()
+    async def add(
+        self,
+        interaction: discord.Interaction[NexusBot],
+        date: app_commands.Range[str, 1, 20],
+        time: app_commands.Range[str, 1, 10],
+        text: app_commands.Range[str, 1, SCHEDULE_TEXT_MAX] | None = None,
+        repeat: str = Repeat.ONCE.value,
+        days: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        guild_id, guild = interaction.guild_id, interaction.guild
+        assert guild_id is not None
+        how = Repeat(repeat)
+
+        async def store(answer: discord.Interaction[Any], typed: str) -> None:
+            info = await self.bot.services.schedules.add(
+                guild_id, answer.user.id, typed, repeat=how, start=date, at=time, days=days
+            )
+            upcoming = local_text(info.next_run_at, info.zone) if info.next_run_at else "never"
+            text = f"Scheduled #{info.id}: {when_text(info)} ({info.zone}). First post: {upcoming}."
+            channel, problem = await project_channel(self.bot, guild) if guild else (None, None)
+            if channel is not None:
+                text += f" It will appear in {channel.mention}."
+            elif problem:
+                text += f"\n⚠️ For now {problem}: the post waits until that is fixed."
+            await answer.response.send_message(text, ephemeral=True)
+
+        if text is not None:
+            await store(interaction, text)
+            return
+        # the rest is checked before the form opens, so nobody types a long text for a date in the past
+        config = await self.bot.services.settings.get(guild_id)
+        new_timing(how, date, time, days, config.zone, self.bot.clock.now())
+        await interaction.response.send_modal(ScheduleTextModal(store))
+
+    @app_commands.command(name="list", description="This server's scheduled posts and skipped runs")
+    @staff_only()
+    async def list_(self, interaction: discord.Interaction[NexusBot]) -> None:
+        await send_list(interaction, await self._pages(interaction, ""), name=SCHEDULE_LIST)
+
+    async def _pages(self, interaction: discord.Interaction[NexusBot], _arg: str) -> list[discord.Embed]:
+        assert interaction.guild_id is not None
+        return schedule_pages(await self.bot.services.schedules.listing(interaction.guild_id))
+
+    @app_commands.command(name="remove", description="Stop a scheduled post")
+    @writes()
+    @app_commands.describe(id="The schedule's number, from /schedule list")
+    @app_commands.autocomplete(id=schedule_id_autocomplete)
+    @staff_only()
+    async def remove(self, interaction: discord.Interaction[NexusBot], id: app_commands.Range[int, 1]) -> None:
+        guild_id = interaction.guild_id
+        assert guild_id is not None
+        info = await self.bot.services.schedules.get(guild_id, id)
+
+        async def stop() -> str:
+            await self.bot.services.schedules.remove(guild_id, id)
+            return f"Removed schedule #{id}: nothing more will be posted for it."
+
+        await confirm_then(
+            interaction, f"Remove schedule #{info.id} ({when_text(info)})?", stop, confirm_label="Remove"
+        )
+
+    @tasks.loop(seconds=20)
+    async def due_pass(self) -> None:
+        async with self.bot.background_pass("Schedule pass") as go:
+            if go:
+                await self.run_due()
+
+    @due_pass.before_loop
+    async def _wait_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    async def run_due(self) -> int:
+        """Claim every occurrence due in the guilds this process serves and post the claimed ones;
+        how many were posted (skipped ones are recorded for /schedule list)."""
+        grace = timedelta(minutes=self.bot.settings.schedule_grace_minutes)
+        claimed = await self.bot.services.schedules.run_pass([guild.id for guild in self.bot.guilds], grace)
+        posted = 0
+        for run in claimed:
+            if run.outcome is RunOutcome.SKIPPED:
+                log.info(
+                    "Schedule %s: the run due %s was missed beyond the grace; skipped", run.schedule_id, run.due_at
+                )
+                continue
+            await self.bot.delivery.deliver(run.guild_id, [ScheduledRunClaimed(run.run_id)])
+            posted += 1
+        return posted
+
+
+async def setup(bot: NexusBot) -> None:
+    await bot.add_cog(ScheduleCog(bot))
