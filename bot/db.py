@@ -117,21 +117,22 @@ def _writer_lock(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | N
 
 
 WriteWaitObserver = Callable[[float], None]
-_write_wait_observers: weakref.WeakKeyDictionary[Engine, WriteWaitObserver] = weakref.WeakKeyDictionary()
+# keyed by the pool, like the writer locks: the clock's engine (with execution options) shares it
+_write_wait_observers: weakref.WeakKeyDictionary[Pool, WriteWaitObserver] = weakref.WeakKeyDictionary()
 
 
 def observe_write_wait(engine: AsyncEngine, observer: WriteWaitObserver | None) -> None:
     """Call `observer` with the seconds each write transaction on `engine` waited before it could
     write: this process's SQLite writer queue and BEGIN IMMEDIATE, or PostgreSQL's pool checkout."""
     if observer is None:
-        _write_wait_observers.pop(engine.sync_engine, None)
+        _write_wait_observers.pop(engine.sync_engine.pool, None)
     else:
-        _write_wait_observers[engine.sync_engine] = observer
+        _write_wait_observers[engine.sync_engine.pool] = observer
 
 
 def _write_wait_observer(sessions: async_sessionmaker[AsyncSession]) -> WriteWaitObserver | None:
     bind = sessions.kw.get("bind")
-    return _write_wait_observers.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
+    return _write_wait_observers.get(bind.sync_engine.pool) if isinstance(bind, AsyncEngine) else None
 
 
 @asynccontextmanager
