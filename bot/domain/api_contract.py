@@ -217,7 +217,9 @@ def clean_endpoint(method: str, path: str, summary: str, status: int, form: Endp
     if request is not None and method == "GET":
         raise ValidationError("A GET request has no body: leave the request body example empty.")
     if response is not None and status in NO_BODY_STATUSES:
-        raise ValidationError(f"A {status} response has no body: leave the response example empty or pick another status.")
+        raise ValidationError(
+            f"A {status} response has no body: leave the response example empty or pick another status."
+        )
     return EndpointSpec(
         method=method,
         path=path,

@@ -64,8 +64,12 @@ def _body_changes(part: Part, before: str | None, after: str | None) -> list[Fie
         ]
     if new is None:
         return [FieldChange(ChangeKind.REMOVED, part, "example")]
-    changes = [FieldChange(ChangeKind.ADDED, part, name, after=_describe(f)) for name, f in new.items() if name not in old]
-    changes += [FieldChange(ChangeKind.REMOVED, part, name, before=_describe(f)) for name, f in old.items() if name not in new]
+    changes = [
+        FieldChange(ChangeKind.ADDED, part, name, after=_describe(f)) for name, f in new.items() if name not in old
+    ]
+    changes += [
+        FieldChange(ChangeKind.REMOVED, part, name, before=_describe(f)) for name, f in old.items() if name not in new
+    ]
     changes += [
         FieldChange(ChangeKind.CHANGED, part, name, _describe(old[name]), _describe(f))
         for name, f in new.items()
@@ -82,7 +86,9 @@ def _query_changes(before: tuple[QueryParam, ...], after: tuple[QueryParam, ...]
 
     old, new = {p.name: p for p in before}, {p.name: p for p in after}
     changes = [FieldChange(ChangeKind.ADDED, Part.QUERY, n, after=describe(p)) for n, p in new.items() if n not in old]
-    changes += [FieldChange(ChangeKind.REMOVED, Part.QUERY, n, before=describe(p)) for n, p in old.items() if n not in new]
+    changes += [
+        FieldChange(ChangeKind.REMOVED, Part.QUERY, n, before=describe(p)) for n, p in old.items() if n not in new
+    ]
     changes += [
         FieldChange(ChangeKind.CHANGED, Part.QUERY, n, describe(old[n]), describe(p))
         for n, p in new.items()

@@ -155,7 +155,13 @@ def postman_collection(title: str, endpoints: Sequence[EndpointSpec], *, descrip
             response["header"] = [{"key": "Content-Type", "value": JSON_MEDIA_TYPE}]
             response["body"] = endpoint.response_example
             response["_postman_previewlanguage"] = "json"
-        items.append({"name": f"{endpoint.method} {endpoint.path} · {endpoint.summary}", "request": request, "response": [response]})
+        items.append(
+            {
+                "name": f"{endpoint.method} {endpoint.path} · {endpoint.summary}",
+                "request": request,
+                "response": [response],
+            }
+        )
     return {
         "info": {"name": title, "description": description, "schema": POSTMAN_SCHEMA},
         "item": items,

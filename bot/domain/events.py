@@ -100,6 +100,15 @@ class MemberForgotten:
     user_id: int
 
 
+@dataclass(frozen=True)
+class ApiChanged:
+    """A team's API contract changed (change `change_id`); `tell` are the members to tell what changed."""
+
+    team_id: int
+    change_id: int
+    tell: tuple[int, ...] = ()
+
+
 Event = (
     Announced
     | Withdrew
@@ -112,6 +121,7 @@ Event = (
     | NoticeStored
     | PostRetired
     | MemberForgotten
+    | ApiChanged
 )
 
 
@@ -122,6 +132,15 @@ class Telling:
     team_id: int
     reason: EndReason
     actor_id: int | None
+    user_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ContractTelling:
+    """Members to tell what changed in their team's API contract."""
+
+    team_id: int
+    change_id: int
     user_ids: tuple[int, ...]
 
 
@@ -139,7 +158,7 @@ class FollowUps:
     then notifications, then matching."""
 
     posts: list[tuple[PostKindName, int]] = field(default_factory=list)
-    tell: list[Telling] = field(default_factory=list)
+    tell: list[Telling | ContractTelling] = field(default_factory=list)
     match: list[PoolCall] = field(default_factory=list)
 
     @property
@@ -171,6 +190,9 @@ def follow_ups(events: Iterable[Event]) -> FollowUps:
                 post = (PostKindName.NOTICE, event.notice_id)
             case PostRetired():
                 post = (PostKindName.DELETION, event.deletion_id)
+            case ApiChanged():
+                if event.tell:
+                    plan.tell.append(ContractTelling(event.team_id, event.change_id, event.tell))
             case MemberForgotten():
                 pass  # what changed for others arrives as events of its own
         if post is not None and post not in plan.posts:
