@@ -122,7 +122,7 @@ class ApiCog(commands.GroupCog, group_name="api", group_description="Agree your 
             clean_summary(summary),
             clean_status(status),
         )
-        await api.contract(guild_id, interaction.user.id)
+        await api.check_new(guild_id, interaction.user.id, verb, path)
 
         async def save(modal_interaction: discord.Interaction[Any], form: EndpointForm) -> None:
             outcome = await api.add(guild_id, modal_interaction.user.id, verb, path, summary, status, form)

@@ -81,6 +81,20 @@ async def _endpoint(session: AsyncSession, guild_id: int, team: Team, endpoint_i
     return endpoint
 
 
+async def _room_for(session: AsyncSession, team: Team, method: str, path: str) -> None:
+    """Refuse a new endpoint when the contract is full or already has `method path`."""
+    count = await session.scalar(select(func.count()).where(ApiEndpoint.team_id == team.id))
+    if (count or 0) >= ENDPOINTS_MAX:
+        raise ValidationError(f"A contract has at most {ENDPOINTS_MAX} endpoints.")
+    taken = await session.scalar(
+        select(ApiEndpoint.id).where(
+            ApiEndpoint.team_id == team.id, ApiEndpoint.method == method, ApiEndpoint.path == path
+        )
+    )
+    if taken is not None:
+        raise ConflictError(f"{method} {path} is already in your contract as #{taken}: change it with `/api edit`.")
+
+
 def _write(endpoint: ApiEndpoint, spec: EndpointSpec) -> None:
     endpoint.summary = spec.summary
     endpoint.status = spec.status
@@ -152,6 +166,12 @@ class ApiService:
             endpoint = await _endpoint(session, guild_id, team, endpoint_id)
             return _view(await load_contract(session, team), endpoint.id)
 
+    async def check_new(self, guild_id: int, user_id: int, method: str, path: str) -> None:
+        """Refuse, before the form opens, an endpoint `add` would refuse for its method and path."""
+        async with self._sessions() as session:
+            team = await _my_team(session, guild_id, user_id)
+            await _room_for(session, team, method, path)
+
     async def add(
         self, guild_id: int, user_id: int, method: str, path: str, summary: str, status: int, form: EndpointForm
     ) -> ApiOutcome:
@@ -160,9 +180,7 @@ class ApiService:
         try:
             async with transaction(self._sessions) as session:
                 team = await _my_team(session, guild_id, user_id)
-                count = await session.scalar(select(func.count()).where(ApiEndpoint.team_id == team.id))
-                if (count or 0) >= ENDPOINTS_MAX:
-                    raise ValidationError(f"A contract has at most {ENDPOINTS_MAX} endpoints.")
+                await _room_for(session, team, spec.method, spec.path)
                 endpoint = ApiEndpoint(
                     guild_id=guild_id, team_id=team.id, method=spec.method, path=spec.path, created_by=user_id
                 )

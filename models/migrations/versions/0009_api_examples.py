@@ -47,7 +47,7 @@ def upgrade() -> None:
             ["team_id"], ["teams.id"], name=op.f("fk_api_changes_team_id_teams"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_changes")),
-        sa.UniqueConstraint("team_id", "version", name=op.f("uq_api_changes_team_id")),
+        sa.UniqueConstraint("team_id", "version", name=op.f("uq_api_changes_team_id_version")),
     )
     op.create_index(op.f("ix_api_changes_team_id"), "api_changes", ["team_id"], unique=False)
     with op.batch_alter_table("channel_notices", schema=None) as batch_op:
