@@ -212,6 +212,7 @@ class ApiCog(commands.GroupCog, group_name="api", group_description="Agree your 
         guild_id = interaction.guild_id
         assert guild_id is not None
         user_id = interaction.user.id
+        endpoint = await self.bot.services.api.endpoint(guild_id, user_id, id)  # refused before the question
 
         async def remove() -> str:
             outcome = await self.bot.services.api.remove(guild_id, user_id, id)
@@ -220,7 +221,8 @@ class ApiCog(commands.GroupCog, group_name="api", group_description="Agree your 
             assert outcome.change is not None
             return f"Removed {outcome.change.endpoint.method} `{outcome.change.endpoint.path}`."
 
-        await confirm_then(interaction, f"Remove endpoint #{id} from your contract?", remove, confirm_label="Remove")
+        question = f"Remove endpoint #{id} ({endpoint_title(endpoint.spec)}) from your contract?"
+        await confirm_then(interaction, question, remove, confirm_label="Remove")
 
     @app_commands.command(name="export", description="Your contract as OpenAPI 3.1 YAML or a Postman collection")
     @app_commands.describe(format="OpenAPI 3.1 (default; Prism, Swagger UI) or a Postman collection v2.1")
