@@ -234,7 +234,7 @@ async def test_exports_validate_and_their_schemas_accept_the_examples(nexus, wor
     checked = 0
     for operations in document["paths"].values():
         for operation in operations.values():
-            bodies = [operation.get("requestBody", {})] + list(operation["responses"].values())
+            bodies = [operation.get("requestBody", {}), *operation["responses"].values()]
             for body in bodies:
                 media = body.get("content", {}).get("application/json")
                 if media is None:
