@@ -70,7 +70,7 @@ def test_nesting_up_to_the_limit_is_fine_and_one_more_is_refused():
     assert parse_example(nested(EXAMPLE_DEPTH_MAX), "response example")
     with pytest.raises(ValidationError, match=f"nests {EXAMPLE_DEPTH_MAX + 1} levels deep"):
         parse_example(nested(EXAMPLE_DEPTH_MAX + 1), "response example")
-    with pytest.raises(ValidationError, match="not valid JSON|levels deep|at most"):
+    with pytest.raises(ValidationError, match=r"not valid JSON|levels deep|at most"):
         parse_example(nested(100_000), "response example")
 
 
@@ -87,7 +87,7 @@ def test_schema_fields_are_flat_with_types_and_required():
     assert fields["[].id"] == SchemaField("[].id", "integer", True)
     assert fields["[].tags"].type == "array of string"
     assert fields["[].owner"].type == "null or object"
-    assert fields["[].owner.name"] == SchemaField("[].owner.name", "string", False)
+    assert fields["[].owner.name"] == SchemaField("[].owner.name", "string", True)  # within an owner
 
 
 # path, query, form
