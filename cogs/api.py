@@ -193,7 +193,9 @@ class ApiCog(commands.GroupCog, group_name="api", group_description="Agree your 
         self, interaction: discord.Interaction[NexusBot], id: app_commands.Range[int, 1, ENDPOINT_ID_MAX]
     ) -> None:
         assert interaction.guild_id is not None
-        contract, endpoint = await self.bot.services.api.agree(interaction.guild_id, interaction.user.id, id)
+        outcome = await self.bot.services.api.agree(interaction.guild_id, interaction.user.id, id)
+        contract, endpoint = outcome.contract, outcome.endpoint
+        assert endpoint is not None
         state = "agreed by everyone ✅" if endpoint.agreed else "waiting for your teammates"
         following = f"\n{next_line(ChecklistStep.NOTE)}" if contract.agreed else ""
         await interaction.response.send_message(
@@ -201,6 +203,7 @@ class ApiCog(commands.GroupCog, group_name="api", group_description="Agree your 
             embed=contract_embed(contract),
             ephemeral=True,
         )
+        await self.bot.delivery.deliver(interaction.guild_id, outcome.events)
 
     @app_commands.command(name="remove", description="Remove an endpoint from your team's contract")
     @writes()

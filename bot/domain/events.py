@@ -191,6 +191,7 @@ def follow_ups(events: Iterable[Event]) -> FollowUps:
             case PostRetired():
                 post = (PostKindName.DELETION, event.deletion_id)
             case ApiChanged():
+                post = (PostKindName.TEAM, event.team_id)  # the team's post shows the contract
                 if event.tell:
                     plan.tell.append(ContractTelling(event.team_id, event.change_id, event.tell))
             case MemberForgotten():

@@ -26,7 +26,7 @@ from bot.domain.api_contract import (
 )
 from bot.domain.api_export import openapi_document, postman_collection
 from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from bot.domain.events import ApiChanged, Event
+from bot.domain.events import ApiChanged, Event, TeamChanged
 from bot.services.api_queries import (
     ChangeView,
     Contract,
@@ -136,6 +136,7 @@ async def _record(
         after=json.dumps(after.snapshot()) if after else None,
     )
     session.add(change)
+    team.revision += 1  # the team's post shows the contract: it is edited
     await session.flush()
     project = await session.get(Project, team.project_id)
     view = change_view(change, project.name if project else "Project")
@@ -234,14 +235,16 @@ class ApiService:
         except IntegrityError:
             raise ConflictError("A teammate changed the contract at the same moment: try again.") from None
 
-    async def agree(self, guild_id: int, user_id: int, endpoint_id: int) -> tuple[Contract, EndpointView]:
-        """Agree to an endpoint as it stands (its current revision)."""
+    async def agree(self, guild_id: int, user_id: int, endpoint_id: int) -> ApiOutcome:
+        """Agree to an endpoint as it stands (its current revision); the team's post shows it."""
         async with transaction(self._sessions) as session:
             team = await _my_team(session, guild_id, user_id)
             endpoint = await _endpoint(session, guild_id, team, endpoint_id)
             await _agree(session, endpoint, user_id)
+            team.revision += 1
+            await session.flush()
             contract = await load_contract(session, team)
-            return contract, _view(contract, endpoint.id)
+            return ApiOutcome(contract, _view(contract, endpoint.id), None, (TeamChanged(team.id),))
 
     async def remove(self, guild_id: int, user_id: int, endpoint_id: int) -> ApiOutcome:
         try:

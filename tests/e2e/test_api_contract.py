@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.sandbox.state import EmuMember, EmuMessage
 from models import ApiAgreement, ApiChange, ApiEndpoint
-from tests.e2e.test_matching import form_team, setup_learners
+from tests.e2e.test_matching import form_team, proposals, setup_learners
 from tests.harness import API_FORM_LABELS, World, add_endpoint
 
 POSTMAN_SCHEMA = Path(__file__).parents[1] / "data" / "postman" / "collection-v2.1.0.json"
@@ -147,6 +147,11 @@ async def test_a_change_resets_agreement_and_tells_the_frontend_with_the_diff(ne
     assert "~ response field [].remote: boolean → string" in told
     assert f"/api agree id:{jobs_id}" in told
 
+    (team_post,) = proposals(world)  # the team's post in the project channel shows the change too
+    assert await eventually(lambda: "1 changed since agreed" in team_post.text()), team_post.text()
+    assert "v3 · 1/2 endpoint(s) agreed" in team_post.text()
+    assert f"Last change: {backend.mention} changed `GET /jobs`" in team_post.text()
+    assert "+ response field [].salary (integer)" in team_post.text()
     listing = emu.reply(await emu.command(frontend, "api list")).text()
     assert listing.count("✅") == 1 and "changed" in listing and "not agreed yet" in listing
     assert "✅ API contract agreed" not in emu.reply(await emu.command(frontend, "nexus progress")).text()
@@ -162,6 +167,8 @@ async def test_a_change_resets_agreement_and_tells_the_frontend_with_the_diff(ne
 
     again = emu.reply(await emu.command(frontend, "api agree", id=jobs_id))
     assert "agreed by everyone" in again.content
+    assert await eventually(lambda: "v3 · 2/2 endpoint(s) agreed" in team_post.text()), team_post.text()
+    assert "Next: agree your API" not in team_post.text()
     readme = emu.reply(await emu.command(frontend, "nexus export"))
     (attachment,) = readme.attachments
     collaboration = attachment.data.decode().split("## Collaboration", 1)[1]
