@@ -14,6 +14,7 @@ from bot.client import NexusBot
 from bot.delivery.channel import post_or_edit
 from bot.domain.cohort import RosterStep
 from bot.domain.text import safe_text
+from bot.services.api_queries import ContractHealth
 from bot.services.cohort import RosterEntry
 from bot.ui.cohort import kickoff_embed, kickoff_view
 from bot.ui.embeds import NEXUS_COLOUR
@@ -35,7 +36,7 @@ def roster_csv(entries: list[RosterEntry]) -> bytes:
     """The roster as CSV (one row per learner), safe to open in a spreadsheet."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["user_id", "name", "project", "track", "missing"])
+    writer.writerow(["user_id", "name", "project", "track", "missing", "api_agreed", "api_pending", "api_changed"])
     for entry in entries:
         name = entry.display_name
         if name[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -47,9 +48,19 @@ def roster_csv(entries: list[RosterEntry]) -> bytes:
                 entry.project_name or "",
                 entry.track.value if entry.track else "",
                 "; ".join(STEP_LABELS[s] for s in entry.missing),
+                *((entry.api.agreed, entry.api.pending, entry.api.changed) if entry.api else ("", "", "")),
             ]
         )
     return buffer.getvalue().encode("utf-8")
+
+
+def contract_health(health: ContractHealth | None) -> str:
+    """A team's contract health as a roster line's end: agreed, pending, changed since agreed."""
+    if health is None:
+        return ""
+    if not health.total:
+        return " · API: no endpoints"
+    return f" · API: {health.agreed} agreed, {health.pending} pending, {health.changed} changed since agreed"
 
 
 def roster_pages(entries: list[RosterEntry], step: RosterStep | None, known: int) -> list[discord.Embed]:
@@ -61,6 +72,7 @@ def roster_pages(entries: list[RosterEntry], step: RosterStep | None, known: int
         lines = [
             f"<@{e.user_id}> · {safe_text(e.project_name) if e.project_name else '—'}"
             f"{f' ({e.track.value})' if e.track else ''} · missing: {', '.join(STEP_LABELS[s] for s in e.missing)}"
+            f"{contract_health(e.api)}"
             for e in chunk
         ]
         embed = discord.Embed(

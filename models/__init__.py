@@ -4,7 +4,7 @@ from models.base import Base, Timestamped, utcnow
 from models.cohort import Announcement, AnnouncementRevision, Learner, Project
 from models.delivery import ChannelNotice, NoticeMember, PostDeletion
 from models.guild import GuildSettings
-from models.matching import ApiAgreement, ApiEndpoint, PairHistory, PoolEntry, Team, TeamMember
+from models.matching import ApiAgreement, ApiChange, ApiEndpoint, PairHistory, PoolEntry, Team, TeamMember
 from models.note import Note, NoteTopic, NoteVote
 from models.schedule import Schedule, ScheduleRun
 
@@ -12,6 +12,7 @@ __all__ = [
     "Announcement",
     "AnnouncementRevision",
     "ApiAgreement",
+    "ApiChange",
     "ApiEndpoint",
     "Base",
     "ChannelNotice",

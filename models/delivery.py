@@ -28,6 +28,8 @@ class ChannelNotice(Base, ChannelPosted):
     reason: Mapped[str | None] = mapped_column(String(24), nullable=True)
     actor_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+    api_change_id: Mapped[int | None] = mapped_column(ForeignKey("api_changes.id", ondelete="CASCADE"), nullable=True)
+    """For an API-change notice: the change it tells about."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, ChannelPosted, UTCDateTime, clock_now
@@ -95,6 +95,16 @@ class ApiEndpoint(Base):
     method: Mapped[str] = mapped_column(String(8))
     path: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(200))
+    status: Mapped[int] = mapped_column(Integer, default=200, server_default="200")
+    """The response's status code."""
+    request_example: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """A JSON request body as typed (validated); None when the endpoint takes none."""
+    response_example: Mapped[str | None] = mapped_column(Text, nullable=True)
+    query_params: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """One `name: type` a line (`bot.domain.api_contract.parse_query_params` reads it)."""
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Bumped by every change; an agreement counts only for the revision it was given to."""
     created_by: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now, onupdate=clock_now)
@@ -111,3 +121,25 @@ class ApiAgreement(Base):
     )
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     agreed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """The endpoint's revision agreed to: an older one means the endpoint changed since."""
+
+
+class ApiChange(Base):
+    """One change to a team's contract (an endpoint added, edited or removed): the contract's version
+    after it, who made it, and the endpoint before and after as JSON (the diff is computed when shown)."""
+
+    __tablename__ = "api_changes"
+    __table_args__ = (UniqueConstraint("team_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    endpoint_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The endpoint changed; no foreign key, so the history outlives a removed endpoint."""
+    version: Mapped[int] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """Who made it; cleared when that member is forgotten."""
+    before: Mapped[str | None] = mapped_column(Text, nullable=True)
+    after: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)

@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import upgrade_database
 from bot.runtime import build_bot
-from bot.sandbox.emulator import DiscordEmulator
+from bot.sandbox.emulator import DiscordEmulator, Interaction
 from bot.sandbox.state import MANAGE_GUILD, EmuChannel, EmuGuild, EmuMember, EmuRole
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,3 +234,26 @@ def subprocess_env(emu: DiscordEmulator, database_url: str, guild_id: int | None
 
 
 Check = Callable[[], bool]
+
+
+API_FORM_LABELS = {
+    "request": "Request body example (JSON)",
+    "response": "Response example (JSON)",
+    "query": "Query parameters (name: type, one a line)",
+    "description": "Description",
+}
+"""The /api add and /api edit form's fields by short name."""
+
+
+async def add_endpoint(
+    emu: DiscordEmulator, member: Any, method: str, path: str, summary: str, status: int | None = None, **form: str
+) -> Interaction:
+    """Run /api add and, when the form opens, submit it with `form` (request=, response=, query=,
+    description=); the interaction that answered (the form's, or the command's refusal)."""
+    options: dict[str, Any] = {"method": method, "path": path, "summary": summary}
+    if status is not None:
+        options["status"] = status
+    opened = await emu.command(member, "api add", **options)
+    if opened.modal is None:
+        return opened
+    return await emu.submit_modal(member, opened, {API_FORM_LABELS[k]: v for k, v in form.items()})

@@ -89,7 +89,8 @@ async def _team(app: NexusApp, record_id: int) -> Rendered:
 
 async def _notice(app: NexusApp, record_id: int) -> Rendered:
     notice = await app.services.notices.get(record_id)
-    content, embed = notice_message(notice)
+    change = await app.services.api.change(notice.api_change_id) if notice.api_change_id is not None else None
+    content, embed = notice_message(notice, change)
     return Rendered(notice.revision, notice.posted_revision, notice.channel_id, notice.message_id, embed, None, content)
 
 

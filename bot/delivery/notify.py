@@ -1,4 +1,5 @@
-"""Telling members what happened to their team: a DM, else a notice in the project channel."""
+"""Telling members what happened to their team (it ended, its API contract changed): a DM, else a
+notice in the project channel."""
 
 from __future__ import annotations
 
@@ -7,16 +8,21 @@ import logging
 import discord
 
 from bot.app import NexusApp
-from bot.domain.events import NoticeStored, Telling
+from bot.domain.events import ContractTelling, NoticeStored, Telling
+from bot.ui.api import api_change_text
 from bot.ui.notices import team_ended_text
 
 log = logging.getLogger("nexus.delivery")
 
 
-async def tell_members(app: NexusApp, guild: discord.Guild, telling: Telling) -> NoticeStored | None:
+async def tell_members(app: NexusApp, guild: discord.Guild, telling: Telling | ContractTelling) -> NoticeStored | None:
     """DM each member; those whose DMs are closed get a channel notice, stored first (returned)."""
-    team = await app.services.matching.team(telling.team_id)
-    text = team_ended_text(team.project_name, telling.reason, telling.actor_id)
+    if isinstance(telling, ContractTelling):
+        change = await app.services.api.change(telling.change_id)
+        text = api_change_text(change)
+    else:
+        team = await app.services.matching.team(telling.team_id)
+        text = team_ended_text(team.project_name, telling.reason, telling.actor_id)
     unreachable: list[int] = []
     for user_id in telling.user_ids:
         try:
@@ -27,7 +33,10 @@ async def tell_members(app: NexusApp, guild: discord.Guild, telling: Telling) ->
     if not unreachable:
         return None
     log.info("DMs closed for %d member(s); telling them in the project channel", len(unreachable))
-    notice_id = await app.services.notices.team_ended(
-        guild.id, telling.team_id, telling.reason, telling.actor_id, unreachable
-    )
+    if isinstance(telling, ContractTelling):
+        notice_id = await app.services.notices.api_changed(guild.id, telling.team_id, telling.change_id, unreachable)
+    else:
+        notice_id = await app.services.notices.team_ended(
+            guild.id, telling.team_id, telling.reason, telling.actor_id, unreachable
+        )
     return NoticeStored(notice_id)

@@ -108,6 +108,15 @@ class MemberForgotten:
     user_id: int
 
 
+@dataclass(frozen=True)
+class ApiChanged:
+    """A team's API contract changed (change `change_id`); `tell` are the members to tell what changed."""
+
+    team_id: int
+    change_id: int
+    tell: tuple[int, ...] = ()
+
+
 Event = (
     Announced
     | Withdrew
@@ -121,6 +130,7 @@ Event = (
     | PostRetired
     | ScheduledRunClaimed
     | MemberForgotten
+    | ApiChanged
 )
 
 
@@ -131,6 +141,15 @@ class Telling:
     team_id: int
     reason: EndReason
     actor_id: int | None
+    user_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ContractTelling:
+    """Members to tell what changed in their team's API contract."""
+
+    team_id: int
+    change_id: int
     user_ids: tuple[int, ...]
 
 
@@ -148,7 +167,7 @@ class FollowUps:
     then notifications, then matching."""
 
     posts: list[tuple[PostKindName, int]] = field(default_factory=list)
-    tell: list[Telling] = field(default_factory=list)
+    tell: list[Telling | ContractTelling] = field(default_factory=list)
     match: list[PoolCall] = field(default_factory=list)
 
     @property
@@ -182,6 +201,10 @@ def follow_ups(events: Iterable[Event]) -> FollowUps:
                 post = (PostKindName.DELETION, event.deletion_id)
             case ScheduledRunClaimed():
                 post = (PostKindName.SCHEDULED, event.run_id)
+            case ApiChanged():
+                post = (PostKindName.TEAM, event.team_id)  # the team's post shows the contract
+                if event.tell:
+                    plan.tell.append(ContractTelling(event.team_id, event.change_id, event.tell))
             case MemberForgotten():
                 pass  # what changed for others arrives as events of its own
         if post is not None and post not in plan.posts:

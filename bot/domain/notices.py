@@ -15,6 +15,8 @@ class NoticeKind(StrEnum):
     TEAM_ENDED = "team_ended"
     """A team ended: told in the channel to members whose DMs are closed."""
     MATCH_RUN = "match_run"
+    API_CHANGED = "api_changed"
+    """A team's API contract changed: told in the channel to members whose DMs are closed."""
     """A cohort-wide matching run's summary: how many proposals, who joined a team, who still waits."""
 
 

@@ -50,6 +50,8 @@ class Collaboration:
     project_name: str
     track: str
     partners: tuple[str, ...] = field(default_factory=tuple)
+    agreed_endpoints: tuple[str, ...] = field(default_factory=tuple)
+    """The team's API endpoints every member agreed to, as `METHOD /path: summary`."""
 
 
 def _inline(text: str) -> str:
@@ -186,6 +188,11 @@ def _collaboration(collaboration: Collaboration | None) -> list[str]:
         f"- **Project:** {_inline(collaboration.project_name)}",
         f"- **Track:** {_inline(collaboration.track)}",
         f"- **Partner(s):** {partners}",
+        *(
+            ["- **Agreed API endpoints:**", *(f"  - {_inline(e)}" for e in collaboration.agreed_endpoints)]
+            if collaboration.agreed_endpoints
+            else []
+        ),
     ]
 
 

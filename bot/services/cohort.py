@@ -12,10 +12,10 @@ from bot.db import transaction
 from bot.domain.cohort import Checklist, ChecklistStep, RosterStep, Track, roster_missing
 from bot.domain.readme import Collaboration
 from bot.domain.teams import TeamStatus
-from bot.services.api import load_contract
+from bot.services.api_queries import ContractHealth, guild_health, load_contract
 from bot.services.catalog import ensure_catalog
 from bot.services.team_queries import current_members, formed_team_of, in_formed_team
-from models import Announcement, ApiAgreement, ApiEndpoint, Learner, Note, Project, Team, TeamMember
+from models import Announcement, Learner, Note, Project, Team, TeamMember
 
 ROSTER_MAX = 5000
 
@@ -35,6 +35,8 @@ class RosterEntry:
     project_name: str | None
     track: Track | None
     missing: tuple[RosterStep, ...]
+    api: ContractHealth | None = None
+    """The learner's team contract: endpoints agreed, pending, changed since agreed (None: no team)."""
 
 
 NoteAuthors = Callable[[int, Sequence[int]], Awaitable[set[int]]]
@@ -120,7 +122,10 @@ class CohortService:
             announcement, project_name = found
             team = await formed_team_of(session, guild_id, user_id)
             partners: tuple[str, ...] = ()
+            agreed: tuple[str, ...] = ()
             if team is not None:
+                contract = await load_contract(session, team)
+                agreed = tuple(f"{e.method} {e.path}: {e.summary}" for e in contract.endpoints if e.agreed)
                 others = [
                     m for m in await current_members(session, team.id, accepted_only=True) if m.user_id != user_id
                 ]
@@ -134,7 +139,7 @@ class CohortService:
                     ).all()
                 )
                 partners = tuple(sorted(f"{names.get(m.user_id, 'a member')} ({m.track})" for m in others))
-            return Collaboration(project_name, Track(announcement.track).label, partners)
+            return Collaboration(project_name, Track(announcement.track).label, partners, agreed)
 
     async def known_learners(self, guild_id: int) -> int:
         """How many members of the guild Nexus knows: they set a profile, announced or wrote a note."""
@@ -160,7 +165,7 @@ class CohortService:
                 )
             ).all()
             teams = await _formed_teams(session, guild_id)
-            agreed = await _agreed_teams(session, guild_id, teams)
+            health = await guild_health(session, guild_id, teams)
         authors: set[int] = set()
         if self._note_authors is not None:
             authors = await self._note_authors(guild_id, [user_id for user_id, *_ in rows])
@@ -171,7 +176,7 @@ class CohortService:
                 profile=learner is not None and learner.profile_set_at is not None,
                 announced=announced,
                 teamed=user_id in teams,
-                api_agreed=teams.get(user_id) in agreed,
+                api_agreed=user_id in teams and health.get(teams[user_id], ContractHealth()).all_agreed,
                 noted=user_id in authors,
             )
             if (step is not None and step not in missing) or not missing:
@@ -183,6 +188,7 @@ class CohortService:
                     project_name if announced else None,
                     Track(announcement.track) if announced else None,
                     tuple(missing),
+                    health.get(teams[user_id], ContractHealth()) if user_id in teams else None,
                 )
             )
         return entries
@@ -209,30 +215,3 @@ async def _formed_teams(session: AsyncSession, guild_id: int) -> dict[int, int]:
         )
     )
     return {user_id: team_id for user_id, team_id in rows}
-
-
-async def _agreed_teams(session: AsyncSession, guild_id: int, teams: dict[int, int]) -> set[int]:
-    """The formed teams whose API contract every member agreed (as `load_contract` judges it)."""
-    members: dict[int, set[int]] = {}
-    for user_id, team_id in teams.items():
-        members.setdefault(team_id, set()).add(user_id)
-    endpoints: dict[int, int] = dict(
-        (
-            await session.execute(select(ApiEndpoint.id, ApiEndpoint.team_id).where(ApiEndpoint.guild_id == guild_id))
-        ).all()
-    )
-    agreed_by: dict[int, set[int]] = {}
-    for endpoint_id, user_id in await session.execute(
-        select(ApiAgreement.endpoint_id, ApiAgreement.user_id).where(ApiAgreement.guild_id == guild_id)
-    ):
-        agreed_by.setdefault(endpoint_id, set()).add(user_id)
-    with_endpoints = {team_id for team_id in endpoints.values() if team_id in members}
-    return {
-        team_id
-        for team_id in with_endpoints
-        if all(
-            members[team_id] <= agreed_by.get(endpoint_id, set())
-            for endpoint_id, owner in endpoints.items()
-            if owner == team_id
-        )
-    }

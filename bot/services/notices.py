@@ -42,6 +42,7 @@ class NoticeView:
     posted_revision: int
     channel_id: int | None
     message_id: int | None
+    api_change_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ async def add_notice(
     reason: EndReason | None = None,
     actor_id: int | None = None,
     count: int = 0,
+    api_change_id: int | None = None,
 ) -> ChannelNotice:
     """Store a notice and the members it mentions in the caller's transaction."""
     notice = ChannelNotice(
@@ -72,6 +74,7 @@ async def add_notice(
         reason=reason.value if reason else None,
         actor_id=actor_id,
         count=count,
+        api_change_id=api_change_id,
     )
     session.add(notice)
     await session.flush()
@@ -117,6 +120,15 @@ class NoticeService:
             )
             return notice.id
 
+    async def api_changed(self, guild_id: int, team_id: int, change_id: int, user_ids: Sequence[int]) -> int:
+        """Store the channel notice telling `user_ids` what changed in their team's API contract; its id."""
+        async with transaction(self._sessions) as session:
+            lines = [NoticeLine(uid, NoticeRole.TOLD) for uid in user_ids]
+            notice = await add_notice(
+                session, guild_id, NoticeKind.API_CHANGED, lines, team_id=team_id, api_change_id=change_id
+            )
+            return notice.id
+
     async def get(self, notice_id: int) -> NoticeView:
         async with self._sessions() as session:
             notice = await session.get(ChannelNotice, notice_id)
@@ -146,6 +158,7 @@ class NoticeService:
                 posted_revision=notice.posted_revision,
                 channel_id=notice.channel_id,
                 message_id=notice.message_id,
+                api_change_id=notice.api_change_id,
             )
 
     async def deletion(self, deletion_id: int) -> DeletionView:

@@ -16,6 +16,7 @@ from bot.services.notices import retire_post
 from models import (
     Announcement,
     ApiAgreement,
+    ApiChange,
     ApiEndpoint,
     ChannelNotice,
     Learner,
@@ -105,6 +106,12 @@ class PrivacyService:
                 .values(created_by=ANONYMOUS_USER_ID)
             )
             removed["API endpoints anonymised"] = int(anonymised.rowcount or 0)  # type: ignore[attr-defined]
+            unnamed = await session.execute(
+                update(ApiChange)
+                .where(ApiChange.guild_id == guild_id, ApiChange.actor_id == user_id)
+                .values(actor_id=None)
+            )
+            removed["API changes anonymised"] = int(unnamed.rowcount or 0)  # type: ignore[attr-defined]
             events.append(MemberForgotten(user_id))
             return Forgotten(removed, tuple(events))
 

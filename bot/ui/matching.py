@@ -8,15 +8,20 @@ from typing import Any
 import discord
 
 from bot.app import app_of
+from bot.domain.api_diff import describe_diff
 from bot.domain.matching import ProjectOutcome
 from bot.domain.teams import TeamStatus, describe_ending
-from bot.domain.text import safe_text
+from bot.domain.text import safe_text, truncate
 from bot.domain.unplaced import describe_unplaced
+from bot.services.api_queries import ContractHealth
 from bot.services.matching import TeamView, Waiting
-from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
+from bot.ui.api import endpoint_title
+from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR, chunk_lines
 from bot.ui.notices import mention
 from bot.ui.views import guarded
 
+CONTRACT_DIFF_LINES = 5
+"""Changes of the last contract change shown on the team's post."""
 STATUS_COLOUR = {
     TeamStatus.PROPOSED: discord.Colour.gold(),
     TeamStatus.ACTIVE: discord.Colour.green(),
@@ -45,9 +50,26 @@ def team_embed(team: TeamView) -> discord.Embed:
         embed.add_field(name="Answer by", value=f"<t:{int(team.expires_at.timestamp())}:R>", inline=False)
     if team.ending is not None and not team.status.is_open:
         embed.add_field(name="Why", value=describe_ending(team.ending, mention), inline=False)
-    if team.status is TeamStatus.ACTIVE and not team.pending:
+    if team.status is TeamStatus.ACTIVE and team.api is not None and (team.api.total or team.last_change):
+        embed.add_field(name="API contract", value=contract_line(team), inline=False)
+    if team.status is TeamStatus.ACTIVE and not team.pending and not (team.api and team.api.all_agreed):
         embed.set_footer(text="Next: agree your API with /api add and /api agree")
     return embed
+
+
+def contract_line(team: TeamView) -> str:
+    """The team's contract on its post: version, agreement, and the last change with its diff."""
+    api = team.api or ContractHealth()
+    text = f"v{team.api_version} · {api.agreed}/{api.total} endpoint(s) agreed"
+    if api.changed:
+        text += f" · {api.changed} changed since agreed"
+    change = team.last_change
+    if change is not None:
+        who = mention(change.actor_id) if change.actor_id else "a former member"
+        lines = describe_diff(change.changes, limit=CONTRACT_DIFF_LINES) if change.action == "changed" else []
+        text += f"\nLast change: {who} {change.action} `{endpoint_title(change.endpoint)}`"
+        text += "".join(f"\n`{line}`" for line in lines)
+    return truncate(text, EMBED_FIELD_LIMIT)
 
 
 def team_view(team: TeamView) -> discord.ui.View:

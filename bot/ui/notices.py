@@ -8,7 +8,9 @@ from bot.domain.notices import NoticeKind, NoticeRole
 from bot.domain.teams import EndReason, TeamEnding, describe_ending
 from bot.domain.text import safe_text
 from bot.domain.unplaced import UnplacedReason, describe_unplaced
+from bot.services.api_queries import ChangeView
 from bot.services.notices import NoticeView
+from bot.ui.api import api_change_text
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
 
 CONTENT_LIMIT = 2000
@@ -39,9 +41,15 @@ def _mentions(user_ids: list[int]) -> str | None:
     return text or None
 
 
-def notice_message(notice: NoticeView) -> tuple[str | None, discord.Embed | None]:
-    """The notice's content (its mentions) and embed; (None, None) once nobody is left to address."""
+def notice_message(notice: NoticeView, change: ChangeView | None = None) -> tuple[str | None, discord.Embed | None]:
+    """The notice's content (its mentions) and embed; (None, None) once nobody is left to address.
+    An API-change notice needs its `change`."""
     users = [line.user_id for line in notice.lines]
+    if notice.kind is NoticeKind.API_CHANGED:
+        if not users or change is None:
+            return None, None
+        embed = discord.Embed(title="API contract changed", description=api_change_text(change), colour=NEXUS_COLOUR)
+        return _mentions(users), embed
     if notice.kind is NoticeKind.TEAM_ENDED:
         if not users:
             return None, None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import Announcement, Learner, Note
-from tests.harness import World
+from tests.harness import World, add_endpoint
 
 EMBEDS_TOTAL = 6000
 CONTENT_MAX = 2000
@@ -146,7 +146,7 @@ async def test_a_long_api_contract_pages_instead_of_being_cut(nexus, world: Worl
     a, b = world.learners[:2]
     await form_team(world, a, b)
     for i in range(30):
-        await emu.command(a, "api add", method="GET", path=f"/things/{i}", summary=f"thing {i} " + "x" * 180)
+        await add_endpoint(emu, a, method="GET", path=f"/things/{i}", summary=f"thing {i} " + "x" * 180)
     first = emu.reply(await emu.command(a, "api list"))
     assert embeds_size(first.embeds) <= EMBEDS_TOTAL and "page 1/" in first.text()
     seen = set(first.text().split("`#")[1:])

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.sandbox.emulator import CommandHidden
 from models import PairHistory, Team, TeamMember
-from tests.harness import World, bot_settings, running_bot
+from tests.harness import World, add_endpoint, bot_settings, running_bot
 
 JOB_BOARD = "Job Board"
 
@@ -248,18 +248,18 @@ async def test_api_contract_flow_and_openapi_export(nexus, world: World, session
     await setup_learners(world, ["backend", "frontend"])
     a, b = world.learners[:2]
     outsider = world.learners[2]
-    refused = emu.reply(await emu.command(a, "api add", method="GET", path="/jobs", summary="List jobs"))
+    refused = emu.reply(await add_endpoint(emu, a, method="GET", path="/jobs", summary="List jobs"))
     assert "formed team" in refused.content
     await form_team(world, a, b)
-    added = emu.reply(await emu.command(a, "api add", method="GET", path="/jobs", summary="List jobs"))
-    assert "Added" in added.content and "⏳ 1/2" in added.text()
-    await emu.command(a, "api add", method="POST", path="/jobs/{job_id}/applications", summary="Apply to a job")
-    dup = emu.reply(await emu.command(b, "api add", method="GET", path="/jobs", summary="again"))
+    added = emu.reply(await add_endpoint(emu, a, method="GET", path="/jobs", summary="List jobs"))
+    assert "Added #" in added.content and "waiting for" in added.text() and b.mention in added.text()
+    await add_endpoint(emu, a, method="POST", path="/jobs/{job_id}/applications", summary="Apply to a job")
+    dup = emu.reply(await add_endpoint(emu, b, method="GET", path="/jobs", summary="again"))
     assert "already in your contract" in dup.content
     # a trailing slash is kept as typed (Django's routes need it): /jobs/ is another endpoint
-    slashed = emu.reply(await emu.command(b, "api add", method="GET", path="/jobs/", summary="Django's list"))
-    assert "Added" in slashed.content and "`/jobs/`" in slashed.text()
-    bad = emu.reply(await emu.command(b, "api add", method="GET", path="jobs list", summary="x"))
+    slashed = emu.reply(await add_endpoint(emu, b, method="GET", path="/jobs/", summary="Django's list"))
+    assert "Added" in slashed.content and "GET /jobs/:" in slashed.content
+    bad = emu.reply(await add_endpoint(emu, b, method="GET", path="jobs list", summary="x"))
     assert "starts with /" in bad.content
     choices = await emu.autocomplete(b, "api agree", "id", id="appl")
     assert len(choices) == 1 and choices[0]["name"].endswith("POST /jobs/{job_id}/applications — Apply to a job")

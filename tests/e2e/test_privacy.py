@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, or_, select
 
-from models import Announcement, ApiEndpoint, Learner, Note, NoteVote, PairHistory, TeamMember
-from tests.harness import World
+from models import Announcement, ApiChange, ApiEndpoint, Learner, Note, NoteVote, PairHistory, TeamMember
+from tests.harness import World, add_endpoint
 
 
 async def test_forget_me_removes_everything_and_tells_the_partner(nexus, world: World, sessions):
@@ -19,7 +19,7 @@ async def test_forget_me_removes_everything_and_tells_the_partner(nexus, world: 
     proposal = next(m for m in emu.channel_messages(world.project) if "🤝" in m.text())
     await emu.click(a, proposal, "Accept")
     await emu.click(b, proposal, "Accept")
-    await emu.command(a, "api add", method="GET", path="/jobs", summary="List jobs")
+    await add_endpoint(emu, a, method="GET", path="/jobs", summary="List jobs")
     await emu.command(a, "tip share", text="Use select_related for foreign keys", topic="Django")
     await emu.command(b, "tip share", text="Keep components small", topic="Python")
     async with sessions() as session:
@@ -54,8 +54,11 @@ async def test_forget_me_removes_everything_and_tells_the_partner(nexus, world: 
         assert await session.scalar(select(func.count()).where(Note.author_id == b.id)) == 1
     assert announcement_post.deleted
     assert a.mention not in proposal.text() and "Dissolved" in proposal.text()
-    (notice,) = emu.channel_messages(emu.dm_channel(b))
+    api_dm, notice = emu.channel_messages(emu.dm_channel(b))  # the API change a made, then the team's end
+    assert "API contract" in api_dm.content
     assert "left Nexus" in notice.content and a.mention not in notice.content
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).where(ApiChange.actor_id == a.id)) == 0
     again = emu.reply(await emu.click(a, emu.reply(await emu.command(a, "nexus forget-me")), "Forget me"))
     assert "nothing stored" in again.content
 

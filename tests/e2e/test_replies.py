@@ -6,7 +6,7 @@ import csv
 import io
 
 from tests.e2e.test_matching import form_team
-from tests.harness import World
+from tests.harness import World, add_endpoint
 
 JOB_BOARD = "Job Board"
 
@@ -43,7 +43,7 @@ async def test_each_flow_ends_with_the_next_step(nexus, world: World):
     await form_team(world, a, b)
     progress = emu.reply(await emu.command(a, "nexus progress")).text()
     assert "Next: agree your API with /api add and /api agree." in progress
-    emu.reply(await emu.command(a, "api add", method="GET", path="/jobs", summary="List jobs"))
+    emu.reply(await add_endpoint(emu, a, method="GET", path="/jobs", summary="List jobs"))
     listing = emu.reply(await emu.command(a, "api list")).text()
     endpoint_id = int(listing.split("`#")[1].split("`")[0])
     first = emu.reply(await emu.command(a, "api agree", id=endpoint_id)).content

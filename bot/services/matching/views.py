@@ -12,7 +12,8 @@ from bot.domain.cohort import Track
 from bot.domain.errors import NotFoundError
 from bot.domain.teams import EndReason, TeamEnding, TeamStatus
 from bot.domain.timezones import offset_minutes
-from models import Learner, Project, Team, TeamMember
+from bot.services.api_queries import ChangeView, ContractHealth, change_view, load_contract
+from models import ApiChange, Learner, Project, Team, TeamMember
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,10 @@ class TeamView:
     message_id: int | None
     revision: int
     posted_revision: int
+    api: ContractHealth | None = None
+    """A formed team's API contract: endpoints agreed, pending, changed since agreed."""
+    api_version: int = 0
+    last_change: ChangeView | None = None
 
     @property
     def user_ids(self) -> tuple[int, ...]:
@@ -84,6 +89,14 @@ async def load_team(session: AsyncSession, team_id: int) -> TeamView:
         for member, name in rows
         if member.is_current or not status.is_open
     )
+    health, version, last = None, 0, None
+    if status is TeamStatus.ACTIVE:
+        contract = await load_contract(session, team)
+        health, version = contract.health, contract.version
+        latest = await session.scalar(
+            select(ApiChange).where(ApiChange.team_id == team.id).order_by(ApiChange.version.desc()).limit(1)
+        )
+        last = change_view(latest, project_name or "?") if latest is not None else None
     return TeamView(
         id=team.id,
         guild_id=team.guild_id,
@@ -97,4 +110,7 @@ async def load_team(session: AsyncSession, team_id: int) -> TeamView:
         message_id=team.message_id,
         revision=team.revision,
         posted_revision=team.posted_revision,
+        api=health,
+        api_version=version,
+        last_change=last,
     )
