@@ -1,0 +1,219 @@
+"""The cohort's charts as PNG images: the Week-1 funnel and each project's sides.
+
+matplotlib (about 0.5 s and 30 MB to import) loads on the first chart, not at start-up, and only
+through its object-oriented API (`Figure` on an Agg canvas): no pyplot, no global figure state, so a
+figure drawn on a worker thread touches nothing the event loop's thread uses. Drawing still runs
+one figure at a time (`ChartRenderer`), since matplotlib does not promise more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import io
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from bot.domain.progress import CohortPicture, FunnelStep, ProjectSides, projects_to_show
+from bot.domain.text import strip_control, truncate
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+T = TypeVar("T")
+
+CHART_WIDTH_INCHES = 8.0
+CHART_DPI = 100
+FUNNEL_INCHES = 2.6
+PROJECT_ROW_INCHES = 0.42
+PROJECTS_MIN_INCHES = 1.4
+TITLE_INCHES = 0.9
+LABEL_MAX = 30
+"""Characters of a project name on the chart (the text beside it has the whole name)."""
+LABEL_CHAR_INCHES = 0.075
+"""About the width of one character of a 10-point label: the left margin is set from the longest
+label instead of measured (matplotlib's constrained layout measures every text and doubles the
+drawing time)."""
+MARGIN_INCHES = 0.25
+TITLE_POINTS = 11
+
+FUNNEL_COLOUR = "#5865F2"
+BACKEND_COLOUR = "#3B82F6"
+FRONTEND_COLOUR = "#F59E0B"
+PAIRED_COLOUR = "#10B981"
+MISSING_GLYPH = "?"
+
+_DRAWING = threading.Lock()
+"""matplotlib is not thread-safe beyond one figure per thread: one figure is drawn at a time."""
+
+
+@dataclass(frozen=True)
+class RenderedChart:
+    """A chart as PNG bytes, its size in pixels, and the numbers it was drawn from."""
+
+    png: bytes
+    width: int
+    height: int
+    funnel: tuple[FunnelStep, ...]
+    known: int | None
+    projects: tuple[ProjectSides, ...]
+    hidden_projects: int
+
+
+@functools.cache
+def _font_characters() -> frozenset[int]:
+    """The code points the default font can draw (matplotlib warns on any other)."""
+    from matplotlib import font_manager, rcParams
+    from matplotlib.ft2font import FT2Font
+
+    path = font_manager.findfont(font_manager.FontProperties(family=rcParams["font.family"]))
+    return frozenset(FT2Font(path).get_charmap())
+
+
+def drawable(text: str, limit: int = LABEL_MAX) -> str:
+    """Member text as a chart label: one line, shortened, `$` kept literal (matplotlib would read
+    `$...$` as mathematics), characters the font lacks shown as `?`."""
+    drawn = {ord(" ")} | _font_characters()
+    line = " ".join(strip_control(text, keep_newlines=False).split())
+    shown = "".join(ch if ord(ch) in drawn else MISSING_GLYPH for ch in truncate(line, limit))
+    return shown.replace("$", r"\$")
+
+
+def _figure(height_inches: float, labels: Sequence[str], *, titles: int) -> Figure:
+    """An empty figure on an Agg canvas whose left margin fits the longest of `labels`; `titles`
+    rows of axes, each with a title above it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(CHART_WIDTH_INCHES, height_inches), dpi=CHART_DPI)
+    FigureCanvasAgg(figure)
+    left = MARGIN_INCHES + LABEL_CHAR_INCHES * max((len(label) for label in labels), default=0)
+    figure.subplots_adjust(
+        left=left / CHART_WIDTH_INCHES,
+        right=1 - MARGIN_INCHES / CHART_WIDTH_INCHES,
+        top=1 - 0.45 / height_inches,
+        bottom=0.8 / height_inches,
+        hspace=0.9 / height_inches * titles,
+    )
+    return figure
+
+
+def _png(figure: Figure) -> tuple[bytes, int, int]:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=CHART_DPI, metadata={"Software": None})
+    width, height = figure.canvas.get_width_height()
+    return buffer.getvalue(), int(width), int(height)
+
+
+def _projects_height(count: int) -> float:
+    return max(PROJECTS_MIN_INCHES, PROJECT_ROW_INCHES * count + 0.6)
+
+
+def _funnel_labels(steps: Sequence[FunnelStep]) -> list[str]:
+    return ["Known learners", *(step.label for step in steps)]
+
+
+def _project_labels(projects: Sequence[ProjectSides]) -> list[str]:
+    return [drawable(p.project_name) for p in projects]
+
+
+def _draw_funnel(axes: Axes, known: int, steps: Sequence[FunnelStep]) -> None:
+    labels = _funnel_labels(steps)
+    values = [known, *(step.learners for step in steps)]
+    bars = axes.barh(range(len(values)), values, color=FUNNEL_COLOUR)
+    axes.bar_label(bars, padding=3)
+    axes.set_yticks(range(len(values)), labels=labels)
+    axes.invert_yaxis()
+    axes.set_xlim(0, max(1, *values) * 1.12)
+    axes.set_title("Week-1 funnel: learners who reached each step", loc="left", fontsize=TITLE_POINTS)
+    axes.spines[["top", "right"]].set_visible(False)
+
+
+def _draw_projects(axes: Axes, projects: Sequence[ProjectSides], hidden: int) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    title = "Per project: learners on each side, and in a team"
+    if hidden:
+        title += f" ({hidden} smaller not shown)"
+    axes.set_title(title, loc="left", fontsize=TITLE_POINTS)
+    axes.spines[["top", "right"]].set_visible(False)
+    if not projects:
+        axes.text(0.5, 0.5, "No project announced yet", ha="center", va="center", transform=axes.transAxes)
+        axes.set_xticks([])
+        axes.set_yticks([])
+        return
+    height = 0.27
+    rows = range(len(projects))
+    series = (
+        ("Backend", BACKEND_COLOUR, [p.backend for p in projects]),
+        ("Frontend", FRONTEND_COLOUR, [p.frontend for p in projects]),
+        ("In a team", PAIRED_COLOUR, [p.paired for p in projects]),
+    )
+    for offset, (label, colour, values) in zip((-height, 0.0, height), series, strict=True):
+        bars = axes.barh([row + offset for row in rows], values, height=height, color=colour, label=label)
+        axes.bar_label(bars, padding=2, fontsize=8)
+    axes.set_yticks(rows, labels=_project_labels(projects))
+    axes.invert_yaxis()
+    axes.set_xlim(0, max(1, *(max(values) for _, _, values in series)) * 1.12)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.margins(y=0.02)
+    # below the axis, in the figure's bottom margin: inside, it could cover the longest bars
+    axes.legend(
+        loc="lower center", bbox_to_anchor=(0.5, 0.0), bbox_transform=axes.figure.transFigure, ncols=3, fontsize=8
+    )
+
+
+def draw_cohort_chart(picture: CohortPicture) -> RenderedChart:
+    """The staff chart: the funnel above each project's backend, frontend and paired counts."""
+    shown, hidden = projects_to_show(picture.projects)
+    projects_inches = _projects_height(len(shown))
+    with _DRAWING:
+        labels = [*_funnel_labels(picture.funnel), *_project_labels(shown)]
+        figure = _figure(FUNNEL_INCHES + projects_inches + TITLE_INCHES, labels, titles=2)
+        funnel_axes, projects_axes = figure.subplots(2, 1, height_ratios=[FUNNEL_INCHES, projects_inches])
+        _draw_funnel(funnel_axes, picture.known, picture.funnel)
+        _draw_projects(projects_axes, shown, hidden)
+        png, width, height = _png(figure)
+    return RenderedChart(png, width, height, picture.funnel, picture.known, shown, hidden)
+
+
+def draw_board_chart(projects: Sequence[ProjectSides]) -> RenderedChart:
+    """The anonymous chart on the project board: each project's sides, no names of learners."""
+    shown, hidden = projects_to_show(projects)
+    with _DRAWING:
+        figure = _figure(_projects_height(len(shown)) + TITLE_INCHES / 2, _project_labels(shown), titles=1)
+        _draw_projects(figure.add_subplot(), shown, hidden)
+        png, width, height = _png(figure)
+    return RenderedChart(png, width, height, (), None, shown, hidden)
+
+
+class ChartRenderer:
+    """Draws charts on one worker thread of its own, never on the event loop: other interactions go
+    on while a chart is drawn, and a burst of charts queues here rather than taking the threads of
+    the loop's default executor (which DNS look-ups use)."""
+
+    def __init__(self) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+
+    async def cohort(self, picture: CohortPicture) -> RenderedChart:
+        """The staff chart, drawn off the event loop."""
+        return await self._run(draw_cohort_chart, picture)
+
+    async def board(self, projects: Sequence[ProjectSides]) -> RenderedChart:
+        """The project board's chart, drawn off the event loop."""
+        return await self._run(draw_board_chart, tuple(projects))
+
+    async def _run(self, draw: Callable[[T], RenderedChart], data: T) -> RenderedChart:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nexus-charts")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, draw, data)
+
+    def close(self) -> None:
+        """Stop the worker thread (a chart being drawn finishes; queued ones are dropped)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
