@@ -78,7 +78,7 @@ def drawable(text: str, limit: int = LABEL_MAX) -> str:
     """Member text as a chart label: one line, shortened, `$` kept literal (matplotlib would read
     `$...$` as mathematics), characters the font lacks shown as `?`."""
     drawn = {ord(" ")} | _font_characters()
-    line = " ".join(strip_control(text, keep_newlines=False).split())
+    line = strip_control(" ".join(text.split()), keep_newlines=False)
     shown = "".join(ch if ord(ch) in drawn else MISSING_GLYPH for ch in truncate(line, limit))
     return shown.replace("$", r"\$")
 
@@ -122,6 +122,8 @@ def _project_labels(projects: Sequence[ProjectSides]) -> list[str]:
 
 
 def _draw_funnel(axes: Axes, known: int, steps: Sequence[FunnelStep]) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     labels = _funnel_labels(steps)
     values = [known, *(step.learners for step in steps)]
     bars = axes.barh(range(len(values)), values, color=FUNNEL_COLOUR)
@@ -129,6 +131,7 @@ def _draw_funnel(axes: Axes, known: int, steps: Sequence[FunnelStep]) -> None:
     axes.set_yticks(range(len(values)), labels=labels)
     axes.invert_yaxis()
     axes.set_xlim(0, max(1, *values) * 1.12)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title("Week-1 funnel: learners who reached each step", loc="left", fontsize=TITLE_POINTS)
     axes.spines[["top", "right"]].set_visible(False)
 

@@ -81,6 +81,7 @@ READ_ONLY = {
     "topic list",
     "setup show",
     "cohort roster",
+    "cohort chart",
 }
 
 
