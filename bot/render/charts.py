@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import io
 import threading
 from collections.abc import Callable, Sequence
@@ -48,7 +49,8 @@ PAIRED_COLOUR = "#10B981"
 MISSING_GLYPH = "?"
 
 _DRAWING = threading.Lock()
-"""matplotlib is not thread-safe beyond one figure per thread: one figure is drawn at a time."""
+"""matplotlib is not thread-safe beyond one figure per thread, and `_drawn` pauses the process's
+garbage collector: one figure is drawn at a time."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,8 @@ def _figure(height_inches: float, labels: Sequence[str], *, titles: int) -> Figu
 
 def _png(figure: Figure) -> tuple[bytes, int, int]:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=CHART_DPI, metadata={"Software": None})
+    # the fastest zlib level: half the encoding time (about 10 ms saved) for a file 5% larger
+    figure.savefig(buffer, format="png", dpi=CHART_DPI, metadata={"Software": None}, pil_kwargs={"compress_level": 1})
     width, height = figure.canvas.get_width_height()
     return buffer.getvalue(), int(width), int(height)
 
@@ -170,27 +173,55 @@ def _draw_projects(axes: Axes, projects: Sequence[ProjectSides], hidden: int) ->
     )
 
 
+def _cohort_png(picture: CohortPicture, shown: Sequence[ProjectSides], hidden: int) -> tuple[bytes, int, int]:
+    projects_inches = _projects_height(len(shown))
+    labels = [*_funnel_labels(picture.funnel), *_project_labels(shown)]
+    figure = _figure(FUNNEL_INCHES + projects_inches + TITLE_INCHES, labels, titles=2)
+    funnel_axes, projects_axes = figure.subplots(2, 1, height_ratios=[FUNNEL_INCHES, projects_inches])
+    _draw_funnel(funnel_axes, picture.known, picture.funnel)
+    _draw_projects(projects_axes, shown, hidden)
+    return _png(figure)
+
+
+def _board_png(shown: Sequence[ProjectSides], hidden: int) -> tuple[bytes, int, int]:
+    figure = _figure(_projects_height(len(shown)) + TITLE_INCHES / 2, _project_labels(shown), titles=1)
+    _draw_projects(figure.add_subplot(), shown, hidden)
+    return _png(figure)
+
+
+def _drawn(draw: Callable[[], tuple[bytes, int, int]]) -> tuple[bytes, int, int]:
+    """Run `draw` (which makes, draws and drops one figure), one figure at a time, and free the
+    figure at once.
+
+    A figure is thousands of objects in reference cycles (figure, axes, artists, transforms) that
+    only the cycle collector frees. Left to it, they reach the oldest generation, whose collection
+    walks every object in the process with the GIL held: 100 to 400 ms on the development machine,
+    during which the event loop stands still although the drawing runs on another thread. With
+    automatic collection paused while drawing, the figure's objects are all still in the youngest
+    generation afterwards, and collecting that one frees them in a few milliseconds.
+    """
+    with _DRAWING:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return draw()
+        finally:
+            gc.collect(0)
+            if enabled:
+                gc.enable()
+
+
 def draw_cohort_chart(picture: CohortPicture) -> RenderedChart:
     """The staff chart: the funnel above each project's backend, frontend and paired counts."""
     shown, hidden = projects_to_show(picture.projects)
-    projects_inches = _projects_height(len(shown))
-    with _DRAWING:
-        labels = [*_funnel_labels(picture.funnel), *_project_labels(shown)]
-        figure = _figure(FUNNEL_INCHES + projects_inches + TITLE_INCHES, labels, titles=2)
-        funnel_axes, projects_axes = figure.subplots(2, 1, height_ratios=[FUNNEL_INCHES, projects_inches])
-        _draw_funnel(funnel_axes, picture.known, picture.funnel)
-        _draw_projects(projects_axes, shown, hidden)
-        png, width, height = _png(figure)
+    png, width, height = _drawn(lambda: _cohort_png(picture, shown, hidden))
     return RenderedChart(png, width, height, picture.funnel, picture.known, shown, hidden)
 
 
 def draw_board_chart(projects: Sequence[ProjectSides]) -> RenderedChart:
     """The anonymous chart on the project board: each project's sides, no names of learners."""
     shown, hidden = projects_to_show(projects)
-    with _DRAWING:
-        figure = _figure(_projects_height(len(shown)) + TITLE_INCHES / 2, _project_labels(shown), titles=1)
-        _draw_projects(figure.add_subplot(), shown, hidden)
-        png, width, height = _png(figure)
+    png, width, height = _drawn(lambda: _board_png(shown, hidden))
     return RenderedChart(png, width, height, (), None, shown, hidden)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import subprocess
 import sys
@@ -141,3 +142,17 @@ async def test_the_renderer_draws_on_its_own_thread_while_the_loop_runs(monkeypa
         assert first.projects[0].project_name == "A" and second.projects[0].project_name == "B"
     finally:
         renderer.close()
+
+
+def test_a_drawn_figure_is_freed_at_once_and_collection_resumes():
+    from matplotlib.figure import Figure
+
+    draw_board_chart([ProjectSides("Job Board", 1, 1, 2)])
+    assert gc.isenabled()
+    assert not [o for o in gc.get_objects() if isinstance(o, Figure)]  # no full collection needed
+    gc.disable()
+    try:
+        draw_board_chart([ProjectSides("Job Board", 1, 1, 2)])
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
