@@ -98,7 +98,7 @@ def _figure(height_inches: float, labels: Sequence[str], *, titles: int) -> Figu
         left=left / CHART_WIDTH_INCHES,
         right=1 - MARGIN_INCHES / CHART_WIDTH_INCHES,
         top=1 - 0.45 / height_inches,
-        bottom=0.8 / height_inches,
+        bottom=0.6 / height_inches,
         hspace=0.9 / height_inches * titles,
     )
     return figure
@@ -116,6 +116,13 @@ def _projects_height(count: int) -> float:
     return max(PROJECTS_MIN_INCHES, PROJECT_ROW_INCHES * count + 0.6)
 
 
+def _values_on_bars_only(axes: Axes) -> None:
+    """No value axis: every bar carries its number (and each tick would cost a text to draw)."""
+    axes.set_xticks([])
+    axes.spines[["top", "right", "bottom"]].set_visible(False)
+    axes.tick_params(axis="y", length=0)
+
+
 def _funnel_labels(steps: Sequence[FunnelStep]) -> list[str]:
     return ["Known learners", *(step.label for step in steps)]
 
@@ -125,8 +132,6 @@ def _project_labels(projects: Sequence[ProjectSides]) -> list[str]:
 
 
 def _draw_funnel(axes: Axes, known: int, steps: Sequence[FunnelStep]) -> None:
-    from matplotlib.ticker import MaxNLocator
-
     labels = _funnel_labels(steps)
     values = [known, *(step.learners for step in steps)]
     bars = axes.barh(range(len(values)), values, color=FUNNEL_COLOUR)
@@ -134,23 +139,18 @@ def _draw_funnel(axes: Axes, known: int, steps: Sequence[FunnelStep]) -> None:
     axes.set_yticks(range(len(values)), labels=labels)
     axes.invert_yaxis()
     axes.set_xlim(0, max(1, *values) * 1.12)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _values_on_bars_only(axes)
     axes.set_title("Week-1 funnel: learners who reached each step", loc="left", fontsize=TITLE_POINTS)
-    axes.spines[["top", "right"]].set_visible(False)
 
 
 def _draw_projects(axes: Axes, projects: Sequence[ProjectSides], hidden: int) -> None:
-    from matplotlib.ticker import MaxNLocator
-
     title = "Per project: learners on each side, and in a team"
     if hidden:
         title += f" ({hidden} smaller not shown)"
     axes.set_title(title, loc="left", fontsize=TITLE_POINTS)
-    axes.spines[["top", "right"]].set_visible(False)
     if not projects:
         axes.text(0.5, 0.5, "No project announced yet", ha="center", va="center", transform=axes.transAxes)
-        axes.set_xticks([])
-        axes.set_yticks([])
+        axes.set_axis_off()
         return
     height = 0.27
     rows = range(len(projects))
@@ -165,7 +165,7 @@ def _draw_projects(axes: Axes, projects: Sequence[ProjectSides], hidden: int) ->
     axes.set_yticks(rows, labels=_project_labels(projects))
     axes.invert_yaxis()
     axes.set_xlim(0, max(1, *(max(values) for _, _, values in series)) * 1.12)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _values_on_bars_only(axes)
     axes.margins(y=0.02)
     # below the axis, in the figure's bottom margin: inside, it could cover the longest bars
     axes.legend(
