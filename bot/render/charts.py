@@ -24,6 +24,7 @@ from bot.domain.text import strip_control, truncate
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.ft2font import FT2Font
 
 T = TypeVar("T")
 
@@ -35,10 +36,11 @@ PROJECTS_MIN_INCHES = 1.4
 TITLE_INCHES = 0.9
 LABEL_MAX = 30
 """Characters of a project name on the chart (the text beside it has the whole name)."""
-LABEL_CHAR_INCHES = 0.075
-"""About the width of one character of a 10-point label: the left margin is set from the longest
-label instead of measured (matplotlib's constrained layout measures every text and doubles the
-drawing time)."""
+LABEL_POINTS = 10
+"""The size of the bars' names. The left margin is set from the widest name, measured with the font
+(matplotlib's constrained layout would measure every text of the figure and double the drawing
+time)."""
+LABEL_MAX_INCHES = 2.4
 MARGIN_INCHES = 0.25
 TITLE_POINTS = 11
 
@@ -85,6 +87,39 @@ def drawable(text: str, limit: int = LABEL_MAX) -> str:
     return shown.replace("$", r"\$")
 
 
+def _label_font() -> FT2Font:
+    from matplotlib import font_manager, rcParams
+
+    font = font_manager.get_font(font_manager.findfont(font_manager.FontProperties(family=rcParams["font.family"])))
+    font.set_size(LABEL_POINTS, CHART_DPI)
+    return font
+
+
+def _label_inches(font: FT2Font, label: str) -> float:
+    font.set_text(label.replace(r"\$", "$"), 0.0)
+    return font.get_width_height()[0] / 64 / CHART_DPI  # FreeType counts 64ths of a pixel
+
+
+def _fitted(labels: Sequence[str]) -> tuple[list[str], float]:
+    """`labels` shortened where wider than LABEL_MAX_INCHES, and the widest one's width in inches."""
+    font = _label_font()
+    fitted, widest = [], 0.0
+    for label in labels:
+        width = _label_inches(font, label)
+        while width > LABEL_MAX_INCHES and len(label) > 2:
+            label = truncate(label, len(label) - 1)
+            width = _label_inches(font, label)
+        fitted.append(label)
+        widest = max(widest, width)
+    return fitted, widest
+
+
+def _title(axes: Axes, text: str) -> None:
+    """A panel's title, from the figure's left margin rather than from the axes (past the labels)."""
+    box = axes.get_position()
+    axes.set_title(text, loc="left", x=(MARGIN_INCHES / CHART_WIDTH_INCHES - box.x0) / box.width, fontsize=TITLE_POINTS)
+
+
 def _figure(height_inches: float, labels: Sequence[str], *, titles: int) -> Figure:
     """An empty figure on an Agg canvas whose left margin fits the longest of `labels`; `titles`
     rows of axes, each with a title above it."""
@@ -93,7 +128,7 @@ def _figure(height_inches: float, labels: Sequence[str], *, titles: int) -> Figu
 
     figure = Figure(figsize=(CHART_WIDTH_INCHES, height_inches), dpi=CHART_DPI)
     FigureCanvasAgg(figure)
-    left = MARGIN_INCHES + LABEL_CHAR_INCHES * max((len(label) for label in labels), default=0)
+    left = MARGIN_INCHES + min(LABEL_MAX_INCHES, _fitted(labels)[1])
     figure.subplots_adjust(
         left=left / CHART_WIDTH_INCHES,
         right=1 - MARGIN_INCHES / CHART_WIDTH_INCHES,
@@ -128,7 +163,7 @@ def _funnel_labels(steps: Sequence[FunnelStep]) -> list[str]:
 
 
 def _project_labels(projects: Sequence[ProjectSides]) -> list[str]:
-    return [drawable(p.project_name) for p in projects]
+    return _fitted([drawable(p.project_name) for p in projects])[0]
 
 
 def _draw_funnel(axes: Axes, known: int, steps: Sequence[FunnelStep]) -> None:
@@ -136,18 +171,18 @@ def _draw_funnel(axes: Axes, known: int, steps: Sequence[FunnelStep]) -> None:
     values = [known, *(step.learners for step in steps)]
     bars = axes.barh(range(len(values)), values, color=FUNNEL_COLOUR)
     axes.bar_label(bars, padding=3)
-    axes.set_yticks(range(len(values)), labels=labels)
+    axes.set_yticks(range(len(values)), labels=labels, fontsize=LABEL_POINTS)
     axes.invert_yaxis()
     axes.set_xlim(0, max(1, *values) * 1.12)
     _values_on_bars_only(axes)
-    axes.set_title("Week-1 funnel: learners who reached each step", loc="left", fontsize=TITLE_POINTS)
+    _title(axes, "Week-1 funnel: learners who reached each step")
 
 
 def _draw_projects(axes: Axes, projects: Sequence[ProjectSides], hidden: int) -> None:
     title = "Per project: learners on each side, and in a team"
     if hidden:
         title += f" ({hidden} smaller not shown)"
-    axes.set_title(title, loc="left", fontsize=TITLE_POINTS)
+    _title(axes, title)
     if not projects:
         axes.text(0.5, 0.5, "No project announced yet", ha="center", va="center", transform=axes.transAxes)
         axes.set_axis_off()
@@ -161,8 +196,9 @@ def _draw_projects(axes: Axes, projects: Sequence[ProjectSides], hidden: int) ->
     )
     for offset, (label, colour, values) in zip((-height, 0.0, height), series, strict=True):
         bars = axes.barh([row + offset for row in rows], values, height=height, color=colour, label=label)
-        axes.bar_label(bars, padding=2, fontsize=8)
-    axes.set_yticks(rows, labels=_project_labels(projects))
+        # no bar, no number: a board of a new cohort would be a column of zeros
+        axes.bar_label(bars, labels=[str(value) if value else "" for value in values], padding=2, fontsize=8)
+    axes.set_yticks(rows, labels=_project_labels(projects), fontsize=LABEL_POINTS)
     axes.invert_yaxis()
     axes.set_xlim(0, max(1, *(max(values) for _, _, values in series)) * 1.12)
     _values_on_bars_only(axes)

@@ -156,3 +156,10 @@ def test_a_drawn_figure_is_freed_at_once_and_collection_resumes():
         assert not gc.isenabled()  # left as the caller had it
     finally:
         gc.enable()
+
+
+def test_a_wide_name_is_shortened_to_fit_the_margin():
+    (short, wide), widest = charts._fitted(["Job Board", "W" * charts.LABEL_MAX])
+    assert short == "Job Board"
+    assert wide.endswith("…") and len(wide) < charts.LABEL_MAX
+    assert widest <= charts.LABEL_MAX_INCHES
