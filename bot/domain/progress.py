@@ -85,6 +85,7 @@ class ProjectSides:
 
     @property
     def learners(self) -> int:
+        """Everyone who announced this project, on either side."""
         return self.backend + self.frontend
 
 

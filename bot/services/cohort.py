@@ -40,6 +40,8 @@ class RosterEntry:
 
 @dataclass(frozen=True)
 class KnownLearner:
+    """A member Nexus knows, by name, with their Week-1 facts (the roster's and the chart's source)."""
+
     user_id: int
     display_name: str
     progress: LearnerProgress
