@@ -41,6 +41,14 @@ RUN groupadd --system --gid 10001 nexus \
 
 COPY --from=builder /opt/venv /opt/venv
 
+# matplotlib (the charts) keeps its font list in MPLCONFIGDIR, which must be writable by the bot:
+# built here once, so the first chart after a start neither rebuilds it nor warns about a
+# temporary directory (the home directory, /app, is not writable).
+ENV MPLCONFIGDIR=/opt/matplotlib
+RUN mkdir -p /opt/matplotlib \
+    && python -c "import matplotlib.font_manager" \
+    && chown -R nexus:nexus /opt/matplotlib
+
 # The installed package carries the migrations as package data; the source copy
 # keeps `alembic -c alembic.ini ...` (script_location = models/migrations) usable
 # from the working directory, e.g. `docker exec nexus alembic current`.

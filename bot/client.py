@@ -25,6 +25,7 @@ from bot.observability.interactions import InteractionTimer
 from bot.observability.metrics import OUTCOME_OK, NexusMetrics
 from bot.observability.probes import database_problem, gateway_problem, refresh_outbox, shard_states
 from bot.observability.server import ObservabilityServer
+from bot.render.charts import ChartRenderer
 from bot.services import Services
 from bot.tree import NexusTree
 from bot.ui.cohort import KickoffAnnounceButton
@@ -111,6 +112,7 @@ class NexusBot(commands.Bot):
         self.delivery = Delivery(self)
         self.write_gate = WriteBudget(settings.write_cooldown_rate, settings.write_cooldown_seconds)
         self.kept_searches = KeptSearches()
+        self.charts = ChartRenderer()
         self.list_sources: dict[str, ListSource] = {}
         """Page sources of the lists whose buttons rebuild them (cogs register theirs)."""
         self.version = __version__
@@ -217,6 +219,7 @@ class NexusBot(commands.Bot):
         try:
             await super().close()
         finally:
+            self.charts.close()
             if self.metrics_server is not None:
                 await self.metrics_server.stop()
                 observe_write_wait(self.engine, None)

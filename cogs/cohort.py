@@ -1,4 +1,4 @@
-"""/cohort: the Week-1 kickoff post and the facilitator roster (staff)."""
+"""/cohort: the Week-1 kickoff post, the facilitator roster and the cohort chart (staff)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.domain.cohort import RosterStep
 from bot.domain.text import safe_text
 from bot.services.api_queries import ContractHealth
 from bot.services.cohort import RosterEntry
+from bot.ui.charts import cohort_chart_embed, cohort_chart_file
 from bot.ui.cohort import kickoff_embed, kickoff_view
 from bot.ui.embeds import NEXUS_COLOUR
 from bot.ui.views import Paginator
@@ -128,6 +129,15 @@ class CohortCog(commands.GroupCog, group_name="cohort", group_description="Run t
             )
             return
         await Paginator(interaction.user.id, roster_pages(entries, wanted, known)).send(interaction)
+
+    @app_commands.command(name="chart", description="The Week-1 funnel and each project's sides, as an image")
+    @staff_only()
+    async def chart(self, interaction: discord.Interaction[NexusBot]) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the first chart loads matplotlib
+        picture = await self.bot.services.cohort.chart(interaction.guild_id)
+        chart = await self.bot.charts.cohort(picture)
+        await interaction.followup.send(embed=cohort_chart_embed(chart), file=cohort_chart_file(chart), ephemeral=True)
 
 
 async def setup(bot: NexusBot) -> None:

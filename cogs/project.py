@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import discord
@@ -11,7 +12,10 @@ from discord.ext import commands
 from bot.checks import writes
 from bot.client import NexusBot
 from bot.domain.cohort import PITCH_MAX, REPO_URL_MAX
+from bot.domain.progress import sides_from_board
 from bot.domain.text import safe_text, truncate
+from bot.services.cohort import BoardRow
+from bot.ui.charts import board_chart_file
 from bot.ui.cohort import announce_flow, who_pages
 from bot.ui.embeds import NEXUS_COLOUR
 from bot.ui.views import confirm_then, send_list
@@ -92,30 +96,40 @@ class ProjectCog(commands.GroupCog, group_name="project", group_description="Ann
         assert interaction.guild_id is not None
         return who_pages(await self.bot.services.announcements.who(interaction.guild_id, project))
 
-    @app_commands.command(name="board", description="Every project with its backend and frontend counts")
+    @app_commands.command(name="board", description="Every project with its backend and frontend counts, and a chart")
     async def board(self, interaction: discord.Interaction[NexusBot]) -> None:
-        await send_list(interaction, await self._board_pages(interaction, ""), name=BOARD_LIST)
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the chart may take a second
+        rows = await self.bot.services.cohort.board(interaction.guild_id)
+        chart = await self.bot.charts.board(
+            [sides_from_board(row.project_name, row.backend, row.frontend, row.without_partner) for row in rows]
+        )
+        await send_list(interaction, board_pages(rows), name=BOARD_LIST, file=board_chart_file(chart))
 
     async def _board_pages(self, interaction: discord.Interaction[Any], arg: str) -> list[discord.Embed]:
         assert interaction.guild_id is not None
-        rows = await self.bot.services.cohort.board(interaction.guild_id)
-        pages = []
-        total_pages = max(1, -(-len(rows) // BOARD_PAGE_SIZE))
-        for page in range(total_pages):
-            chunk = rows[page * BOARD_PAGE_SIZE : (page + 1) * BOARD_PAGE_SIZE]
-            lines = [f"{'Project':<32} {'BE':>3} {'FE':>3} {'Alone':>5}"]
-            lines += [
-                f"{truncate(row.project_name, 32):<32} {row.backend:>3} {row.frontend:>3} {row.without_partner:>5}"
-                for row in chunk
-            ]
-            embed = discord.Embed(
-                title="Project board",
-                description="```\n" + "\n".join(lines).replace("`", "'") + "\n```",
-                colour=NEXUS_COLOUR,
-            )
-            embed.set_footer(text=f"BE backend · FE frontend · Alone: announced, no partner yet · page {page + 1}")
-            pages.append(embed)
-        return pages
+        return board_pages(await self.bot.services.cohort.board(interaction.guild_id))
+
+
+def board_pages(rows: Sequence[BoardRow]) -> list[discord.Embed]:
+    """The board's counts as text pages (the chart shows the same numbers)."""
+    pages = []
+    total_pages = max(1, -(-len(rows) // BOARD_PAGE_SIZE))
+    for page in range(total_pages):
+        chunk = rows[page * BOARD_PAGE_SIZE : (page + 1) * BOARD_PAGE_SIZE]
+        lines = [f"{'Project':<32} {'BE':>3} {'FE':>3} {'Alone':>5}"]
+        lines += [
+            f"{truncate(row.project_name, 32):<32} {row.backend:>3} {row.frontend:>3} {row.without_partner:>5}"
+            for row in chunk
+        ]
+        embed = discord.Embed(
+            title="Project board",
+            description="```\n" + "\n".join(lines).replace("`", "'") + "\n```",
+            colour=NEXUS_COLOUR,
+        )
+        embed.set_footer(text=f"BE backend · FE frontend · Alone: announced, no partner yet · page {page + 1}")
+        pages.append(embed)
+    return pages
 
 
 async def setup(bot: NexusBot) -> None:

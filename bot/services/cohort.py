@@ -9,7 +9,8 @@ from sqlalchemy import ColumnElement, Subquery, and_, case, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import transaction
-from bot.domain.cohort import Checklist, ChecklistStep, RosterStep, Track, roster_missing
+from bot.domain.cohort import Checklist, ChecklistStep, RosterStep, Track
+from bot.domain.progress import CohortPicture, LearnerProgress, cohort_picture
 from bot.domain.readme import Collaboration
 from bot.domain.teams import TeamStatus
 from bot.services.api_queries import ContractHealth, guild_health, load_contract
@@ -37,6 +38,16 @@ class RosterEntry:
     missing: tuple[RosterStep, ...]
     api: ContractHealth | None = None
     """The learner's team contract: endpoints agreed, pending, changed since agreed (None: no team)."""
+
+
+@dataclass(frozen=True)
+class KnownLearner:
+    """A member Nexus knows, by name, with their Week-1 facts (the roster's and the chart's source)."""
+
+    user_id: int
+    display_name: str
+    progress: LearnerProgress
+    api: ContractHealth | None = None
 
 
 NoteAuthors = Callable[[int, Sequence[int]], Awaitable[set[int]]]
@@ -148,50 +159,76 @@ class CohortService:
 
     async def roster(self, guild_id: int, step: RosterStep | None = None) -> list[RosterEntry]:
         """Members Nexus knows who are missing `step` (or any step), by name."""
-        known = _known_ids(guild_id)
-        async with self._sessions() as session:
-            rows = (
-                await session.execute(
-                    select(known.c.user_id, Learner, Announcement, Project.name)
-                    .select_from(known)
-                    .outerjoin(Learner, and_(Learner.guild_id == guild_id, Learner.user_id == known.c.user_id))
-                    .outerjoin(
-                        Announcement,
-                        and_(Announcement.guild_id == guild_id, Announcement.user_id == known.c.user_id),
-                    )
-                    .outerjoin(Project, Project.id == Announcement.project_id)
-                    .order_by(func.coalesce(Learner.display_name, ""), known.c.user_id)
-                    .limit(ROSTER_MAX)
+        entries = []
+        for learner in await self._known_progress(guild_id, ROSTER_MAX):
+            progress = learner.progress
+            missing = progress.missing
+            if (step is not None and step not in missing) or not missing:
+                continue
+            entries.append(
+                RosterEntry(
+                    learner.user_id,
+                    learner.display_name,
+                    progress.project_name,
+                    progress.track,
+                    tuple(missing),
+                    learner.api,
                 )
-            ).all()
+            )
+        return entries
+
+    async def chart(self, guild_id: int) -> CohortPicture:
+        """The staff chart's numbers: how many known learners reached each Week-1 step, and each
+        announced project's backend, frontend and paired counts (the roster's facts, all of them)."""
+        return cohort_picture([learner.progress for learner in await self._known_progress(guild_id, None)])
+
+    async def _known_progress(self, guild_id: int, limit: int | None) -> list[KnownLearner]:
+        """Every member Nexus knows (at most `limit`) with their Week-1 facts, by name: one read of
+        learners, announcements and teams, then the note authors among them."""
+        known = _known_ids(guild_id)
+        query = (
+            select(
+                known.c.user_id,
+                Learner.display_name,
+                Learner.profile_set_at.is_not(None),
+                Announcement.active,
+                Announcement.track,
+                Project.name,
+            )
+            .select_from(known)
+            .outerjoin(Learner, and_(Learner.guild_id == guild_id, Learner.user_id == known.c.user_id))
+            .outerjoin(
+                Announcement,
+                and_(Announcement.guild_id == guild_id, Announcement.user_id == known.c.user_id),
+            )
+            .outerjoin(Project, Project.id == Announcement.project_id)
+            .order_by(func.coalesce(Learner.display_name, ""), known.c.user_id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
             teams = await _formed_teams(session, guild_id)
             health = await guild_health(session, guild_id, teams)
         authors: set[int] = set()
         if self._note_authors is not None:
             authors = await self._note_authors(guild_id, [user_id for user_id, *_ in rows])
-        entries = []
-        for user_id, learner, announcement, project_name in rows:
-            announced = announcement is not None and announcement.active
-            missing = roster_missing(
-                profile=learner is not None and learner.profile_set_at is not None,
+        learners = []
+        # plain columns, not entities: building 2,000 ORM objects on the event loop costs 100+ ms
+        for user_id, display_name, profile, active, track, project_name in rows:
+            announced = bool(active)
+            progress = LearnerProgress(
+                profile=bool(profile),
                 announced=announced,
                 teamed=user_id in teams,
                 api_agreed=user_id in teams and health.get(teams[user_id], ContractHealth()).all_agreed,
                 noted=user_id in authors,
+                project_name=project_name if announced else None,
+                track=Track(track) if announced else None,
             )
-            if (step is not None and step not in missing) or not missing:
-                continue
-            entries.append(
-                RosterEntry(
-                    user_id,
-                    learner.display_name if learner is not None else "",
-                    project_name if announced else None,
-                    Track(announcement.track) if announced else None,
-                    tuple(missing),
-                    health.get(teams[user_id], ContractHealth()) if user_id in teams else None,
-                )
-            )
-        return entries
+            api = health.get(teams[user_id], ContractHealth()) if user_id in teams else None
+            learners.append(KnownLearner(user_id, display_name or "", progress, api))
+        return learners
 
 
 def _known_ids(guild_id: int) -> Subquery:

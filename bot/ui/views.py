@@ -98,19 +98,25 @@ class Paginator(NexusView):
         self.next.disabled = self.index >= self.page_count - 1
         self.position.label = f"{self.index + 1}/{self.page_count}"
 
-    async def send(self, interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
-        """Answer `interaction` with the first page (and the buttons when there is more than one)."""
+    async def send(
+        self, interaction: discord.Interaction[Any], *, ephemeral: bool = True, file: discord.File | None = None
+    ) -> None:
+        """Answer `interaction` with the first page (and the buttons when there is more than one),
+        and `file` attached when given (it stays as the pages turn)."""
         embed = self.pages[self.index]
+        files = _files(file)
         if self.page_count == 1:
             if interaction.response.is_done():
-                await interaction.followup.send(embed=embed, ephemeral=ephemeral)
+                await interaction.followup.send(embed=embed, ephemeral=ephemeral, **files)
             else:
-                await interaction.response.send_message(embed=embed, ephemeral=ephemeral)
+                await interaction.response.send_message(embed=embed, ephemeral=ephemeral, **files)
             return
         if interaction.response.is_done():
-            self.message = await interaction.followup.send(embed=embed, view=self, ephemeral=ephemeral, wait=True)
+            self.message = await interaction.followup.send(
+                embed=embed, view=self, ephemeral=ephemeral, wait=True, **files
+            )
         else:
-            callback = await interaction.response.send_message(embed=embed, view=self, ephemeral=ephemeral)
+            callback = await interaction.response.send_message(embed=embed, view=self, ephemeral=ephemeral, **files)
             # the callback's response carries the message; fetching it again would cost a request
             resource = callback.resource
             if isinstance(resource, discord.InteractionMessage):
@@ -209,14 +215,28 @@ def pager_view(
     )
 
 
+def _files(file: discord.File | None) -> dict[str, Any]:
+    """discord.py's `file=` keyword when there is a file (it refuses None)."""
+    return {} if file is None else {"file": file}
+
+
 async def send_embed(
-    interaction: discord.Interaction[Any], embed: discord.Embed, view: discord.ui.View | None, *, ephemeral: bool
+    interaction: discord.Interaction[Any],
+    embed: discord.Embed,
+    view: discord.ui.View | None,
+    *,
+    ephemeral: bool,
+    file: discord.File | None = None,
 ) -> None:
-    """Answer with `embed`, and `view` when there is one."""
-    if view is None:
-        await interaction.response.send_message(embed=embed, ephemeral=ephemeral)
+    """Answer with `embed` (a follow-up when the interaction was deferred), `view` and `file` when
+    there are."""
+    extra = _files(file)
+    if view is not None:
+        extra["view"] = view
+    if interaction.response.is_done():
+        await interaction.followup.send(embed=embed, ephemeral=ephemeral, **extra)
     else:
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=ephemeral)
+        await interaction.response.send_message(embed=embed, ephemeral=ephemeral, **extra)
 
 
 def list_page(
@@ -241,15 +261,17 @@ async def send_list(
     name: str,
     arg: str = "",
     ephemeral: bool = True,
+    file: discord.File | None = None,
 ) -> None:
-    """Answer with the first of `pages`. The buttons rebuild the list with the bot's list source
-    `name` (from `arg`) when that fits a custom_id; otherwise a live Paginator keeps the pages."""
+    """Answer (or follow a deferral up) with the first of `pages`, and `file` attached. The buttons
+    rebuild the list with the bot's list source `name` (from `arg`) when that fits a custom_id;
+    otherwise a live Paginator keeps the pages. Turning a page keeps the attachment."""
     longest = LIST_CUSTOM_ID.format(name=name, owner=interaction.user.id, page=LIST_PAGE_LIMIT, arg=arg)
     if len(longest.encode()) > CUSTOM_ID_BYTES:
-        await Paginator(interaction.user.id, pages).send(interaction, ephemeral=ephemeral)
+        await Paginator(interaction.user.id, pages).send(interaction, ephemeral=ephemeral, file=file)
         return
     embed, view = list_page(name, interaction.user.id, arg, pages, 0)
-    await send_embed(interaction, embed, view, ephemeral=ephemeral)
+    await send_embed(interaction, embed, view, ephemeral=ephemeral, file=file)
 
 
 class Confirm(NexusView):

@@ -87,6 +87,7 @@ READ_ONLY = {
     "setup show",
     "cohort roster",
     "schedule list",
+    "cohort chart",
 }
 
 

@@ -1,0 +1,1 @@
+"""Images Nexus draws (charts), from the domain's numbers; no Discord, no database."""
