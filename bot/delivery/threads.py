@@ -5,6 +5,7 @@ about them, posted in the staff channel."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, cast
 
@@ -30,6 +31,29 @@ def team_destination(team: TeamView) -> int | None:
     or None when it has none (not made yet, the team ended, or Discord's thread cap refused it), in
     which case they go to its team message and its members' DMs."""
     return team.thread_id
+
+
+async def post_in_team_thread(guild: discord.Guild, team: TeamView, text: str, mention_ids: Sequence[int] = ()) -> bool:
+    """Post `text` in the team's thread, pinging `mention_ids` only (members of the team); False when
+    the team has no thread or Discord refused, so the caller falls back to its team message and DMs.
+    An archived (idle) thread is reopened by the post, as in Discord."""
+    thread_id = team_destination(team)
+    if thread_id is None:
+        return False
+    thread = await _known_thread(guild, thread_id)
+    if thread is None or thread.locked:
+        return False
+    members = [discord.Object(uid) for uid in mention_ids if uid in team.user_ids]
+    mentions = " ".join(f"<@{member.id}>" for member in members)
+    try:
+        await thread.send(
+            f"{mentions}\n{text}" if mentions else text,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=members),
+        )
+    except discord.HTTPException as exc:
+        log.info("Posting in team %s's thread failed (%s); telling its members directly", team.id, exc)
+        return False
+    return True
 
 
 async def show_team_thread(
