@@ -62,10 +62,11 @@ async def _team_thread(app: NexusApp, record_id: int) -> Rendered:
         return Rendered(0, 0, None, None)  # never formed, or Discord's cap refused it: nothing to show
     team = await app.services.matching.team(record_id)
     content, embed = thread_opening(team)
+    closed = thread.state is ThreadState.CLOSED
     plan = ThreadPlan(
-        thread_name(team.id, team.project_name, [m.display_name for m in team.members]),
+        thread_name(team.id, team.project_name, [] if closed else [m.display_name for m in team.members]),
         team.user_ids,
-        thread.state is ThreadState.CLOSED,
+        closed,
         archive_duration(app.settings.team_thread_archive_minutes),
     )
     return Rendered(

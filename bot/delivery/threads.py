@@ -181,7 +181,8 @@ async def _close(thread: discord.Thread, kind: PostKind, record_id: int, rendere
             outcome = await _opening(thread, kind, record_id, rendered, retry=False)
     except discord.HTTPException as exc:  # the cap refused unarchiving it: lock it as it is
         log.info("Could not reopen thread %s to say the team ended: %s", thread.id, exc)
-    await thread.edit(archived=True, locked=True)
+    assert rendered.thread is not None
+    await thread.edit(name=rendered.thread.name, archived=True, locked=True)  # the name no longer names anyone
     return PostOutcome(thread.id, outcome.message_id or rendered.message_id, guild_id=thread.guild.id)
 
 

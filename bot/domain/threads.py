@@ -45,10 +45,11 @@ def thread_marker(team_id: int) -> str:
 
 
 def thread_name(team_id: int, project_name: str, member_names: Sequence[str]) -> str:
-    """The thread's name: the project and its members, cut to fit, ending with the team's marker."""
+    """The thread's name: the project and its members (none once the team ended, so nobody's name
+    outlives their team), cut to fit, ending with the team's marker."""
     marker = thread_marker(team_id)
     names = ", ".join(" ".join(name.split()) for name in member_names)
-    text = " ".join(f"{project_name}: {names}".split())
+    text = " ".join((f"{project_name}: {names}" if names else project_name).split())
     return truncate(text, THREAD_NAME_MAX - len(marker)) + marker
 
 

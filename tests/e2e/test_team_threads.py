@@ -155,7 +155,7 @@ async def test_missing_thread_permissions_keep_the_thread_waiting(nexus, world: 
 
 async def test_the_team_ending_archives_and_locks_its_thread(nexus, world: World, sessions):
     emu = world.emu
-    backend, frontend = await team_of_two(world)
+    _backend, frontend = await team_of_two(world)
     await settled(nexus)
     (thread,) = team_threads(world)
     prompt = emu.reply(await emu.command(frontend, "partner leave"))

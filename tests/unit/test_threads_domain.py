@@ -11,6 +11,10 @@ def test_the_name_is_the_project_and_members_ending_with_the_team_marker():
     assert thread_name(12, "Job Board", ["Ada", "Bola"]) == "Job Board: Ada, Bola · team 12"
 
 
+def test_an_ended_teams_name_names_nobody():
+    assert thread_name(12, "Job Board", []) == "Job Board · team 12"
+
+
 def test_a_long_name_is_cut_to_discords_limit_and_keeps_its_marker():
     name = thread_name(10**9, "P" * 80, ["a very\nlong   name " * 5, "B" * 60])
     assert len(name) == THREAD_NAME_MAX
