@@ -1236,7 +1236,7 @@ class DiscordEmulator:
         kind = CHANNEL_PRIVATE_THREAD if private else CHANNEL_PUBLIC_THREAD
         state = ThreadState(parent.id, guild.owner_id, archived=archived, created_at=self._now())
         thread = EmuChannel(self.ids.next(), guild.id, name, kind, thread=state)
-        guild.channels[thread.id] = thread
+        guild.threads[thread.id] = thread
         self.channels[thread.id] = thread
         return thread
 
@@ -1293,7 +1293,7 @@ class DiscordEmulator:
             last_activity=now_,
         )
         thread = EmuChannel(self.ids.next(), guild.id, name, kind, thread=state)
-        guild.channels[thread.id] = thread
+        guild.threads[thread.id] = thread
         self.channels[thread.id] = thread
         payload = {**thread.payload(), "member": state.member_payload(thread.id, self.bot_user.id)}
         self._dispatch_guild(guild.id, "THREAD_CREATE", {**payload, "newly_created": True})

@@ -316,6 +316,8 @@ class EmuGuild:
     roles: dict[int, EmuRole] = field(default_factory=dict)
     channels: dict[int, EmuChannel] = field(default_factory=dict)
     members: dict[int, EmuMember] = field(default_factory=dict)
+    threads: dict[int, EmuChannel] = field(default_factory=dict)
+    """Its threads, archived ones included (Discord lists them apart from the channels)."""
 
     @property
     def default_role(self) -> EmuRole:
@@ -335,7 +337,7 @@ class EmuGuild:
 
     def active_threads(self) -> list[EmuChannel]:
         """Its threads that are not archived (Discord counts these against its cap)."""
-        return [c for c in self.channels.values() if c.thread is not None and not c.thread.archived]
+        return [c for c in self.threads.values() if c.thread is not None and not c.thread.archived]
 
     def base_permissions(self, member: EmuMember) -> int:
         if member.id == self.owner_id:
