@@ -63,10 +63,12 @@ async def show_team_thread(
     message; once the team ended, archive and lock it."""
     plan = rendered.thread
     assert plan is not None and rendered.embed is not None
-    thread = await _known_thread(guild, rendered.channel_id) if rendered.channel_id is not None else None
-    if thread is None and plan.closed:
-        return PostOutcome(guild_id=guild.id)  # ended before it had a thread: nothing to close
+    thread: discord.Thread | None = None
     try:
+        if rendered.channel_id is not None:
+            thread = await _known_thread(guild, rendered.channel_id)
+        if thread is None and plan.closed:
+            return PostOutcome(guild_id=guild.id)  # ended before it had a thread: nothing to close
         if thread is None:
             thread, outcome = await _make_thread(app, guild, record_id, plan, retry=retry)
             if thread is None:
@@ -80,10 +82,9 @@ async def show_team_thread(
             await thread.add_user(discord.Object(user_id))  # idempotent: Discord ignores a member already in
         return await _opening(thread, kind, record_id, rendered, retry=retry)
     except discord.Forbidden:
+        where = f" {thread.mention}" if thread is not None else ""
         return PostOutcome(
-            problem=f"Discord refused a change to the team thread {thread.mention if thread else ''} "
-            "(missing permission: Manage Threads?)",
-            guild_id=guild.id,
+            problem=f"Discord refused a change to the team thread{where} (missing permission)", guild_id=guild.id
         )
     except discord.HTTPException as exc:
         log.warning("Keeping team %s's thread failed: %s", record_id, exc)
