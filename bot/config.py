@@ -66,6 +66,9 @@ class Settings(BaseSettings):
 
     schedule_grace_minutes: float = Field(default=60.0, ge=0, le=7 * 24 * 60)
     schedule_interval_seconds: float = Field(default=20.0, ge=0.2, le=3_600)
+    team_thread_archive_minutes: float = Field(default=10_080.0, ge=1, le=100_000)
+    """How long a team thread stays open without messages before Discord archives it (rounded to
+    the nearest of the durations Discord accepts: 60, 1440, 4320 or 10080 minutes)."""
     nexus_clock_file: Path | None = Field(default=None)
 
     @field_validator("nexus_clock_file", mode="before")

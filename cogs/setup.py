@@ -8,10 +8,11 @@ from discord.ext import commands
 
 from bot.checks import STAFF_GROUP_PERMISSIONS, STAFF_GROUPS, staff_group, staff_only, writes
 from bot.client import NexusBot
-from bot.delivery.channel import missing_post_permissions, resolve_project_channel
+from bot.delivery.channel import missing_post_permissions, missing_thread_permissions, resolve_project_channel
 from bot.domain.errors import ValidationError
 from bot.domain.schedules import local_text
 from bot.domain.text import truncate
+from bot.domain.threads import MAX_ACTIVE_THREADS, StaffNoticeKind
 from bot.domain.timezones import timezone_choices
 from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR
 
@@ -174,6 +175,9 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
             missing = missing_post_permissions(channel, guild.me)
             if missing:
                 value += f"\n⚠️ I need {', '.join(missing)} there."
+            missing = missing_thread_permissions(channel, guild.me)
+            if missing:
+                value += f"\n⚠️ Team threads need {', '.join(missing)} there (see Upgrading in the README)."
             embed.add_field(name="Project channel", value=value, inline=False)
         outbox = await self.bot.delivery.summary(guild.id)
         if outbox.waiting:
@@ -183,6 +187,9 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
             if outbox.failing:
                 value = "⚠️ " + value
             embed.add_field(name="Waiting posts", value=truncate(value, EMBED_FIELD_LIMIT), inline=False)
+        threads = await self._threads_state(guild.id)
+        if threads is not None:
+            embed.add_field(name="Team threads", value=threads, inline=False)
         role = guild.get_role(config.staff_role_id) if config.staff_role_id else None
         embed.add_field(name="Staff role", value=await self._staff_role_state(guild, role), inline=False)
         embed.add_field(
@@ -201,6 +208,22 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
             return "⚠️ the channel that was set no longer exists. Use `/setup staff-channel`."
         missing = missing_post_permissions(channel, guild.me)
         return channel.mention + (f"\n⚠️ I need {', '.join(missing)} there." if missing else "")
+
+    async def _threads_state(self, guild_id: int) -> str | None:
+        """Whether Discord's thread cap was reached, and how many teams have no thread because of it."""
+        told = [
+            n
+            for n in await self.bot.services.team_threads.staff_notices(guild_id)
+            if n.kind is StaffNoticeKind.THREAD_CAP
+        ]
+        if not told:
+            return None
+        capped = await self.bot.services.team_threads.capped_teams(guild_id)
+        return (
+            f"⚠️ Discord's limit of {MAX_ACTIVE_THREADS:,} active threads was reached "
+            f"(<t:{int(told[0].created_at.timestamp())}:R>): {capped} team(s) have no thread; their posts go "
+            "to their team message and DMs."
+        )
 
     async def _staff_role_state(self, guild: discord.Guild, role: discord.Role | None) -> str:
         if role is None:

@@ -2,9 +2,9 @@
 
 from models.base import Base, Timestamped, utcnow
 from models.cohort import Announcement, AnnouncementRevision, Learner, Project
-from models.delivery import ChannelNotice, NoticeMember, PostDeletion
+from models.delivery import ChannelNotice, NoticeMember, PostDeletion, StaffNotice
 from models.guild import GuildSettings
-from models.matching import ApiAgreement, ApiChange, ApiEndpoint, PairHistory, PoolEntry, Team, TeamMember
+from models.matching import ApiAgreement, ApiChange, ApiEndpoint, PairHistory, PoolEntry, Team, TeamMember, TeamThread
 from models.note import Note, NoteTopic, NoteVote
 from models.schedule import Schedule, ScheduleRun
 
@@ -28,8 +28,10 @@ __all__ = [
     "Project",
     "Schedule",
     "ScheduleRun",
+    "StaffNotice",
     "Team",
     "TeamMember",
+    "TeamThread",
     "Timestamped",
     "utcnow",
 ]

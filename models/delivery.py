@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, ChannelPosted, UTCDateTime, clock_now
@@ -47,6 +47,20 @@ class NoticeMember(Base):
     """A `bot.domain.notices.NoticeRole` value."""
     track: Mapped[str | None] = mapped_column(String(16), nullable=True)
     reason: Mapped[str | None] = mapped_column(String(24), nullable=True)
+
+
+class StaffNotice(Base, ChannelPosted):
+    """Something staff are told once per server (Discord's thread cap was hit, say): posted in the
+    staff channel when one is set, and shown in /setup show."""
+
+    __tablename__ = "staff_notices"
+    __table_args__ = (UniqueConstraint("guild_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    """A `bot.domain.threads.StaffNoticeKind` value."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
 
 
 class PostDeletion(Base, ChannelPosted):

@@ -31,6 +31,29 @@ class Team(Base, ChannelPosted):
     """Who ended it (declined, left, withdrew), if anyone; cleared when that member is forgotten."""
 
 
+class TeamThread(Base, ChannelPosted):
+    """A formed team's private thread in the project channel, one per team (its id is the team's).
+
+    Stored when the team forms, before anything is asked of Discord; the outbox makes the thread and
+    keeps it in step. `channel_id` is the thread once made (the team's thread id), `message_id` its
+    opening message, `parent_id` the channel it hangs from. `state` is a
+    `bot.domain.threads.ThreadState` value.
+    """
+
+    __tablename__ = "team_threads"
+
+    id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    parent_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now, onupdate=clock_now)
+
+    @property
+    def thread_id(self) -> int | None:
+        return self.channel_id
+
+
 class TeamMember(Base):
     """A learner in a proposal or team; `is_current` rows are unique per learner (database-enforced)."""
 

@@ -14,6 +14,9 @@ from bot.services.settings import GuildConfig
 log = logging.getLogger("nexus.delivery")
 
 POSTING_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+THREAD_PERMISSIONS = ("create_private_threads", "send_messages_in_threads", "manage_threads")
+"""What a team's private thread needs in the project channel: making it, posting in it, archiving and
+locking it when the team ends."""
 LOOK_BACK_MESSAGES = 50
 """Recent messages a retried post searches for an earlier attempt that reached Discord unrecorded.
 
@@ -24,6 +27,12 @@ def missing_post_permissions(channel: discord.abc.GuildChannel, me: discord.Memb
     """The permissions Nexus lacks to post its embeds in `channel`."""
     perms = channel.permissions_for(me)
     return [name.replace("_", " ").title() for name in POSTING_PERMISSIONS if not getattr(perms, name)]
+
+
+def missing_thread_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+    """The permissions Nexus lacks to keep team threads in `channel`."""
+    perms = channel.permissions_for(me)
+    return [name.replace("_", " ").title() for name in THREAD_PERMISSIONS if not getattr(perms, name)]
 
 
 def resolve_project_channel(guild: discord.Guild, config: GuildConfig, default_name: str) -> discord.TextChannel | None:
@@ -71,25 +80,52 @@ async def post_or_edit(
     channel, problem = await project_channel(app, guild)
     if channel is None:
         return PostOutcome(problem=problem, guild_id=guild.id)
+    return await show_in(
+        channel,
+        embed=embed,
+        view=view,
+        content=content,
+        message_id=message_id if channel_id == channel.id else None,
+        nonce=nonce,
+        marker=marker,
+    )
+
+
+async def show_in(
+    channel: discord.TextChannel | discord.Thread,
+    *,
+    embed: discord.Embed,
+    view: discord.ui.View | None = None,
+    content: str | None = None,
+    message_id: int | None = None,
+    nonce: str | None = None,
+    marker: str | None = None,
+    allowed_mentions: discord.AllowedMentions | None = None,
+) -> PostOutcome:
+    """Edit message `message_id` of `channel` when it is still there, else post a new one (after
+    looking for an earlier attempt's by its `marker`, when one is given)."""
+    guild = channel.guild
+    mentions = allowed_mentions if allowed_mentions is not None else MISSING
     if marker is not None and message_id is None:
         message_id = await _earlier_post(channel, guild.me.id, marker)
-        channel_id = channel.id if message_id is not None else channel_id
     try:
-        if message_id is not None and channel_id == channel.id:
+        if message_id is not None:
             try:
                 message = channel.get_partial_message(message_id)
                 if view is None:
-                    await message.edit(content=content, embed=embed)
+                    await message.edit(content=content, embed=embed, allowed_mentions=mentions)
                 else:
-                    await message.edit(content=content, embed=embed, view=view)
+                    await message.edit(content=content, embed=embed, view=view, allowed_mentions=mentions)
                 return PostOutcome(channel.id, message_id, guild_id=guild.id)
             except discord.NotFound:
                 log.info("Message %s vanished from %s; posting a new one", message_id, channel.id)
         # the nonce makes Discord return the first message if a post is retried after a crash
         if view is None:
-            sent = await channel.send(content, embed=embed, nonce=nonce or MISSING)
+            sent = await channel.send(content, embed=embed, nonce=nonce or MISSING, allowed_mentions=mentions)
         else:
-            sent = await channel.send(content, embed=embed, view=view, nonce=nonce or MISSING)
+            sent = await channel.send(
+                content, embed=embed, view=view, nonce=nonce or MISSING, allowed_mentions=mentions
+            )
         return PostOutcome(channel.id, sent.id, guild_id=guild.id)
     except discord.Forbidden:
         return PostOutcome(
@@ -104,7 +140,7 @@ async def post_or_edit(
         return PostOutcome(problem="Discord did not accept the post just now; it will be retried", guild_id=guild.id)
 
 
-async def _earlier_post(channel: discord.TextChannel, me: int, marker: str) -> int | None:
+async def _earlier_post(channel: discord.TextChannel | discord.Thread, me: int, marker: str) -> int | None:
     """The id of Nexus's recent message in `channel` whose footer ends with `marker`, if any."""
     try:
         async for message in channel.history(limit=LOOK_BACK_MESSAGES):

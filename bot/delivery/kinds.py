@@ -6,67 +6,19 @@ A new kind of post is one `PostKind` entry here: the publisher, the outbox's ret
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-
-import discord
-
 from bot.app import NexusApp
+from bot.delivery.rendered import PostKind, Rendered, ThreadPlan
+from bot.delivery.threads import show_staff_notice, show_team_thread
 from bot.domain.events import PostKindName
-from bot.services.outbox import PostedModel
+from bot.domain.threads import ThreadState, archive_duration, thread_name
 from bot.ui.cohort import announcement_embed
 from bot.ui.matching import team_embed, team_mentions, team_view
 from bot.ui.notices import notice_message
 from bot.ui.schedules import scheduled_post_embed
-from models import Announcement, ChannelNotice, PostDeletion, ScheduleRun, Team
+from bot.ui.threads import staff_notice_embed, thread_mentions, thread_opening
+from models import Announcement, ChannelNotice, PostDeletion, ScheduleRun, StaffNotice, Team, TeamThread
 
-
-@dataclass(frozen=True)
-class Rendered:
-    """A record's post as it should look now (or that it should go), and where it currently is."""
-
-    revision: int
-    posted_revision: int
-    channel_id: int | None
-    message_id: int | None
-    embed: discord.Embed | None = None
-    view: discord.ui.View | None = None
-    content: str | None = None
-
-    @property
-    def delete(self) -> bool:
-        """Nothing is left to show: the message is deleted."""
-        return self.embed is None
-
-    @property
-    def current(self) -> bool:
-        return self.posted_revision == self.revision and (self.message_id is not None or self.delete)
-
-
-Renderer = Callable[[NexusApp, int], Awaitable[Rendered]]
-
-
-@dataclass(frozen=True)
-class PostKind:
-    """One kind of channel post: its name, its model (with the ChannelPosted columns), its renderer,
-    and whether its record goes once its message is deleted."""
-
-    name: PostKindName
-    model: PostedModel
-    render: Renderer
-    remove_when_deleted: bool = False
-
-    def nonce(self, record_id: int, revision: int) -> str:
-        """A nonce unique per kind, record and revision (Discord allows 25 characters)."""
-        return f"{self.short_id(record_id)}.{revision}"
-
-    def short_id(self, record_id: int) -> str:
-        """The record as a few characters: the kind's initial and its id."""
-        return f"{self.name.value[0]}{record_id}"
-
-    def marker(self, record_id: int) -> str:
-        """What the post's footer ends with, so a retry can find a post whose answer was lost."""
-        return f"post {self.short_id(record_id)}"
+__all__ = ["POST_KINDS", "PostKind", "Rendered"]
 
 
 async def _announcement(app: NexusApp, record_id: int) -> Rendered:
@@ -104,6 +56,38 @@ async def _scheduled(app: NexusApp, record_id: int) -> Rendered:
     return Rendered(run.revision, run.posted_revision, run.channel_id, run.message_id, scheduled_post_embed(run))
 
 
+async def _team_thread(app: NexusApp, record_id: int) -> Rendered:
+    thread = await app.services.team_threads.get(record_id)
+    if thread is None or thread.state is ThreadState.CAPPED:
+        return Rendered(0, 0, None, None)  # never formed, or Discord's cap refused it: nothing to show
+    team = await app.services.matching.team(record_id)
+    content, embed = thread_opening(team)
+    closed = thread.state is ThreadState.CLOSED
+    plan = ThreadPlan(
+        thread_name(team.id, team.project_name, [] if closed else [m.display_name for m in team.members]),
+        team.user_ids,
+        closed,
+        archive_duration(app.settings.team_thread_archive_minutes),
+    )
+    return Rendered(
+        thread.revision,
+        thread.posted_revision,
+        thread.thread_id,
+        thread.message_id,
+        embed,
+        None,
+        content,
+        thread_mentions(team),
+        plan,
+    )
+
+
+async def _staff_notice(app: NexusApp, record_id: int) -> Rendered:
+    notice = await app.services.team_threads.staff_notice(record_id)
+    embed = staff_notice_embed(notice.kind)
+    return Rendered(notice.revision, notice.posted_revision, notice.channel_id, notice.message_id, embed)
+
+
 POST_KINDS: dict[PostKindName, PostKind] = {
     kind.name: kind
     for kind in (
@@ -112,6 +96,8 @@ POST_KINDS: dict[PostKindName, PostKind] = {
         PostKind(PostKindName.NOTICE, ChannelNotice, _notice),
         PostKind(PostKindName.DELETION, PostDeletion, _deletion, remove_when_deleted=True),
         PostKind(PostKindName.SCHEDULED, ScheduleRun, _scheduled),
+        PostKind(PostKindName.TEAM_THREAD, TeamThread, _team_thread, show=show_team_thread, code="h"),
+        PostKind(PostKindName.STAFF_NOTICE, StaffNotice, _staff_notice, show=show_staff_notice, code="f"),
     )
 }
 """Every kind of channel post, by name."""

@@ -1,5 +1,5 @@
-"""Telling members what happened to their team (it ended, its API contract changed): a DM, else a
-notice in the project channel."""
+"""Telling members what happened to their team (it ended, its API contract changed): in the team's
+thread when it has one (contract changes), else a DM, else a notice in the project channel."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import discord
 
 from bot.app import NexusApp
+from bot.delivery.threads import post_in_team_thread
 from bot.domain.events import ContractTelling, NoticeStored, Telling
 from bot.ui.api import api_change_text
 from bot.ui.notices import team_ended_text
@@ -20,6 +21,9 @@ async def tell_members(app: NexusApp, guild: discord.Guild, telling: Telling | C
     if isinstance(telling, ContractTelling):
         change = await app.services.api.change(telling.change_id)
         text = api_change_text(change)
+        team = await app.services.matching.team(telling.team_id)
+        if await post_in_team_thread(guild, team, text, telling.user_ids):
+            return None  # the team's thread is where its members read it
     else:
         team = await app.services.matching.team(telling.team_id)
         text = team_ended_text(team.project_name, telling.reason, telling.actor_id)

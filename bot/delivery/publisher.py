@@ -79,6 +79,8 @@ class Publisher:
     async def _show(
         self, guild: discord.Guild, kind: PostKind, record_id: int, rendered: Rendered, *, retry: bool
     ) -> PostOutcome:
+        if kind.show is not None:  # not one message in the project channel (a team thread, a staff notice)
+            return await kind.show(self.app, guild, kind, record_id, rendered, retry=retry)
         if rendered.embed is None:
             return await delete_message(guild, rendered.channel_id, rendered.message_id)
         marker = kind.marker(record_id)

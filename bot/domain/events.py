@@ -22,6 +22,10 @@ class PostKindName(StrEnum):
     NOTICE = "notice"
     DELETION = "deletion"
     SCHEDULED = "scheduled"
+    TEAM_THREAD = "team_thread"
+    """A team's private thread (made, members added, archived and locked when the team ends)."""
+    STAFF_NOTICE = "staff_notice"
+    """Something staff are told once, in the staff channel."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,13 @@ class NoticeStored:
 
 
 @dataclass(frozen=True)
+class StaffNoticeStored:
+    """Something staff must be told once (the thread cap reached) was stored."""
+
+    notice_id: int
+
+
+@dataclass(frozen=True)
 class PostRetired:
     """A message whose record is gone was queued for deletion."""
 
@@ -127,6 +138,7 @@ Event = (
     | TeamChanged
     | BecameWaiting
     | NoticeStored
+    | StaffNoticeStored
     | PostRetired
     | ScheduledRunClaimed
     | MemberForgotten
@@ -180,6 +192,7 @@ def follow_ups(events: Iterable[Event]) -> FollowUps:
     plan = FollowUps()
     for event in events:
         post: tuple[PostKindName, int] | None = None
+        then: tuple[PostKindName, int] | None = None
         call: PoolCall | None = None
         match event:
             case Announced():
@@ -187,16 +200,22 @@ def follow_ups(events: Iterable[Event]) -> FollowUps:
                 call = PoolCall(event.project_id, event.user_id)
             case Withdrew():
                 post = (PostKindName.ANNOUNCEMENT, event.announcement_id)
-            case ProposalMade() | ProposalAnswered() | TeamFormed() | TeamChanged():
+            case ProposalMade() | ProposalAnswered() | TeamChanged():
                 post = (PostKindName.TEAM, event.team_id)
+            case TeamFormed():
+                post = (PostKindName.TEAM, event.team_id)
+                then = (PostKindName.TEAM_THREAD, event.team_id)  # made, or a trio newcomer added
             case TeamEnded():
                 post = (PostKindName.TEAM, event.team_id)
+                then = (PostKindName.TEAM_THREAD, event.team_id)  # archived and locked, if it has one
                 if event.tell:
                     plan.tell.append(Telling(event.team_id, event.reason, event.actor_id, event.tell))
             case BecameWaiting():
                 call = PoolCall(event.project_id)
             case NoticeStored():
                 post = (PostKindName.NOTICE, event.notice_id)
+            case StaffNoticeStored():
+                post = (PostKindName.STAFF_NOTICE, event.notice_id)
             case PostRetired():
                 post = (PostKindName.DELETION, event.deletion_id)
             case ScheduledRunClaimed():
@@ -207,8 +226,9 @@ def follow_ups(events: Iterable[Event]) -> FollowUps:
                     plan.tell.append(ContractTelling(event.team_id, event.change_id, event.tell))
             case MemberForgotten():
                 pass  # what changed for others arrives as events of its own
-        if post is not None and post not in plan.posts:
-            plan.posts.append(post)
+        for wanted in (post, then):
+            if wanted is not None and wanted not in plan.posts:
+                plan.posts.append(wanted)
         if call is not None and call not in plan.match:
             plan.match.append(call)
     return plan

@@ -18,6 +18,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -28,13 +29,19 @@ from bot.sandbox.state import (
     ALL_PERMISSIONS,
     BOT_PERMISSIONS,
     CHANNEL_DM,
+    CHANNEL_PRIVATE_THREAD,
+    CHANNEL_PUBLIC_THREAD,
     CHANNEL_TEXT,
+    CREATE_PRIVATE_THREADS,
+    CREATE_PUBLIC_THREADS,
     DEFAULT_MEMBER_PERMISSIONS,
     EMBED_LINKS,
     EPHEMERAL_FLAG,
     LOADING_FLAG,
+    MANAGE_THREADS,
     READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
     VIEW_CHANNEL,
     Attachment,
     EmuChannel,
@@ -45,6 +52,7 @@ from bot.sandbox.state import (
     EmuUser,
     Overwrite,
     SnowflakeFactory,
+    ThreadState,
     now,
 )
 
@@ -83,6 +91,12 @@ CHANNEL_EDIT_LIMIT = (5, 5.0)
 """(edits, seconds): message edits per channel. Discord publishes no figure (its limits are returned
 in headers and may change, https://discord.com/developers/docs/topics/rate-limits); we assume the same
 5 per 5 s as new messages, which is what bots observe for PATCH /channels/{id}/messages/{id}."""
+MAX_ACTIVE_THREADS = 1000
+"""Active (unarchived) threads per guild: creating or unarchiving one more is refused with 160006
+("Maximum number of active threads reached"), https://discord.com/developers/docs/topics/opcodes-and-status-codes."""
+THREAD_ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
+"""The auto_archive_duration values (minutes) Discord accepts."""
+THREAD_NAME_MAX = 100
 GLOBAL_RATE_LIMIT = (50, 1.0)
 """(requests, seconds): "All bots can make up to 50 requests per second to our API"; interaction
 endpoints (callbacks, follow-ups and their edits) are not bound by it
@@ -316,6 +330,11 @@ class DiscordEmulator:
         r.add_delete(f"{p}/webhooks/{{app}}/{{token}}/messages/{{mid}}", self._webhook_delete)
         r.add_post(f"{p}/webhooks/{{app}}/{{token}}", self._webhook_followup)
         r.add_get(f"{p}/channels/{{cid}}", self._get_channel)
+        r.add_patch(f"{p}/channels/{{cid}}", self._patch_channel)
+        r.add_post(f"{p}/channels/{{cid}}/threads", self._create_thread)
+        r.add_put(f"{p}/channels/{{cid}}/thread-members/{{uid}}", self._add_thread_member)
+        r.add_get(f"{p}/channels/{{cid}}/thread-members", self._thread_members)
+        r.add_get(f"{p}/guilds/{{guild}}/threads/active", self._active_threads)
         r.add_post(f"{p}/channels/{{cid}}/messages", self._channel_post)
         r.add_get(f"{p}/channels/{{cid}}/messages", self._channel_history)
         r.add_get(f"{p}/channels/{{cid}}/messages/{{mid}}", self._channel_get_message)
@@ -1115,8 +1134,11 @@ class DiscordEmulator:
     async def _channel_post(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
         data = request["body"] or {}
-        needed = SEND_MESSAGES | (EMBED_LINKS if data.get("embeds") else 0)
+        send = SEND_MESSAGES_IN_THREADS if channel.is_thread else SEND_MESSAGES
+        needed = send | (EMBED_LINKS if data.get("embeds") else 0)
         self._check_bot_can(channel, needed)
+        if channel.thread is not None:
+            self._check_thread_writable(channel, channel.thread)
         nonce = data.get("nonce")
         if nonce is not None and data.get("enforce_nonce"):
             # Discord returns the message already created with this nonce (within a few minutes)
@@ -1130,6 +1152,9 @@ class DiscordEmulator:
         message.nonce = str(nonce) if nonce is not None else None
         if nonce is not None:
             self._nonces[(channel.id, str(nonce))] = (message.id, self.clock())
+        if channel.thread is not None:
+            channel.thread.message_count += 1
+            channel.thread.last_activity = self._now()
         await self._notify()
         return self._json(message.payload(self.base_url))
 
@@ -1172,6 +1197,202 @@ class DiscordEmulator:
         message = self._channel_message(request)
         message.deleted = True
         return web.Response(status=204)
+
+    # ------------------------------------------------------------------ REST: threads
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    def _check_thread_cap(self, guild: EmuGuild) -> None:
+        if len(guild.active_threads()) >= MAX_ACTIVE_THREADS:
+            raise DiscordAPIError(400, 160006, "Maximum number of active threads reached")
+
+    def _check_thread_writable(self, channel: EmuChannel, thread: ThreadState) -> None:
+        """Posting in (or adding to) a thread: the bot must be in a private one or manage threads; an
+        archived thread is unarchived by the post unless it is locked (Discord: 50083)."""
+        assert channel.guild_id is not None
+        guild = self.guilds[channel.guild_id]
+        perms = guild.channel_permissions(guild.members[self.bot_user.id], channel)
+        manages = bool(perms & MANAGE_THREADS)
+        if channel.type == CHANNEL_PRIVATE_THREAD and self.bot_user.id not in thread.member_ids and not manages:
+            raise DiscordAPIError(403, 50001, "Missing Access")
+        if thread.archived and (thread.locked and not manages):
+            raise DiscordAPIError(400, 50083, "Thread is archived")
+        if thread.archived:
+            self._check_thread_cap(guild)
+            self._set_archived(channel, thread, False)
+
+    def _set_archived(self, channel: EmuChannel, thread: ThreadState, archived: bool) -> None:
+        thread.archived = archived
+        thread.archive_timestamp = self._now()
+        if not archived:
+            thread.last_activity = thread.archive_timestamp
+        self._dispatch_guild(channel.guild_id, "THREAD_UPDATE", channel.payload())
+
+    def add_thread(self, parent: EmuChannel, name: str, *, private: bool = True, archived: bool = False) -> EmuChannel:
+        """A thread made by someone else (a member, another bot): tests fill a guild up to the cap with these."""
+        assert parent.guild_id is not None
+        guild = self.guilds[parent.guild_id]
+        kind = CHANNEL_PRIVATE_THREAD if private else CHANNEL_PUBLIC_THREAD
+        state = ThreadState(parent.id, guild.owner_id, archived=archived, created_at=self._now())
+        thread = EmuChannel(self.ids.next(), guild.id, name, kind, thread=state)
+        guild.threads[thread.id] = thread
+        self.channels[thread.id] = thread
+        return thread
+
+    def threads_in(self, parent: EmuChannel, *, include_archived: bool = True) -> list[EmuChannel]:
+        """The threads under `parent`, oldest first."""
+        return [
+            c
+            for c in self.channels.values()
+            if c.thread is not None and c.thread.parent_id == parent.id and (include_archived or not c.thread.archived)
+        ]
+
+    def archive_idle_threads(self) -> list[EmuChannel]:
+        """What Discord does on its own: archive every thread with no activity for its auto_archive_duration."""
+        archived: list[EmuChannel] = []
+        now_ = self._now()
+        for channel in list(self.channels.values()):
+            thread = channel.thread
+            if thread is None or thread.archived:
+                continue
+            if (now_ - thread.last_activity).total_seconds() >= thread.auto_archive_duration * 60:
+                self._set_archived(channel, thread, True)
+                archived.append(channel)
+        return archived
+
+    async def _create_thread(self, request: web.Request) -> web.Response:
+        """POST /channels/{id}/threads: a thread without a starter message (private: type 12)."""
+        parent = self._channel(request)
+        if parent.type != CHANNEL_TEXT or parent.guild_id is None:
+            raise DiscordAPIError(400, 50024, "Cannot execute action on this channel type")
+        data = request["body"] or {}
+        kind = int(data.get("type", CHANNEL_PRIVATE_THREAD))
+        if kind not in (CHANNEL_PRIVATE_THREAD, CHANNEL_PUBLIC_THREAD):
+            raise DiscordAPIError(400, 50035, "Invalid Form Body", {"type": {"_errors": [_error("must be 11 or 12")]}})
+        self._check_bot_can(parent, CREATE_PRIVATE_THREADS if kind == CHANNEL_PRIVATE_THREAD else CREATE_PUBLIC_THREADS)
+        name = str(data.get("name") or "")
+        duration = int(data.get("auto_archive_duration", 4320))
+        if not 1 <= len(name) <= THREAD_NAME_MAX:
+            raise DiscordAPIError(400, 50035, "Invalid Form Body", {"name": {"_errors": [_error("1 to 100")]}})
+        if duration not in THREAD_ARCHIVE_DURATIONS:
+            raise DiscordAPIError(
+                400, 50035, "Invalid Form Body", {"auto_archive_duration": {"_errors": [_error("not accepted")]}}
+            )
+        guild = self.guilds[parent.guild_id]
+        self._check_thread_cap(guild)
+        now_ = self._now()
+        state = ThreadState(
+            parent.id,
+            self.bot_user.id,
+            auto_archive_duration=duration,
+            invitable=bool(data.get("invitable", True)) if kind == CHANNEL_PRIVATE_THREAD else True,
+            member_ids={self.bot_user.id: now_},
+            created_at=now_,
+            archive_timestamp=now_,
+            last_activity=now_,
+        )
+        thread = EmuChannel(self.ids.next(), guild.id, name, kind, thread=state)
+        guild.threads[thread.id] = thread
+        self.channels[thread.id] = thread
+        payload = {**thread.payload(), "member": state.member_payload(thread.id, self.bot_user.id)}
+        self._dispatch_guild(guild.id, "THREAD_CREATE", {**payload, "newly_created": True})
+        await self._notify()
+        return self._json(payload, status=201)
+
+    def _thread(self, request: web.Request) -> tuple[EmuChannel, ThreadState]:
+        channel = self._channel(request)
+        if channel.thread is None:
+            raise DiscordAPIError(400, 50024, "Cannot execute action on this channel type")
+        return channel, channel.thread
+
+    async def _add_thread_member(self, request: web.Request) -> web.Response:
+        """PUT /channels/{thread}/thread-members/{user}: add a member (the thread must not be archived)."""
+        channel, thread = self._thread(request)
+        self._check_bot_can(channel, SEND_MESSAGES_IN_THREADS)
+        if thread.archived:
+            raise DiscordAPIError(400, 50083, "Thread is archived")
+        self._check_thread_writable(channel, thread)
+        assert channel.guild_id is not None
+        guild = self.guilds[channel.guild_id]
+        raw = request.match_info["uid"]
+        user_id = self.bot_user.id if raw == "@me" else int(raw) if raw.isdigit() else 0
+        member = guild.members.get(user_id)
+        if member is None:
+            raise DiscordAPIError(404, 10007, "Unknown Member")
+        if user_id not in thread.member_ids:
+            thread.member_ids[user_id] = self._now()
+            added = {**thread.member_payload(channel.id, user_id), "member": member.payload(), "presence": None}
+            self._dispatch_guild(
+                guild.id,
+                "THREAD_MEMBERS_UPDATE",
+                {
+                    "id": str(channel.id),
+                    "guild_id": str(guild.id),
+                    "member_count": min(len(thread.member_ids), 50),
+                    "added_members": [added],
+                },
+            )
+            await self._notify()
+        return web.Response(status=204)
+
+    async def _thread_members(self, request: web.Request) -> web.Response:
+        channel, thread = self._thread(request)
+        self._check_bot_can(channel, VIEW_CHANNEL)
+        return self._json([thread.member_payload(channel.id, uid) for uid in thread.member_ids])
+
+    async def _active_threads(self, request: web.Request) -> web.Response:
+        """GET /guilds/{id}/threads/active: every unarchived thread, and the bot's memberships in them."""
+        guild = self.guilds.get(int(request.match_info["guild"]))
+        if guild is None:
+            raise DiscordAPIError(404, 10004, "Unknown Guild")
+        threads = guild.active_threads()
+        members = [
+            t.thread.member_payload(t.id, self.bot_user.id)
+            for t in threads
+            if t.thread is not None and self.bot_user.id in t.thread.member_ids
+        ]
+        return self._json({"threads": [t.payload() for t in threads], "members": members})
+
+    async def _patch_channel(self, request: web.Request) -> web.Response:
+        """PATCH /channels/{id}: the emulator edits threads only (archived, locked, name, invitable)."""
+        channel, thread = self._thread(request)
+        data = request["body"] or {}
+        assert channel.guild_id is not None
+        guild = self.guilds[channel.guild_id]
+        perms = guild.channel_permissions(guild.members[self.bot_user.id], channel)
+        if not perms & VIEW_CHANNEL:
+            raise DiscordAPIError(403, 50001, "Missing Access")
+        manages = bool(perms & MANAGE_THREADS)
+        owner = thread.owner_id == self.bot_user.id
+        if not manages and ("locked" in data or "invitable" in data or thread.locked):
+            raise DiscordAPIError(403, 50013, "Missing Permissions")
+        if not (owner or manages):
+            raise DiscordAPIError(403, 50013, "Missing Permissions")
+        if thread.archived and data.get("archived") is not False and set(data) - {"archived", "locked"}:
+            raise DiscordAPIError(400, 50083, "Thread is archived")
+        if "auto_archive_duration" in data:
+            if int(data["auto_archive_duration"]) not in THREAD_ARCHIVE_DURATIONS:
+                raise DiscordAPIError(
+                    400, 50035, "Invalid Form Body", {"auto_archive_duration": {"_errors": [_error("not accepted")]}}
+                )
+            thread.auto_archive_duration = int(data["auto_archive_duration"])
+        if "name" in data:
+            channel.name = str(data["name"])
+        if "invitable" in data:
+            thread.invitable = bool(data["invitable"])
+        if "locked" in data:
+            thread.locked = bool(data["locked"])
+        if "archived" in data and bool(data["archived"]) != thread.archived:
+            if not data["archived"]:
+                self._check_thread_cap(guild)
+            thread.archived = bool(data["archived"])
+            thread.archive_timestamp = self._now()
+            if not thread.archived:
+                thread.last_activity = thread.archive_timestamp
+        self._dispatch_guild(guild.id, "THREAD_UPDATE", channel.payload())
+        await self._notify()
+        return self._json(channel.payload())
 
     async def _create_dm(self, request: web.Request) -> web.Response:
         body = request["body"] or {}
@@ -1631,6 +1852,10 @@ class DiscordEmulator:
     def messages_of(self, interaction: Interaction) -> list[EmuMessage]:
         ids = ([interaction.original_message_id] if interaction.original_message_id else []) + interaction.followup_ids
         return [self.messages[i] for i in dict.fromkeys(ids)]
+
+
+def _error(message: str) -> dict[str, str]:
+    return {"code": "BASE_TYPE_BAD_INPUT", "message": message}
 
 
 def _check_choice(spec: dict[str, Any], value: Any) -> None:

@@ -32,6 +32,10 @@ ATTACH_FILES = 1 << 15
 READ_MESSAGE_HISTORY = 1 << 16
 MENTION_EVERYONE = 1 << 17
 USE_APPLICATION_COMMANDS = 1 << 31
+MANAGE_THREADS = 1 << 34
+CREATE_PUBLIC_THREADS = 1 << 35
+CREATE_PRIVATE_THREADS = 1 << 36
+SEND_MESSAGES_IN_THREADS = 1 << 38
 ALL_PERMISSIONS = (1 << 53) - 1
 
 DEFAULT_MEMBER_PERMISSIONS = (
@@ -43,8 +47,21 @@ DEFAULT_MEMBER_PERMISSIONS = (
     | ATTACH_FILES
     | READ_MESSAGE_HISTORY
     | USE_APPLICATION_COMMANDS
+    | CREATE_PUBLIC_THREADS
+    | CREATE_PRIVATE_THREADS
+    | SEND_MESSAGES_IN_THREADS
 )
-BOT_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY
+BOT_PERMISSIONS = (
+    VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | CREATE_PRIVATE_THREADS
+    | SEND_MESSAGES_IN_THREADS
+    | MANAGE_THREADS
+)
+"""What the README's invite link asks for."""
 
 EPHEMERAL_FLAG = 1 << 6
 LOADING_FLAG = 1 << 7
@@ -52,6 +69,9 @@ LOADING_FLAG = 1 << 7
 CHANNEL_TEXT = 0
 CHANNEL_DM = 1
 CHANNEL_CATEGORY = 4
+CHANNEL_PUBLIC_THREAD = 11
+CHANNEL_PRIVATE_THREAD = 12
+THREAD_TYPES = (CHANNEL_PUBLIC_THREAD, CHANNEL_PRIVATE_THREAD)
 
 
 class SnowflakeFactory:
@@ -164,12 +184,20 @@ class EmuChannel:
     position: int = 0
     overwrites: list[Overwrite] = field(default_factory=list)
     recipients: list[EmuUser] = field(default_factory=list)
+    thread: ThreadState | None = None
+    """For a thread: its parent, owner, members and archive state."""
 
     @property
     def mention(self) -> str:
         return f"<#{self.id}>"
 
+    @property
+    def is_thread(self) -> bool:
+        return self.thread is not None
+
     def payload(self) -> dict[str, Any]:
+        if self.thread is not None:
+            return self.thread_payload(self.thread)
         if self.type == CHANNEL_DM:
             return {
                 "id": str(self.id),
@@ -189,6 +217,59 @@ class EmuChannel:
             "nsfw": False,
             "rate_limit_per_user": 0,
             "last_message_id": None,
+            "flags": 0,
+        }
+
+    def thread_payload(self, thread: ThreadState) -> dict[str, Any]:
+        """A thread channel as Discord sends it (GET, THREAD_CREATE/UPDATE, the active list)."""
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "guild_id": str(self.guild_id),
+            "parent_id": str(thread.parent_id),
+            "owner_id": str(thread.owner_id),
+            "name": self.name,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "message_count": thread.message_count,
+            "member_count": min(len(thread.member_ids), 50),
+            "total_message_sent": thread.message_count,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": thread.archived,
+                "auto_archive_duration": thread.auto_archive_duration,
+                "archive_timestamp": iso(thread.archive_timestamp),
+                "locked": thread.locked,
+                "invitable": thread.invitable,
+                "create_timestamp": iso(thread.created_at),
+            },
+        }
+
+
+@dataclass
+class ThreadState:
+    """What makes a channel a thread: where it hangs, who is in it, whether it is archived or locked."""
+
+    parent_id: int
+    owner_id: int
+    auto_archive_duration: int = 4320
+    invitable: bool = True
+    archived: bool = False
+    locked: bool = False
+    member_ids: dict[int, datetime] = field(default_factory=dict)
+    """Each member's id and when they joined."""
+    message_count: int = 0
+    created_at: datetime = field(default_factory=now)
+    archive_timestamp: datetime = field(default_factory=now)
+    """When it was last archived or unarchived (its creation, until then)."""
+    last_activity: datetime = field(default_factory=now)
+    """Its last message (or creation, or unarchiving): Discord archives it after auto_archive_duration without."""
+
+    def member_payload(self, thread_id: int, user_id: int) -> dict[str, Any]:
+        return {
+            "id": str(thread_id),
+            "user_id": str(user_id),
+            "join_timestamp": iso(self.member_ids[user_id]),
             "flags": 0,
         }
 
@@ -235,6 +316,8 @@ class EmuGuild:
     roles: dict[int, EmuRole] = field(default_factory=dict)
     channels: dict[int, EmuChannel] = field(default_factory=dict)
     members: dict[int, EmuMember] = field(default_factory=dict)
+    threads: dict[int, EmuChannel] = field(default_factory=dict)
+    """Its threads, archived ones included (Discord lists them apart from the channels)."""
 
     @property
     def default_role(self) -> EmuRole:
@@ -252,6 +335,10 @@ class EmuGuild:
                 return role
         raise KeyError(f"no role named {name!r}")
 
+    def active_threads(self) -> list[EmuChannel]:
+        """Its threads that are not archived (Discord counts these against its cap)."""
+        return [c for c in self.threads.values() if c.thread is not None and not c.thread.archived]
+
     def base_permissions(self, member: EmuMember) -> int:
         if member.id == self.owner_id:
             return ALL_PERMISSIONS
@@ -265,7 +352,10 @@ class EmuGuild:
         return perms
 
     def channel_permissions(self, member: EmuMember, channel: EmuChannel) -> int:
-        """Discord's permission algorithm: base, then @everyone, role and member overwrites."""
+        """Discord's permission algorithm: base, then @everyone, role and member overwrites (a
+        thread's are its parent channel's)."""
+        if channel.thread is not None and channel.thread.parent_id in self.channels:
+            channel = self.channels[channel.thread.parent_id]
         perms = self.base_permissions(member)
         if perms & ADMINISTRATOR or perms == ALL_PERMISSIONS:
             return ALL_PERMISSIONS
@@ -326,7 +416,7 @@ class EmuGuild:
             "voice_states": [],
             "members": [bot_member.payload()] if bot_member else [],
             "channels": [channel.payload() for channel in self.channels.values()],
-            "threads": [],
+            "threads": [c.payload() for c in self.active_threads()],
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],

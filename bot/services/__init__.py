@@ -19,6 +19,7 @@ from bot.services.privacy import PrivacyService
 from bot.services.profiles import ProfileService
 from bot.services.schedules import ScheduleService
 from bot.services.settings import SettingsService
+from bot.services.team_threads import TeamThreadService
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Services:
     notices: NoticeService
     privacy: PrivacyService
     schedules: ScheduleService
+    team_threads: TeamThreadService
 
     @classmethod
     def create(
@@ -58,4 +60,5 @@ class Services:
             notices=NoticeService(sessions),
             privacy=PrivacyService(sessions),
             schedules=ScheduleService(sessions, clock),
+            team_threads=TeamThreadService(sessions),
         )

@@ -15,7 +15,7 @@ import yaml
 from openapi_spec_validator import validate
 from sqlalchemy import func, select
 
-from bot.sandbox.state import EmuMember, EmuMessage
+from bot.sandbox.state import CREATE_PRIVATE_THREADS, EmuMember, EmuMessage
 from models import ApiAgreement, ApiChange, ApiEndpoint
 from tests.e2e.test_matching import form_team, proposals, setup_learners
 from tests.harness import API_FORM_LABELS, World, add_endpoint
@@ -102,6 +102,7 @@ async def contract_state(sessions: Any) -> tuple[Any, ...]:
 
 async def test_a_change_resets_agreement_and_tells_the_frontend_with_the_diff(nexus, world: World, sessions):
     emu = world.emu
+    emu.deny_bot(world.project, CREATE_PRIVATE_THREADS)  # a team without a thread: told by DM
     backend, frontend = await team_of_two(world)
     listed = await add_endpoint(emu, backend, "GET", "/jobs", "List jobs", response=JOBS, query="page: integer")
     jobs_id = endpoint_id(emu.reply(listed))
@@ -189,6 +190,7 @@ async def test_history_pages_through_many_changes(nexus, world: World):
 
 async def test_dms_closed_the_change_is_told_in_the_channel(nexus, world: World):
     emu = world.emu
+    emu.deny_bot(world.project, CREATE_PRIVATE_THREADS)  # a team without a thread: told by DM
     backend, frontend = await team_of_two(world)
     emu.fail(r"/users/@me/channels$", 403, method="POST", times=5)
     await add_endpoint(emu, backend, "GET", "/jobs", "List jobs", response=JOBS)

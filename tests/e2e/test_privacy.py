@@ -54,8 +54,11 @@ async def test_forget_me_removes_everything_and_tells_the_partner(nexus, world: 
         assert await session.scalar(select(func.count()).where(Note.author_id == b.id)) == 1
     assert announcement_post.deleted
     assert a.mention not in proposal.text() and "Dissolved" in proposal.text()
-    api_dm, notice = emu.channel_messages(emu.dm_channel(b))  # the API change a made, then the team's end
-    assert "API contract" in api_dm.content
+    (thread,) = emu.threads_in(world.project)  # the API change a made went to the team's thread
+    assert "API contract" in emu.channel_messages(thread)[-1].content
+    assert thread.thread is not None and thread.thread.archived and thread.thread.locked
+    assert thread.name == "Job Board · team 1"  # a's name is not left in it
+    (notice,) = emu.channel_messages(emu.dm_channel(b))  # the team's end
     assert "left Nexus" in notice.content and a.mention not in notice.content
     async with sessions() as session:
         assert await session.scalar(select(func.count()).where(ApiChange.actor_id == a.id)) == 0

@@ -13,6 +13,7 @@ from bot.domain.events import (
     PostRetired,
     ProposalAnswered,
     ProposalMade,
+    StaffNoticeStored,
     TeamChanged,
     TeamEnded,
     TeamFormed,
@@ -30,12 +31,12 @@ def test_an_announcement_is_posted_then_offered_to_the_pool():
 
 def test_a_team_post_is_refreshed_once_however_many_events_name_it():
     plan = follow_ups([ProposalAnswered(5, 1, True), TeamFormed(5), TeamChanged(5), ProposalMade(6)])
-    assert plan.posts == [(PostKindName.TEAM, 5), (PostKindName.TEAM, 6)]
+    assert plan.posts == [(PostKindName.TEAM, 5), (PostKindName.TEAM_THREAD, 5), (PostKindName.TEAM, 6)]
 
 
 def test_an_ended_team_tells_its_members_and_matches_them_again():
     plan = follow_ups([TeamEnded(5, EndReason.LEFT, 1, (2,)), BecameWaiting(3, (2,)), BecameWaiting(3, (1,))])
-    assert plan.posts == [(PostKindName.TEAM, 5)]
+    assert plan.posts == [(PostKindName.TEAM, 5), (PostKindName.TEAM_THREAD, 5)]  # its thread is locked
     assert [(t.team_id, t.reason, t.actor_id, t.user_ids) for t in plan.tell] == [(5, EndReason.LEFT, 1, (2,))]
     assert plan.match == [PoolCall(3)]  # one pass over the project's pool, not one per learner
 
@@ -52,6 +53,10 @@ def test_forgetting_posts_what_it_changed_and_deletes_what_is_gone():
         (PostKindName.NOTICE, 8),
     ]
     assert follow_ups([MemberForgotten(9)]).empty
+
+
+def test_a_staff_notice_is_posted():
+    assert follow_ups([StaffNoticeStored(3)]).posts == [(PostKindName.STAFF_NOTICE, 3)]
 
 
 def test_every_post_kind_is_registered_with_a_distinct_nonce_prefix():

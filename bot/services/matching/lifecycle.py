@@ -16,6 +16,7 @@ from bot.domain.pairs import Candidate, pair_key
 from bot.domain.teams import TeamEnding, TeamEvent, TeamStatus, transition
 from bot.domain.unplaced import UnplacedReason
 from bot.services.team_queries import current_members, current_membership
+from bot.services.team_threads import close_thread
 from models import PairHistory, PoolEntry, Team, TeamMember, utcnow
 
 PAIR_FORMED = "formed"
@@ -105,6 +106,7 @@ async def end_membership(session: AsyncSession, guild_id: int, user_id: int, eve
     status = move(team, event, actor_id=user_id)
     for m in members:
         m.is_current = False
+    await close_thread(session, team.id)
     if status is TeamStatus.DISSOLVED:
         record_pairs(session, guild_id, team.id, [m.user_id for m in members], status.value)
     await to_pool(session, guild_id, others)

@@ -42,6 +42,7 @@ from bot.services.matching.pool import (
 from bot.services.matching.runs import apply_plan
 from bot.services.matching.views import TeamView, load_team
 from bot.services.team_queries import current_members, current_membership
+from bot.services.team_threads import want_thread
 from models import Announcement, Learner, PoolEntry, Project, Team
 
 MATCH_RETRIES = 3
@@ -196,6 +197,7 @@ class MatchingService:
                 else:
                     record_pairs(session, guild_id, team.id, ids, PAIR_FORMED)
                 await leave_pool(session, guild_id, ids)
+                await want_thread(session, team)
                 await session.flush()
                 return AnswerResult(
                     await load_team(session, team_id),

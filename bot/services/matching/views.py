@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.cohort import Track
 from bot.domain.errors import NotFoundError
 from bot.domain.teams import EndReason, TeamEnding, TeamStatus
+from bot.domain.threads import ThreadState
 from bot.domain.timezones import offset_minutes
 from bot.services.api_queries import ChangeView, ContractHealth, change_view, load_contract
-from models import ApiChange, Learner, Project, Team, TeamMember
+from models import ApiChange, Learner, Project, Team, TeamMember, TeamThread
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class TeamView:
     """A formed team's API contract: endpoints agreed, pending, changed since agreed."""
     api_version: int = 0
     last_change: ChangeView | None = None
+    thread_id: int | None = None
+    """The team's private thread while it is open (None: none made, or Discord's cap refused it)."""
 
     @property
     def user_ids(self) -> tuple[int, ...]:
@@ -97,6 +100,9 @@ async def load_team(session: AsyncSession, team_id: int) -> TeamView:
             select(ApiChange).where(ApiChange.team_id == team.id).order_by(ApiChange.version.desc()).limit(1)
         )
         last = change_view(latest, project_name or "?") if latest is not None else None
+    thread_id = await session.scalar(
+        select(TeamThread.channel_id).where(TeamThread.id == team.id, TeamThread.state == ThreadState.OPEN.value)
+    )
     return TeamView(
         id=team.id,
         guild_id=team.guild_id,
@@ -113,4 +119,5 @@ async def load_team(session: AsyncSession, team_id: int) -> TeamView:
         api=health,
         api_version=version,
         last_change=last,
+        thread_id=thread_id,
     )

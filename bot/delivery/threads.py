@@ -1,0 +1,215 @@
+"""Team threads in Discord: made once (a retry finds a thread whose answer was lost), members added,
+the opening message kept in step, archived and locked when the team ends; and the staff notices
+about them, posted in the staff channel."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, cast
+
+import discord
+
+from bot.app import NexusApp
+from bot.delivery.channel import missing_post_permissions, missing_thread_permissions, project_channel, show_in
+from bot.delivery.outcome import PostOutcome
+from bot.domain.events import StaffNoticeStored
+from bot.domain.threads import THREAD_CAP_CODE, thread_marker
+from bot.services.matching.views import TeamView
+
+if TYPE_CHECKING:
+    from discord.types.threads import ThreadArchiveDuration
+
+    from bot.delivery.rendered import PostKind, Rendered, ThreadPlan
+
+log = logging.getLogger("nexus.delivery")
+
+
+def team_destination(team: TeamView) -> int | None:
+    """Where the team's posts (contract changes, check-ins, follow-ups) go: its private thread's id,
+    or None when it has none (not made yet, the team ended, or Discord's thread cap refused it), in
+    which case they go to its team message and its members' DMs."""
+    return team.thread_id
+
+
+async def post_in_team_thread(guild: discord.Guild, team: TeamView, text: str, mention_ids: Sequence[int] = ()) -> bool:
+    """Post `text` in the team's thread, pinging `mention_ids` only (members of the team); False when
+    the team has no thread or Discord refused, so the caller falls back to its team message and DMs.
+    An archived (idle) thread is reopened by the post, as in Discord."""
+    thread_id = team_destination(team)
+    if thread_id is None:
+        return False
+    thread = await _known_thread(guild, thread_id)
+    if thread is None or thread.locked:
+        return False
+    members = [discord.Object(uid) for uid in mention_ids if uid in team.user_ids]
+    mentions = " ".join(f"<@{member.id}>" for member in members)
+    try:
+        await thread.send(
+            f"{mentions}\n{text}" if mentions else text,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=members),
+        )
+    except discord.HTTPException as exc:
+        log.info("Posting in team %s's thread failed (%s); telling its members directly", team.id, exc)
+        return False
+    return True
+
+
+async def show_team_thread(
+    app: NexusApp, guild: discord.Guild, kind: PostKind, record_id: int, rendered: Rendered, *, retry: bool
+) -> PostOutcome:
+    """Make the team's thread if it has none yet, add its members and post (or edit) its opening
+    message; once the team ended, archive and lock it."""
+    plan = rendered.thread
+    assert plan is not None and rendered.embed is not None
+    thread: discord.Thread | None = None
+    try:
+        if rendered.channel_id is not None:
+            thread = await _known_thread(guild, rendered.channel_id)
+        if thread is None and plan.closed:
+            return PostOutcome(guild_id=guild.id)  # ended before it had a thread: nothing to close
+        if thread is None:
+            thread, outcome = await _make_thread(app, guild, record_id, plan, retry=retry)
+            if thread is None:
+                return outcome
+            rendered = _moved(rendered, thread.id)
+        if plan.closed:
+            return await _close(thread, kind, record_id, rendered)
+        if thread.archived:
+            await thread.edit(archived=False)
+        for user_id in plan.member_ids:
+            await thread.add_user(discord.Object(user_id))  # idempotent: Discord ignores a member already in
+        return await _opening(thread, kind, record_id, rendered, retry=retry)
+    except discord.Forbidden:
+        where = f" {thread.mention}" if thread is not None else ""
+        return PostOutcome(
+            problem=f"Discord refused a change to the team thread{where} (missing permission)", guild_id=guild.id
+        )
+    except discord.HTTPException as exc:
+        log.warning("Keeping team %s's thread failed: %s", record_id, exc)
+        return PostOutcome(
+            problem="Discord did not accept a thread change just now; it will be retried", guild_id=guild.id
+        )
+
+
+def _moved(rendered: Rendered, thread_id: int) -> Rendered:
+    """The rendered record, now in a freshly made thread (no message there yet)."""
+    return replace(rendered, channel_id=thread_id, message_id=None)
+
+
+async def _known_thread(guild: discord.Guild, thread_id: int) -> discord.Thread | None:
+    """The thread recorded for the team (archived ones are not cached: asked of Discord), or None if gone."""
+    thread = guild.get_thread(thread_id)
+    if thread is not None:
+        return thread
+    try:
+        channel = await guild.fetch_channel(thread_id)
+    except discord.NotFound:
+        return None
+    return channel if isinstance(channel, discord.Thread) else None
+
+
+async def _make_thread(
+    app: NexusApp, guild: discord.Guild, record_id: int, plan: ThreadPlan, *, retry: bool
+) -> tuple[discord.Thread | None, PostOutcome]:
+    channel, problem = await project_channel(app, guild)
+    if channel is None:
+        return None, PostOutcome(problem=problem, guild_id=guild.id)
+    missing = missing_thread_permissions(channel, guild.me)
+    if missing:
+        problem = f"I can't keep team threads in {channel.mention}: I need {', '.join(missing)} there"
+        return None, PostOutcome(problem=problem, guild_id=guild.id)
+    thread = await _earlier_thread(guild, channel, record_id) if retry else None
+    if thread is None:
+        try:
+            thread = await channel.create_thread(
+                name=plan.name,
+                type=discord.ChannelType.private_thread,
+                invitable=False,
+                auto_archive_duration=cast("ThreadArchiveDuration", plan.archive_minutes),
+            )
+        except discord.HTTPException as exc:
+            if exc.code != THREAD_CAP_CODE:
+                raise
+            log.warning("Discord's thread cap refused team %s's thread in guild %s", record_id, guild.id)
+            notice_id = await app.services.team_threads.capped(guild.id, record_id)
+            if notice_id is not None:
+                await app.delivery.deliver(guild.id, [StaffNoticeStored(notice_id)])
+            return None, PostOutcome(guild_id=guild.id)
+    await app.services.team_threads.made(record_id, thread.id, channel.id)
+    return thread, PostOutcome(thread.id, guild_id=guild.id)
+
+
+async def _earlier_thread(guild: discord.Guild, channel: discord.TextChannel, record_id: int) -> discord.Thread | None:
+    """Nexus's active thread for this team in `channel`, made by an attempt whose answer was lost."""
+    marker = thread_marker(record_id)
+    try:
+        threads = await guild.active_threads()
+    except discord.HTTPException as exc:
+        log.info("Could not list the active threads of %s: %s", guild.id, exc)
+        return None
+    for thread in threads:
+        if thread.parent_id == channel.id and thread.owner_id == guild.me.id and thread.name.endswith(marker):
+            return thread
+    return None
+
+
+async def _opening(
+    thread: discord.Thread, kind: PostKind, record_id: int, rendered: Rendered, *, retry: bool
+) -> PostOutcome:
+    assert rendered.embed is not None
+    return await show_in(
+        thread,
+        embed=_marked(rendered.embed, kind.marker(record_id)),
+        content=rendered.content,
+        message_id=rendered.message_id,
+        nonce=kind.nonce(record_id, rendered.revision),
+        marker=kind.marker(record_id) if retry and rendered.message_id is None else None,
+        allowed_mentions=rendered.allowed_mentions,
+    )
+
+
+async def _close(thread: discord.Thread, kind: PostKind, record_id: int, rendered: Rendered) -> PostOutcome:
+    """The opening message says the team ended, then the thread is archived and locked."""
+    if thread.archived and thread.locked:
+        return PostOutcome(thread.id, rendered.message_id, guild_id=thread.guild.id)
+    outcome = PostOutcome(thread.id, rendered.message_id, guild_id=thread.guild.id)
+    try:
+        if thread.archived:
+            await thread.edit(archived=False)
+        if rendered.message_id is not None:
+            outcome = await _opening(thread, kind, record_id, rendered, retry=False)
+    except discord.HTTPException as exc:  # the cap refused unarchiving it: lock it as it is
+        log.info("Could not reopen thread %s to say the team ended: %s", thread.id, exc)
+    assert rendered.thread is not None
+    await thread.edit(name=rendered.thread.name, archived=True, locked=True)  # the name no longer names anyone
+    return PostOutcome(thread.id, outcome.message_id or rendered.message_id, guild_id=thread.guild.id)
+
+
+def _marked(embed: discord.Embed, marker: str) -> discord.Embed:
+    footer = embed.footer.text
+    if not (footer and footer.endswith(marker)):
+        embed.set_footer(text=f"{footer} · {marker}" if footer else marker)
+    return embed
+
+
+async def show_staff_notice(
+    app: NexusApp, guild: discord.Guild, kind: PostKind, record_id: int, rendered: Rendered, *, retry: bool
+) -> PostOutcome:
+    """Post the notice in the staff channel when one is set (else /setup show is where staff see it)."""
+    assert rendered.embed is not None
+    config = await app.services.settings.get(guild.id)
+    channel = guild.get_channel(config.staff_channel_id) if config.staff_channel_id is not None else None
+    if not isinstance(channel, discord.TextChannel):
+        return PostOutcome(guild_id=guild.id)
+    missing = missing_post_permissions(channel, guild.me)
+    if missing:
+        return PostOutcome(problem=f"I can't post in {channel.mention}: I need {', '.join(missing)}", guild_id=guild.id)
+    return await show_in(
+        channel,
+        embed=_marked(rendered.embed, kind.marker(record_id)),
+        message_id=rendered.message_id if rendered.channel_id == channel.id else None,
+        nonce=kind.nonce(record_id, rendered.revision),
+        marker=kind.marker(record_id) if retry and rendered.message_id is None else None,
+    )
