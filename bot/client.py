@@ -28,6 +28,7 @@ from bot.observability.server import ObservabilityServer
 from bot.services import Services
 from bot.tree import NexusTree
 from bot.ui.cohort import KickoffAnnounceButton
+from bot.ui.digest import DigestNoteButton
 from bot.ui.drafts import EditDraftButton
 from bot.ui.matching import ProposalButton
 from bot.ui.notes import HelpfulButton
@@ -60,6 +61,7 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     SearchPageButton,
     ListPageButton,
     EditDraftButton,
+    DigestNoteButton,
 )
 """Persistent buttons rebuilt from their custom_id after a restart."""
 

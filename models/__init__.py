@@ -6,6 +6,7 @@ from models.delivery import ChannelNotice, NoticeMember, PostDeletion
 from models.guild import GuildSettings
 from models.matching import ApiAgreement, ApiEndpoint, PairHistory, PoolEntry, Team, TeamMember
 from models.note import Note, NoteTopic, NoteVote
+from models.nudge import NudgeDm, NudgePost, ReminderOptOut
 from models.schedule import Schedule, ScheduleRun
 
 __all__ = [
@@ -21,10 +22,13 @@ __all__ = [
     "NoteTopic",
     "NoteVote",
     "NoticeMember",
+    "NudgeDm",
+    "NudgePost",
     "PairHistory",
     "PoolEntry",
     "PostDeletion",
     "Project",
+    "ReminderOptOut",
     "Schedule",
     "ScheduleRun",
     "Team",

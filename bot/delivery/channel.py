@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 from discord.utils import MISSING
@@ -59,6 +60,8 @@ async def post_or_edit(
     embed: discord.Embed,
     view: discord.ui.View | None = None,
     content: str | None = None,
+    allowed_mentions: discord.AllowedMentions | None = None,
+    file: discord.File | None = None,
     channel_id: int | None = None,
     message_id: int | None = None,
     nonce: str | None = None,
@@ -74,22 +77,22 @@ async def post_or_edit(
     if marker is not None and message_id is None:
         message_id = await _earlier_post(channel, guild.me.id, marker)
         channel_id = channel.id if message_id is not None else channel_id
+    extra: dict[str, Any] = {}
+    if view is not None:
+        extra["view"] = view
+    if allowed_mentions is not None:
+        extra["allowed_mentions"] = allowed_mentions
     try:
         if message_id is not None and channel_id == channel.id:
             try:
                 message = channel.get_partial_message(message_id)
-                if view is None:
-                    await message.edit(content=content, embed=embed)
-                else:
-                    await message.edit(content=content, embed=embed, view=view)
+                edits: dict[str, Any] = {"attachments": [file]} if file is not None else {}
+                await message.edit(content=content, embed=embed, **edits, **extra)
                 return PostOutcome(channel.id, message_id, guild_id=guild.id)
             except discord.NotFound:
                 log.info("Message %s vanished from %s; posting a new one", message_id, channel.id)
         # the nonce makes Discord return the first message if a post is retried after a crash
-        if view is None:
-            sent = await channel.send(content, embed=embed, nonce=nonce or MISSING)
-        else:
-            sent = await channel.send(content, embed=embed, view=view, nonce=nonce or MISSING)
+        sent = await channel.send(content, embed=embed, file=file or MISSING, nonce=nonce or MISSING, **extra)
         return PostOutcome(channel.id, sent.id, guild_id=guild.id)
     except discord.Forbidden:
         return PostOutcome(

@@ -13,12 +13,16 @@ import discord
 
 from bot.app import NexusApp
 from bot.domain.events import PostKindName
+from bot.domain.nudges import digest_window
+from bot.domain.schedules import ScheduledPost
 from bot.services.outbox import PostedModel
-from bot.ui.cohort import announcement_embed
+from bot.ui.cohort import announcement_embed, kickoff_embed, kickoff_view
+from bot.ui.digest import digest_embed, digest_view, funnel_attachment, funnel_png
 from bot.ui.matching import team_embed, team_mentions, team_view
 from bot.ui.notices import notice_message
+from bot.ui.nudges import nudge_message
 from bot.ui.schedules import scheduled_post_embed
-from models import Announcement, ChannelNotice, PostDeletion, ScheduleRun, Team
+from models import Announcement, ChannelNotice, NudgePost, PostDeletion, ScheduleRun, Team
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,10 @@ class Rendered:
     embed: discord.Embed | None = None
     view: discord.ui.View | None = None
     content: str | None = None
+    allowed_mentions: discord.AllowedMentions | None = None
+    """Whom the post may notify, when not the bot's default (users by id, never roles)."""
+    file: discord.File | None = None
+    """An image the embed shows (the digest's funnel chart)."""
 
     @property
     def delete(self) -> bool:
@@ -55,6 +63,8 @@ class PostKind:
     model: PostedModel
     render: Renderer
     remove_when_deleted: bool = False
+    initial: str | None = None
+    """The kind's letter in nonces and markers, when its name's first letter is taken."""
 
     def nonce(self, record_id: int, revision: int) -> str:
         """A nonce unique per kind, record and revision (Discord allows 25 characters)."""
@@ -62,7 +72,7 @@ class PostKind:
 
     def short_id(self, record_id: int) -> str:
         """The record as a few characters: the kind's initial and its id."""
-        return f"{self.name.value[0]}{record_id}"
+        return f"{self.initial or self.name.value[0]}{record_id}"
 
     def marker(self, record_id: int) -> str:
         """What the post's footer ends with, so a retry can find a post whose answer was lost."""
@@ -100,7 +110,22 @@ async def _deletion(app: NexusApp, record_id: int) -> Rendered:
 
 async def _scheduled(app: NexusApp, record_id: int) -> Rendered:
     run = await app.services.schedules.run(record_id)
-    return Rendered(run.revision, run.posted_revision, run.channel_id, run.message_id, scheduled_post_embed(run))
+    where = (run.revision, run.posted_revision, run.channel_id, run.message_id)
+    if run.post is ScheduledPost.KICKOFF:
+        return Rendered(*where, kickoff_embed(), kickoff_view())
+    if run.post is ScheduledPost.DIGEST:
+        digest = await app.services.digest.week(run.guild_id, *digest_window(run.due_at))
+        embed = digest_embed(digest)
+        chart = funnel_attachment(embed, await funnel_png(digest))
+        return Rendered(*where, embed, digest_view(digest), file=chart)
+    return Rendered(*where, scheduled_post_embed(run))
+
+
+async def _nudge(app: NexusApp, record_id: int) -> Rendered:
+    post = await app.services.nudges.post(record_id)
+    content, embed, allowed = nudge_message(post)
+    where = (post.revision, post.posted_revision, post.channel_id, post.message_id)
+    return Rendered(*where, embed, None, content, allowed_mentions=allowed)
 
 
 POST_KINDS: dict[PostKindName, PostKind] = {
@@ -111,6 +136,7 @@ POST_KINDS: dict[PostKindName, PostKind] = {
         PostKind(PostKindName.NOTICE, ChannelNotice, _notice),
         PostKind(PostKindName.DELETION, PostDeletion, _deletion, remove_when_deleted=True),
         PostKind(PostKindName.SCHEDULED, ScheduleRun, _scheduled),
+        PostKind(PostKindName.NUDGE, NudgePost, _nudge, initial="r"),
     )
 }
 """Every kind of channel post, by name."""

@@ -22,6 +22,7 @@ class PostKindName(StrEnum):
     NOTICE = "notice"
     DELETION = "deletion"
     SCHEDULED = "scheduled"
+    NUDGE = "nudge"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,21 @@ class ScheduledRunClaimed:
 
 
 @dataclass(frozen=True)
+class NudgePostStored:
+    """A channel message of a roster nudge was stored (or changed) and must be posted."""
+
+    post_id: int
+
+
+@dataclass(frozen=True)
+class NudgeDmsStored:
+    """A DM nudge run stored its DMs: send them, then post the refused ones' fallback."""
+
+    guild_id: int
+    run_id: int
+
+
+@dataclass(frozen=True)
 class MemberForgotten:
     user_id: int
 
@@ -120,6 +136,8 @@ Event = (
     | NoticeStored
     | PostRetired
     | ScheduledRunClaimed
+    | NudgePostStored
+    | NudgeDmsStored
     | MemberForgotten
 )
 
@@ -150,10 +168,12 @@ class FollowUps:
     posts: list[tuple[PostKindName, int]] = field(default_factory=list)
     tell: list[Telling] = field(default_factory=list)
     match: list[PoolCall] = field(default_factory=list)
+    nudge_dms: list[int] = field(default_factory=list)
+    """Runs whose nudge DMs are to be sent."""
 
     @property
     def empty(self) -> bool:
-        return not (self.posts or self.tell or self.match)
+        return not (self.posts or self.tell or self.match or self.nudge_dms)
 
 
 def follow_ups(events: Iterable[Event]) -> FollowUps:
@@ -182,6 +202,11 @@ def follow_ups(events: Iterable[Event]) -> FollowUps:
                 post = (PostKindName.DELETION, event.deletion_id)
             case ScheduledRunClaimed():
                 post = (PostKindName.SCHEDULED, event.run_id)
+            case NudgePostStored():
+                post = (PostKindName.NUDGE, event.post_id)
+            case NudgeDmsStored():
+                if event.run_id not in plan.nudge_dms:
+                    plan.nudge_dms.append(event.run_id)
             case MemberForgotten():
                 pass  # what changed for others arrives as events of its own
         if post is not None and post not in plan.posts:
