@@ -44,7 +44,7 @@ async def test_racing_passes_store_a_nudge_runs_messages_once_without_the_opted_
         clock.set(datetime(2026, 3, 26, 9, 0, 1, tzinfo=UTC))
         runs = await asyncio.gather(first.schedules.run_pass([GUILD], GRACE), second.schedules.run_pass([GUILD], GRACE))
         (claimed,) = [run for batch in runs for run in batch]
-        assert claimed.nudge is not None and len(claimed.nudge.post_ids) == 8  # 249 × 3 steps, 100 a message
+        assert claimed.nudge is not None and len(claimed.nudge.post_ids) == 8  # 249 x 3 steps, 100 a message
         async with sessions() as session:
             stored = list(await session.scalars(select(NudgePost.sections).order_by(NudgePost.part)))
         named = [u for text in stored for s in decode_sections(text) for u in s.user_ids]
@@ -115,4 +115,3 @@ def test_migration_0010_downgrades_and_upgrades_again(database_factory: Database
         assert {"reminder_optouts", "nudge_posts", "nudge_dms"} <= tables and {"post", "delivery"} <= columns
     finally:
         database_factory.drop(url)
-

@@ -66,7 +66,7 @@ def test_the_split_stays_within_2000_characters_and_100_users_and_loses_nobody(l
 
 def test_250_learners_missing_one_step_take_three_messages_each_within_the_limits():
     ids = [BIG_ID + n for n in range(250)]
-    parts = split_nudge(nudge_sections(dict.fromkeys(ids, [RosterStep.NO_PARTNER]), ()))
+    parts = split_nudge(nudge_sections(dict.fromkeys(ids, (RosterStep.NO_PARTNER,)), ()))
     assert [len(mentioned(part)) for part in parts] == [85, 84, 81]  # 19-digit ids: characters bind first
     assert sum(len(mentioned(part)) for part in parts) == 250
     assert all(len(nudge_content(part)) <= NUDGE_MESSAGE_CHARS for part in parts)
@@ -74,7 +74,7 @@ def test_250_learners_missing_one_step_take_three_messages_each_within_the_limit
 
 
 def test_the_mention_limit_binds_before_the_character_limit_with_short_ids():
-    parts = split_nudge(nudge_sections(dict.fromkeys(range(1, 251), [RosterStep.NO_NOTES]), ()))
+    parts = split_nudge(nudge_sections(dict.fromkeys(range(1, 251), (RosterStep.NO_NOTES,)), ()))
     assert [len(mentioned(part)) for part in parts] == [100, 100, 50]
 
 
