@@ -141,6 +141,8 @@ async def test_dm_nudges_fall_back_to_one_channel_post_for_a_closed_dm(world: Wo
             assert "`/project announce`" in dm.content and "`/note add`" in dm.content
             assert "/profile set" not in dm.content  # done already
         assert emu.channel_messages(emu.dm_channel(two)) == []  # Discord refused: 50007
+        refused = emu.requests_to(rf"/channels/{emu.dm_channel(two).id}/messages$", "POST")
+        assert [r.status for r in refused] == [403]
         assert emu.dm_channel(quiet) is None  # opted out: never DMed
         (fallback,) = nudges(emu, world)
         assert fallback.pings().users == {two.id} and "DMs are closed" in fallback.text()
