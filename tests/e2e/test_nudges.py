@@ -187,3 +187,27 @@ async def test_the_kickoff_can_be_scheduled_and_bad_options_change_nothing(world
         assert [b["label"] for b in kickoff.buttons()] == ["Announce my project"]
         opened = await emu.click(world.learner, kickoff, "Announce my project")
         assert opened.modal is not None  # the persistent button works on the scheduled post
+
+
+async def test_a_learner_who_asks_to_be_forgotten_leaves_the_nudge_posts(world: World, database_url):
+    emu = world.emu
+    clock = MovableClock(START)
+    emu.clock = clock.time
+    one, two, three = world.learners[:3]
+    settings = bot_settings(emu, database_url, world.guild.id, **FAST)
+    async with running_bot(settings, emu, clock=clock) as bot:
+        await emu.command(one, "profile set", track="backend", timezone="Africa/Lagos")
+        await emu.command(two, "profile set", track="backend", timezone="Africa/Lagos")
+        await bot.services.notes.share_tip(world.guild.id, three.id, "Small commits", "Python")
+        await emu.command(three, "nexus reminders off")
+        await _nudge_weekly(world)
+        clock.set(THURSDAY + timedelta(seconds=2))
+        await until(lambda: len(nudges(emu, world)) == 1)
+        (post,) = nudges(emu, world)
+        assert post.pings().users == {one.id, two.id}
+        prompt = emu.reply(await emu.command(one, "nexus forget-me"))
+        done = emu.reply(await emu.click(one, prompt, "Forget me"))
+        assert "Removed" in done.content
+        await bot.delivery.settled()
+        await until(lambda: one.mention not in post.content)
+        assert two.mention in post.content and list(map(int, post.allowed_mentions["users"])) == [two.id]
