@@ -341,7 +341,8 @@ class ScheduleService:
                 break
             for schedule_id, due_at, guild_id, post in due:
                 plan = None
-                if post is ScheduledPost.NUDGE and self._nudge_plan is not None:
+                due_now = run_outcome(due_at, self._clock.now(), grace) is RunOutcome.POSTED
+                if post is ScheduledPost.NUDGE and due_now and self._nudge_plan is not None:
                     # read before the claim: the claim's transaction stays short, and a pass that
                     # loses the race only read
                     plan = await self._nudge_plan(guild_id)
