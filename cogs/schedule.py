@@ -185,6 +185,10 @@ class ScheduleCog(commands.GroupCog, group_name="schedule", group_description="P
                 continue
             await self.bot.delivery.deliver(run.guild_id, run_events(run))
             posted += 1
+        served = [guild.id for guild in self.bot.guilds]
+        for guild_id, run_id in await self.bot.services.nudges.stalled_dm_runs(served):
+            log.info("Nudge run %s: DMs left unsent by a process that stopped; sending them", run_id)
+            await self.bot.delivery.deliver(guild_id, [NudgeDmsStored(guild_id, run_id)])
         return posted
 
 

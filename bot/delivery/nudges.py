@@ -21,6 +21,8 @@ async def send_nudge_dms(app: NexusApp, guild: discord.Guild, run_id: int) -> li
     whose DMs Discord refused with 50007, named in the channel once per run)."""
     nudges = app.services.nudges
     for dm in await nudges.pending_dms(run_id):
+        if not await nudges.claim_dm(dm.id):
+            continue  # another process took over this run and sends it
         try:
             user = app.get_user(dm.user_id) or await app.fetch_user(dm.user_id)
             await user.send(nudge_dm_text(guild.name, dm.steps))

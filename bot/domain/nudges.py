@@ -193,10 +193,12 @@ def progress_counts(known: int, missing: Iterable[Sequence[RosterStep]]) -> dict
 
 
 class DmState(StrEnum):
-    """A nudge DM's life: pending until sent or refused (closed DMs; those learners are named in
-    the run's one fallback channel post)."""
+    """A nudge DM's life: pending, claimed for sending, then sent or refused (closed DMs; those
+    learners are named in the run's one fallback channel post)."""
 
     PENDING = "pending"
+    SENDING = "sending"
+    """Claimed by one process just before it is sent: never sent twice (a crash leaves it here)."""
     SENT = "sent"
     REFUSED = "refused"
     FAILED = "failed"

@@ -31,7 +31,8 @@ from bot.domain.nudges import (
 )
 from bot.domain.schedules import NudgeDelivery
 from bot.services.cohort import CohortService
-from models import NudgeDm, NudgePost, ReminderOptOut
+from bot.services.outbox import CLAIM_LEASE
+from models import NudgeDm, NudgePost, ReminderOptOut, ScheduleRun
 
 
 @dataclass(frozen=True)
@@ -161,14 +162,45 @@ class NudgeService:
             )
             return [PendingDm(row.id, row.user_id, decode_steps(row.steps)) for row in rows]
 
+    async def claim_dm(self, dm_id: int) -> bool:
+        """Claim one pending DM for sending; False when another process claimed it first."""
+        async with transaction(self._sessions) as session:
+            claimed = await session.scalar(
+                update(NudgeDm)
+                .where(NudgeDm.id == dm_id, NudgeDm.state == DmState.PENDING.value)
+                .values(state=DmState.SENDING.value)
+                .returning(NudgeDm.id)
+                .execution_options(synchronize_session=False)
+            )
+            return claimed is not None
+
     async def mark_dm(self, dm_id: int, state: DmState) -> None:
-        """Record what became of one pending DM."""
+        """Record what became of one DM claimed for sending."""
         async with transaction(self._sessions) as session:
             await session.execute(
                 update(NudgeDm)
-                .where(NudgeDm.id == dm_id, NudgeDm.state == DmState.PENDING.value)
+                .where(NudgeDm.id == dm_id, NudgeDm.state == DmState.SENDING.value)
                 .values(state=state.value)
             )
+
+    async def stalled_dm_runs(self, guild_ids: Sequence[int]) -> list[tuple[int, int]]:
+        """(guild, run) of DM runs in `guild_ids` with DMs still pending after the claiming
+        process's lease: it died before sending them all, so another process takes over."""
+        if not guild_ids:
+            return []
+        before = self._clock.now() - CLAIM_LEASE
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(NudgeDm.guild_id, NudgeDm.run_id)
+                .join(ScheduleRun, ScheduleRun.id == NudgeDm.run_id)
+                .where(
+                    NudgeDm.guild_id.in_(guild_ids),
+                    NudgeDm.state == DmState.PENDING.value,
+                    ScheduleRun.claimed_at < before,
+                )
+                .distinct()
+            )
+            return [(guild_id, run_id) for guild_id, run_id in rows]
 
     async def fallback(self, guild_id: int, run_id: int) -> tuple[int, ...]:
         """Once per run: the channel post naming the learners whose DMs were refused (nothing when
@@ -177,7 +209,10 @@ class NudgeService:
             done = await session.scalar(
                 select(NudgePost.id).where(NudgePost.run_id == run_id, NudgePost.dm_fallback.is_(True)).limit(1)
             )
-            if done is not None:
+            waiting = await session.scalar(
+                select(NudgeDm.id).where(NudgeDm.run_id == run_id, NudgeDm.state == DmState.PENDING.value).limit(1)
+            )
+            if done is not None or waiting is not None:  # the last to finish the run's DMs posts it
                 return ()
             refused = {
                 user_id: decode_steps(steps)

@@ -75,16 +75,25 @@ async def test_a_dm_run_stores_one_dm_per_learner_and_one_fallback(database_url,
     assert run.nudge is not None and run.nudge.dms == 3 and run.nudge.post_ids == ()
     dms = await services.nudges.pending_dms(run.run_id)
     assert [dm.user_id for dm in dms] == [1, 2, 3]
+    assert await services.nudges.claim_dm(dms[0].id) and not await services.nudges.claim_dm(dms[0].id)
     await services.nudges.mark_dm(dms[0].id, DmState.SENT)
+    assert await services.nudges.claim_dm(dms[1].id)
     await services.nudges.mark_dm(dms[1].id, DmState.REFUSED)
-    await services.nudges.mark_dm(dms[1].id, DmState.SENT)  # only a pending DM changes
+    await services.nudges.mark_dm(dms[1].id, DmState.SENT)  # only a DM being sent changes
+    assert await services.nudges.fallback(GUILD, run.run_id) == ()  # three's DM still waits
+    assert await services.nudges.stalled_dm_runs([GUILD]) == []  # within the claimer's lease
+    clock.set(datetime(2026, 3, 26, 9, 5, tzinfo=UTC))
+    assert await services.nudges.stalled_dm_runs([GUILD]) == [(GUILD, run.run_id)]  # the claimer died
+    assert await services.nudges.claim_dm(dms[2].id)
+    await services.nudges.mark_dm(dms[2].id, DmState.SENT)
+    assert await services.nudges.stalled_dm_runs([GUILD]) == []
     (fallback,) = await services.nudges.fallback(GUILD, run.run_id)
     assert await services.nudges.fallback(GUILD, run.run_id) == ()  # once per run
     post = await services.nudges.post(fallback)
     assert post.dm_fallback and {u for s in post.sections for u in s.user_ids} == {2}
     async with sessions() as session:
         states = dict((await session.execute(select(NudgeDm.user_id, NudgeDm.state))).all())
-    assert states == {1: "sent", 2: "refused", 3: "pending"}
+    assert states == {1: "sent", 2: "refused", 3: "sent"}
 
 
 def test_migration_0010_downgrades_and_upgrades_again(database_factory: DatabaseFactory, tmp_path: Path):
