@@ -29,6 +29,7 @@ from bot.render.charts import ChartRenderer
 from bot.services import Services
 from bot.tree import NexusTree
 from bot.ui.cohort import KickoffAnnounceButton
+from bot.ui.digest import DigestNoteButton
 from bot.ui.drafts import EditDraftButton
 from bot.ui.matching import ProposalButton
 from bot.ui.notes import HelpfulButton
@@ -61,6 +62,7 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     SearchPageButton,
     ListPageButton,
     EditDraftButton,
+    DigestNoteButton,
 )
 """Persistent buttons rebuilt from their custom_id after a restart."""
 

@@ -39,8 +39,31 @@ def help_lines(tree: app_commands.CommandTree[Any]) -> dict[str, list[str]]:
 class NexusCog(commands.GroupCog, group_name="nexus", group_description="About Nexus and your progress"):
     """Help and status for everyone."""
 
+    reminders = app_commands.Group(name="reminders", description="Week-1 reminders from Nexus (nudges)")
+
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
+
+    @reminders.command(name="off", description="Stop Nexus naming you in reminders or DMing them to you")
+    @writes()
+    async def reminders_off(self, interaction: discord.Interaction[NexusBot]) -> None:
+        await self._set_reminders(interaction, on=False)
+
+    @reminders.command(name="on", description="Get Week-1 reminders from Nexus again")
+    @writes()
+    async def reminders_on(self, interaction: discord.Interaction[NexusBot]) -> None:
+        await self._set_reminders(interaction, on=True)
+
+    async def _set_reminders(self, interaction: discord.Interaction[NexusBot], *, on: bool) -> None:
+        assert interaction.guild_id is not None
+        changed = await self.bot.services.nudges.set_reminders(interaction.guild_id, interaction.user.id, on=on)
+        if on:
+            text = "Reminders are on: Nexus's nudges name you for a Week-1 step still open."
+        else:
+            text = "Reminders are off: Nexus's nudges will not name or DM you. `/nexus reminders on` brings them back."
+        if not changed:
+            text = "They already were. " + text
+        await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="help", description="Every Nexus command with one line on what it does")
     async def help(self, interaction: discord.Interaction[NexusBot]) -> None:

@@ -14,9 +14,20 @@ from discord.ext import commands, tasks
 from bot.checks import staff_group, staff_only, writes
 from bot.client import NexusBot
 from bot.delivery.channel import project_channel
-from bot.domain.events import ScheduledRunClaimed
-from bot.domain.schedules import SCHEDULE_TEXT_MAX, Repeat, RunOutcome, local_text, new_timing
+from bot.domain.events import Event, NudgeDmsStored, NudgePostStored, ScheduledRunClaimed
+from bot.domain.schedules import (
+    POST_LABELS,
+    SCHEDULE_TEXT_MAX,
+    NudgeDelivery,
+    Repeat,
+    RunOutcome,
+    ScheduledPost,
+    check_post_options,
+    local_text,
+    new_timing,
+)
 from bot.domain.text import truncate
+from bot.services.schedules import ClaimedRun
 from bot.ui.schedules import ScheduleTextModal, schedule_pages, when_text
 from bot.ui.views import confirm_then, send_list
 
@@ -27,6 +38,11 @@ ID_CHOICES = 25
 REPEAT_CHOICES = [
     app_commands.Choice(name="Once", value=Repeat.ONCE.value),
     app_commands.Choice(name="Weekly on the chosen days", value=Repeat.WEEKLY.value),
+]
+POST_CHOICES = [app_commands.Choice(name=label, value=post.value) for post, label in POST_LABELS.items()]
+DELIVERY_CHOICES = [
+    app_commands.Choice(name="A channel post naming the learners", value=NudgeDelivery.CHANNEL.value),
+    app_commands.Choice(name="A DM to each learner", value=NudgeDelivery.DM.value),
 ]
 
 
@@ -40,7 +56,8 @@ async def schedule_id_autocomplete(
     text = current.lower().strip().removeprefix("#")
     choices = []
     for info in listing.schedules:
-        label = f"#{info.id} {when_text(info)} — {' '.join(info.text.split())}"
+        what = " ".join(info.text.split()) if info.post is ScheduledPost.TEXT else info.post.label
+        label = f"#{info.id} {when_text(info)} — {what}"
         if not text or text in label.lower():
             choices.append(app_commands.Choice(name=truncate(label, 100), value=info.id))
     return choices[:ID_CHOICES]
@@ -64,7 +81,7 @@ class ScheduleCog(commands.GroupCog, group_name="schedule", group_description="P
         self.due_pass.cancel()
         self.bot.list_sources.pop(SCHEDULE_LIST, None)
 
-    @app_commands.command(name="add", description="Post a text at a date and time, once or weekly")
+    @app_commands.command(name="add", description="Post a text or a Nexus post at a date and time, once or weekly")
     @writes()
     @app_commands.describe(
         date="The first day, as YYYY-MM-DD, in the server's time zone (/setup timezone)",
@@ -72,8 +89,10 @@ class ScheduleCog(commands.GroupCog, group_name="schedule", group_description="P
         text="What Nexus posts (up to 2,000 characters, never pings); leave it out for a form with line breaks",
         repeat="Once, or every week on the chosen days",
         days="For weekly: the days, e.g. mon,wed,fri",
+        post="What to post: your text (default), the kickoff, a roster nudge or the weekly digest",
+        delivery="Roster nudge only: one channel post naming the learners (default), or a DM to each",
     )
-    @app_commands.choices(repeat=REPEAT_CHOICES)
+    @app_commands.choices(repeat=REPEAT_CHOICES, post=POST_CHOICES, delivery=DELIVERY_CHOICES)
     @staff_only()
     async def add(
         self,
@@ -83,17 +102,23 @@ class ScheduleCog(commands.GroupCog, group_name="schedule", group_description="P
         text: app_commands.Range[str, 1, SCHEDULE_TEXT_MAX] | None = None,
         repeat: str = Repeat.ONCE.value,
         days: app_commands.Range[str, 1, 100] | None = None,
+        post: str = ScheduledPost.TEXT.value,
+        delivery: str = NudgeDelivery.CHANNEL.value,
     ) -> None:
         guild_id, guild = interaction.guild_id, interaction.guild
         assert guild_id is not None
-        how = Repeat(repeat)
+        how, what, where = Repeat(repeat), ScheduledPost(post), NudgeDelivery(delivery)
+        check_post_options(what, where, text)
 
-        async def store(answer: discord.Interaction[Any], typed: str) -> None:
+        async def store(answer: discord.Interaction[Any], typed: str | None) -> None:
             info = await self.bot.services.schedules.add(
-                guild_id, answer.user.id, typed, repeat=how, start=date, at=time, days=days
+                guild_id, answer.user.id, typed, repeat=how, start=date, at=time, days=days, post=what, delivery=where
             )
             upcoming = local_text(info.next_run_at, info.zone) if info.next_run_at else "never"
-            text = f"Scheduled #{info.id}: {when_text(info)} ({info.zone}). First post: {upcoming}."
+            label = "" if what is ScheduledPost.TEXT else f" {what.label.lower()}"
+            if where is NudgeDelivery.DM:
+                label += " by DM"
+            text = f"Scheduled #{info.id}{label}: {when_text(info)} ({info.zone}). First post: {upcoming}."
             channel, problem = await project_channel(self.bot, guild) if guild else (None, None)
             if channel is not None:
                 text += f" It will appear in {channel.mention}."
@@ -101,7 +126,7 @@ class ScheduleCog(commands.GroupCog, group_name="schedule", group_description="P
                 text += f"\n⚠️ For now {problem}: the post waits until that is fixed."
             await answer.response.send_message(text, ephemeral=True)
 
-        if text is not None:
+        if text is not None or what is not ScheduledPost.TEXT:
             await store(interaction, text)
             return
         # the rest is checked before the form opens, so nobody types a long text for a date in the past
@@ -158,9 +183,23 @@ class ScheduleCog(commands.GroupCog, group_name="schedule", group_description="P
                     "Schedule %s: the run due %s was missed beyond the grace; skipped", run.schedule_id, run.due_at
                 )
                 continue
-            await self.bot.delivery.deliver(run.guild_id, [ScheduledRunClaimed(run.run_id)])
+            await self.bot.delivery.deliver(run.guild_id, run_events(run))
             posted += 1
+        served = [guild.id for guild in self.bot.guilds]
+        for guild_id, run_id in await self.bot.services.nudges.stalled_dm_runs(served):
+            log.info("Nudge run %s: DMs left unsent by a process that stopped; sending them", run_id)
+            await self.bot.delivery.deliver(guild_id, [NudgeDmsStored(guild_id, run_id)])
         return posted
+
+
+def run_events(run: ClaimedRun) -> list[Event]:
+    """What a claimed run asks of delivery: its own post, or a nudge's messages or DMs."""
+    if run.nudge is None:
+        return [ScheduledRunClaimed(run.run_id)]
+    events: list[Event] = [NudgePostStored(post_id) for post_id in run.nudge.post_ids]
+    if run.nudge.dms:
+        events.append(NudgeDmsStored(run.guild_id, run.run_id))
+    return events
 
 
 async def setup(bot: NexusBot) -> None:

@@ -6,6 +6,7 @@ from models.delivery import ChannelNotice, NoticeMember, PostDeletion, StaffNoti
 from models.guild import GuildSettings
 from models.matching import ApiAgreement, ApiChange, ApiEndpoint, PairHistory, PoolEntry, Team, TeamMember, TeamThread
 from models.note import Note, NoteTopic, NoteVote
+from models.nudge import NudgeDm, NudgePost, ReminderOptOut
 from models.schedule import Schedule, ScheduleRun
 
 __all__ = [
@@ -22,10 +23,13 @@ __all__ = [
     "NoteTopic",
     "NoteVote",
     "NoticeMember",
+    "NudgeDm",
+    "NudgePost",
     "PairHistory",
     "PoolEntry",
     "PostDeletion",
     "Project",
+    "ReminderOptOut",
     "Schedule",
     "ScheduleRun",
     "StaffNotice",

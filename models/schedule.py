@@ -11,7 +11,7 @@ from models.base import Base, ChannelPosted, UTCDateTime, clock_now
 
 
 class Schedule(Base):
-    """A text post to make at a local date and time, once or weekly on chosen days.
+    """A post (staff's text, or Nexus's kickoff, nudge or digest) to make at a local date and time, once or weekly on chosen days.
 
     `next_run_at` is the next occurrence in UTC (None once nothing is left to run); claiming an
     occurrence moves it on with a conditional UPDATE, so only one process ever claims each one.
@@ -24,6 +24,10 @@ class Schedule(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger)
     author_id: Mapped[int] = mapped_column(BigInteger)
     text: Mapped[str] = mapped_column(String(2000))
+    post: Mapped[str] = mapped_column(String(12), default="text", server_default="text")
+    """A `bot.domain.schedules.ScheduledPost` value: staff's text or one of Nexus's own posts."""
+    delivery: Mapped[str] = mapped_column(String(8), default="channel", server_default="channel")
+    """A `bot.domain.schedules.NudgeDelivery` value (nudges only)."""
     repeat: Mapped[str] = mapped_column(String(8))
     """A `bot.domain.schedules.Repeat` value."""
     days: Mapped[str] = mapped_column(String(32), default="")

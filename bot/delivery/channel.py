@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 from discord.utils import MISSING
@@ -68,6 +69,8 @@ async def post_or_edit(
     embed: discord.Embed,
     view: discord.ui.View | None = None,
     content: str | None = None,
+    allowed_mentions: discord.AllowedMentions | None = None,
+    file: discord.File | None = None,
     channel_id: int | None = None,
     message_id: int | None = None,
     nonce: str | None = None,
@@ -88,6 +91,8 @@ async def post_or_edit(
         message_id=message_id if channel_id == channel.id else None,
         nonce=nonce,
         marker=marker,
+        allowed_mentions=allowed_mentions,
+        file=file,
     )
 
 
@@ -101,31 +106,30 @@ async def show_in(
     nonce: str | None = None,
     marker: str | None = None,
     allowed_mentions: discord.AllowedMentions | None = None,
+    file: discord.File | None = None,
 ) -> PostOutcome:
     """Edit message `message_id` of `channel` when it is still there, else post a new one (after
-    looking for an earlier attempt's by its `marker`, when one is given)."""
+    looking for an earlier attempt's by its `marker`, when one is given). A `file` (an image the
+    embed shows) replaces the message's attachments on an edit."""
     guild = channel.guild
-    mentions = allowed_mentions if allowed_mentions is not None else MISSING
+    extra: dict[str, Any] = {}
+    if view is not None:
+        extra["view"] = view
+    if allowed_mentions is not None:
+        extra["allowed_mentions"] = allowed_mentions
     if marker is not None and message_id is None:
         message_id = await _earlier_post(channel, guild.me.id, marker)
     try:
         if message_id is not None:
             try:
                 message = channel.get_partial_message(message_id)
-                if view is None:
-                    await message.edit(content=content, embed=embed, allowed_mentions=mentions)
-                else:
-                    await message.edit(content=content, embed=embed, view=view, allowed_mentions=mentions)
+                edits: dict[str, Any] = {"attachments": [file]} if file is not None else {}
+                await message.edit(content=content, embed=embed, **edits, **extra)
                 return PostOutcome(channel.id, message_id, guild_id=guild.id)
             except discord.NotFound:
                 log.info("Message %s vanished from %s; posting a new one", message_id, channel.id)
         # the nonce makes Discord return the first message if a post is retried after a crash
-        if view is None:
-            sent = await channel.send(content, embed=embed, nonce=nonce or MISSING, allowed_mentions=mentions)
-        else:
-            sent = await channel.send(
-                content, embed=embed, view=view, nonce=nonce or MISSING, allowed_mentions=mentions
-            )
+        sent = await channel.send(content, embed=embed, file=file or MISSING, nonce=nonce or MISSING, **extra)
         return PostOutcome(channel.id, sent.id, guild_id=guild.id)
     except discord.Forbidden:
         return PostOutcome(

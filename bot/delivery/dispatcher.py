@@ -16,6 +16,7 @@ import discord
 from bot.app import NexusApp
 from bot.delivery.kinds import POST_KINDS
 from bot.delivery.notify import tell_members
+from bot.delivery.nudges import send_nudge_dms
 from bot.delivery.outcome import PostOutcome
 from bot.delivery.publisher import Publisher
 from bot.domain.events import Event, FollowUps, follow_ups
@@ -91,6 +92,13 @@ class Delivery:
                 continue
             if notice is not None:
                 await self._carry_out(guild, follow_ups([notice]), None, depth=depth)
+        for run_id in plan.nudge_dms:
+            try:
+                fallback = await send_nudge_dms(self.app, guild, run_id)
+            except Exception:
+                log.exception("Sending the DMs of nudge run %s failed", run_id)
+                continue
+            await self._carry_out(guild, follow_ups(fallback), None, depth=depth)
         if depth >= MATCH_DEPTH_MAX:
             return
         for call in plan.match:

@@ -10,13 +10,26 @@ from bot.app import NexusApp
 from bot.delivery.rendered import PostKind, Rendered, ThreadPlan
 from bot.delivery.threads import show_staff_notice, show_team_thread
 from bot.domain.events import PostKindName
+from bot.domain.nudges import digest_window
+from bot.domain.schedules import ScheduledPost
 from bot.domain.threads import ThreadState, archive_duration, thread_name
-from bot.ui.cohort import announcement_embed
+from bot.ui.cohort import announcement_embed, kickoff_embed, kickoff_view
+from bot.ui.digest import digest_embed, digest_view, funnel_attachment, funnel_png
 from bot.ui.matching import team_embed, team_mentions, team_view
 from bot.ui.notices import notice_message
+from bot.ui.nudges import nudge_message
 from bot.ui.schedules import scheduled_post_embed
 from bot.ui.threads import staff_notice_embed, thread_mentions, thread_opening
-from models import Announcement, ChannelNotice, PostDeletion, ScheduleRun, StaffNotice, Team, TeamThread
+from models import (
+    Announcement,
+    ChannelNotice,
+    NudgePost,
+    PostDeletion,
+    ScheduleRun,
+    StaffNotice,
+    Team,
+    TeamThread,
+)
 
 __all__ = ["POST_KINDS", "PostKind", "Rendered"]
 
@@ -53,7 +66,22 @@ async def _deletion(app: NexusApp, record_id: int) -> Rendered:
 
 async def _scheduled(app: NexusApp, record_id: int) -> Rendered:
     run = await app.services.schedules.run(record_id)
-    return Rendered(run.revision, run.posted_revision, run.channel_id, run.message_id, scheduled_post_embed(run))
+    where = (run.revision, run.posted_revision, run.channel_id, run.message_id)
+    if run.post is ScheduledPost.KICKOFF:
+        return Rendered(*where, kickoff_embed(), kickoff_view())
+    if run.post is ScheduledPost.DIGEST:
+        digest = await app.services.digest.week(run.guild_id, *digest_window(run.due_at))
+        embed = digest_embed(digest)
+        chart = funnel_attachment(embed, await funnel_png(digest))
+        return Rendered(*where, embed, digest_view(digest), file=chart)
+    return Rendered(*where, scheduled_post_embed(run))
+
+
+async def _nudge(app: NexusApp, record_id: int) -> Rendered:
+    post = await app.services.nudges.post(record_id)
+    content, embed, allowed = nudge_message(post)
+    where = (post.revision, post.posted_revision, post.channel_id, post.message_id)
+    return Rendered(*where, embed, None, content, allowed_mentions=allowed)
 
 
 async def _team_thread(app: NexusApp, record_id: int) -> Rendered:
@@ -98,6 +126,7 @@ POST_KINDS: dict[PostKindName, PostKind] = {
         PostKind(PostKindName.SCHEDULED, ScheduleRun, _scheduled),
         PostKind(PostKindName.TEAM_THREAD, TeamThread, _team_thread, show=show_team_thread, code="h"),
         PostKind(PostKindName.STAFF_NOTICE, StaffNotice, _staff_notice, show=show_staff_notice, code="f"),
+        PostKind(PostKindName.NUDGE, NudgePost, _nudge, code="r"),
     )
 }
 """Every kind of channel post, by name."""

@@ -92,6 +92,8 @@ class Publisher:
             embed=rendered.embed,
             view=rendered.view,
             content=rendered.content,
+            allowed_mentions=rendered.allowed_mentions,
+            file=rendered.file,
             channel_id=rendered.channel_id,
             message_id=rendered.message_id,
             nonce=kind.nonce(record_id, rendered.revision),

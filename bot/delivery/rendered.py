@@ -38,6 +38,9 @@ class Rendered:
     view: discord.ui.View | None = None
     content: str | None = None
     allowed_mentions: discord.AllowedMentions | None = None
+    """Whom the post may notify, when not the bot's default (users by id, never roles)."""
+    file: discord.File | None = None
+    """An image the embed shows (the digest's funnel chart)."""
     thread: ThreadPlan | None = None
     """For a team thread: the thread the post opens."""
 

@@ -26,6 +26,7 @@ class PostKindName(StrEnum):
     """A team's private thread (made, members added, archived and locked when the team ends)."""
     STAFF_NOTICE = "staff_notice"
     """Something staff are told once, in the staff channel."""
+    NUDGE = "nudge"
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,21 @@ class ScheduledRunClaimed:
 
 
 @dataclass(frozen=True)
+class NudgePostStored:
+    """A channel message of a roster nudge was stored (or changed) and must be posted."""
+
+    post_id: int
+
+
+@dataclass(frozen=True)
+class NudgeDmsStored:
+    """A DM nudge run stored its DMs: send them, then post the refused ones' fallback."""
+
+    guild_id: int
+    run_id: int
+
+
+@dataclass(frozen=True)
 class MemberForgotten:
     user_id: int
 
@@ -141,6 +157,8 @@ Event = (
     | StaffNoticeStored
     | PostRetired
     | ScheduledRunClaimed
+    | NudgePostStored
+    | NudgeDmsStored
     | MemberForgotten
     | ApiChanged
 )
@@ -181,10 +199,12 @@ class FollowUps:
     posts: list[tuple[PostKindName, int]] = field(default_factory=list)
     tell: list[Telling | ContractTelling] = field(default_factory=list)
     match: list[PoolCall] = field(default_factory=list)
+    nudge_dms: list[int] = field(default_factory=list)
+    """Runs whose nudge DMs are to be sent."""
 
     @property
     def empty(self) -> bool:
-        return not (self.posts or self.tell or self.match)
+        return not (self.posts or self.tell or self.match or self.nudge_dms)
 
 
 def follow_ups(events: Iterable[Event]) -> FollowUps:
@@ -224,6 +244,11 @@ def follow_ups(events: Iterable[Event]) -> FollowUps:
                 post = (PostKindName.TEAM, event.team_id)  # the team's post shows the contract
                 if event.tell:
                     plan.tell.append(ContractTelling(event.team_id, event.change_id, event.tell))
+            case NudgePostStored():
+                post = (PostKindName.NUDGE, event.post_id)
+            case NudgeDmsStored():
+                if event.run_id not in plan.nudge_dms:
+                    plan.nudge_dms.append(event.run_id)
             case MemberForgotten():
                 pass  # what changed for others arrives as events of its own
         for wanted in (post, then):

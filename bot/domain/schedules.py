@@ -51,6 +51,44 @@ class Repeat(StrEnum):
     WEEKLY = "weekly"
 
 
+class ScheduledPost(StrEnum):
+    """What a schedule posts: staff's text, or one of Nexus's own posts."""
+
+    TEXT = "text"
+    KICKOFF = "kickoff"
+    NUDGE = "nudge"
+    """The roster nudge: the learners missing each Week-1 step, named (bot.domain.nudges)."""
+    DIGEST = "digest"
+
+    @property
+    def label(self) -> str:
+        return POST_LABELS[self]
+
+
+POST_LABELS = {
+    ScheduledPost.TEXT: "Text post",
+    ScheduledPost.KICKOFF: "Kickoff post",
+    ScheduledPost.NUDGE: "Roster nudge",
+    ScheduledPost.DIGEST: "Weekly digest",
+}
+
+
+class NudgeDelivery(StrEnum):
+    """Where a roster nudge reaches learners: one channel post naming them, or a DM to each."""
+
+    CHANNEL = "channel"
+    DM = "dm"
+
+
+def check_post_options(post: ScheduledPost, delivery: NudgeDelivery, text: str | None) -> None:
+    """A ValidationError for options that do not go with the chosen post (a text for Nexus's own
+    posts, DMs for anything but a nudge)."""
+    if post is not ScheduledPost.TEXT and text is not None:
+        raise ValidationError(f"A {post.label.lower()} is written by Nexus: leave `text` out, or choose `post: text`.")
+    if post is not ScheduledPost.NUDGE and delivery is NudgeDelivery.DM:
+        raise ValidationError("`delivery: dm` is for roster nudges only: choose `post: roster nudge`.")
+
+
 class ScheduleState(StrEnum):
     """A schedule's life: active until its last run (a once schedule) or until staff remove it."""
 

@@ -397,6 +397,11 @@ class DiscordEmulator:
         guild.members[user.id] = member
         return member
 
+    def close_dms(self, user: EmuUser | EmuMember, closed: bool = True) -> None:
+        """Close (or reopen) a user's DMs: Discord then answers a message to their DM channel with
+        403 / 50007 "Cannot send messages to this user" (opening the DM channel still works)."""
+        (user.user if isinstance(user, EmuMember) else user).dms_closed = closed
+
     def add_role(self, guild: EmuGuild, name: str, permissions: int = 0) -> EmuRole:
         role = EmuRole(self.ids.next(), guild.id, name, permissions, len(guild.roles))
         guild.roles[role.id] = role
@@ -1139,6 +1144,8 @@ class DiscordEmulator:
         self._check_bot_can(channel, needed)
         if channel.thread is not None:
             self._check_thread_writable(channel, channel.thread)
+        if channel.type == CHANNEL_DM and any(user.dms_closed for user in channel.recipients or []):
+            raise DiscordAPIError(403, 50007, "Cannot send messages to this user")
         nonce = data.get("nonce")
         if nonce is not None and data.get("enforce_nonce"):
             # Discord returns the message already created with this nonce (within a few minutes)

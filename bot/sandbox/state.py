@@ -115,6 +115,8 @@ class EmuUser:
     username: str
     global_name: str | None = None
     bot: bool = False
+    dms_closed: bool = False
+    """The user closed DMs from server members: a message to their DM channel is refused with 50007."""
 
     @property
     def mention(self) -> str:

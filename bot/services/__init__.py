@@ -11,9 +11,11 @@ from bot.services.announcements import AnnouncementService
 from bot.services.api import ApiService
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
+from bot.services.digest import DigestService
 from bot.services.matching import MatchingService
 from bot.services.notes import NoteService
 from bot.services.notices import NoticeService
+from bot.services.nudges import NudgeService
 from bot.services.outbox import OutboxService
 from bot.services.privacy import PrivacyService
 from bot.services.profiles import ProfileService
@@ -39,6 +41,8 @@ class Services:
     privacy: PrivacyService
     schedules: ScheduleService
     team_threads: TeamThreadService
+    nudges: NudgeService
+    digest: DigestService
 
     @classmethod
     def create(
@@ -47,18 +51,22 @@ class Services:
         """The services on `sessions`, reading the time from `clock` (the system's by default)."""
         clock = clock or SystemClock()
         notes = NoteService(sessions, clock)
+        cohort = CohortService(sessions, note_authors=notes.authors_among)
+        nudges = NudgeService(sessions, clock, cohort)
         return cls(
             settings=SettingsService(sessions, clock),
             catalog=CatalogService(sessions),
             profiles=ProfileService(sessions, clock),
             announcements=AnnouncementService(sessions),
-            cohort=CohortService(sessions, note_authors=notes.authors_among),
+            cohort=cohort,
             matching=MatchingService(sessions, proposal_hours, clock),
             api=ApiService(sessions),
             outbox=OutboxService(sessions, clock),
             notes=notes,
             notices=NoticeService(sessions),
             privacy=PrivacyService(sessions),
-            schedules=ScheduleService(sessions, clock),
+            schedules=ScheduleService(sessions, clock, nudges.plan),
             team_threads=TeamThreadService(sessions),
+            nudges=nudges,
+            digest=DigestService(sessions, cohort),
         )

@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.db import transaction
-from bot.domain.events import Event, MemberForgotten, NoticeStored, PostRetired, TeamChanged
+from bot.domain.events import Event, MemberForgotten, NoticeStored, NudgePostStored, PostRetired, TeamChanged
 from bot.domain.teams import TeamEvent
 from bot.services.matching import end_membership
 from bot.services.notices import retire_post
+from bot.services.nudges import forget_in_nudges
 from models import (
     Announcement,
     ApiAgreement,
@@ -112,6 +113,8 @@ class PrivacyService:
                 .values(actor_id=None)
             )
             removed["API changes anonymised"] = int(unnamed.rowcount or 0)  # type: ignore[attr-defined]
+            removed["reminder settings and DMs"], nudges = await forget_in_nudges(session, guild_id, user_id)
+            events += [NudgePostStored(post_id) for post_id in nudges]
             events.append(MemberForgotten(user_id))
             return Forgotten(removed, tuple(events))
 

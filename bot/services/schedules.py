@@ -10,7 +10,7 @@ process posts it at once, and if it dies first the outbox posts it once the leas
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -24,11 +24,14 @@ from bot.domain.schedules import (
     CATCH_UP_RUNS_MAX,
     DEFAULT_ZONE,
     SCHEDULES_PER_GUILD_MAX,
+    NudgeDelivery,
     Repeat,
     RunOutcome,
+    ScheduledPost,
     ScheduleEvent,
     ScheduleState,
     Timing,
+    check_post_options,
     clean_text,
     days_text,
     new_timing,
@@ -37,11 +40,15 @@ from bot.domain.schedules import (
     run_outcome,
     transition,
 )
+from bot.services.nudges import NudgePlan, StoredNudge, store_nudge
 from bot.services.outbox import CLAIM_LEASE
 from models import GuildSettings, Schedule, ScheduleRun
 
 RECENT_SKIPS_SHOWN = 10
 """Skipped runs /schedule list reports."""
+
+NudgePlanner = Callable[[int], Awaitable[NudgePlan]]
+"""Who a nudge in a guild names now (the nudge service's `plan`)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,8 @@ class ScheduleInfo:
 
     id: int
     text: str
+    post: ScheduledPost
+    delivery: NudgeDelivery
     repeat: Repeat
     days: str
     start: date
@@ -84,6 +93,8 @@ class ClaimedRun:
     schedule_id: int
     due_at: datetime
     outcome: RunOutcome
+    post: ScheduledPost = ScheduledPost.TEXT
+    nudge: StoredNudge | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,8 @@ class RunView:
     id: int
     guild_id: int
     text: str
+    post: ScheduledPost
+    due_at: datetime
     revision: int
     posted_revision: int
     channel_id: int | None
@@ -129,15 +142,30 @@ async def retime(session: AsyncSession, guild_id: int, zone: str, now: datetime)
 class ScheduleService:
     """Scheduled posts, one transaction per call; times come from the bot's clock."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, nudge_plan: NudgePlanner | None = None
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._nudge_plan = nudge_plan
 
     async def add(
-        self, guild_id: int, author_id: int, text: str, *, repeat: Repeat, start: str, at: str, days: str | None
+        self,
+        guild_id: int,
+        author_id: int,
+        text: str | None,
+        *,
+        repeat: Repeat,
+        start: str,
+        at: str,
+        days: str | None,
+        post: ScheduledPost = ScheduledPost.TEXT,
+        delivery: NudgeDelivery = NudgeDelivery.CHANNEL,
     ) -> ScheduleInfo:
-        """Store a new schedule; a ValidationError (nothing stored) for bad or past input."""
-        body = clean_text(text)
+        """Store a new schedule of staff's text (`post` text) or of one of Nexus's own posts; a
+        ValidationError (nothing stored) for bad or past input."""
+        check_post_options(post, delivery, None if post is ScheduledPost.TEXT else text)
+        body = clean_text(text or "") if post is ScheduledPost.TEXT else ""
         now = self._clock.now()
         async with transaction(self._sessions) as session:
             zone = await guild_zone(session, guild_id)
@@ -151,6 +179,8 @@ class ScheduleService:
                 guild_id=guild_id,
                 author_id=author_id,
                 text=body,
+                post=post.value,
+                delivery=delivery.value,
                 repeat=timing.repeat.value,
                 days=days_text(timing.days),
                 start_date=timing.start,
@@ -221,14 +251,16 @@ class ScheduleService:
             row.next_run_at = None
             return _info(row, 0, 0)
 
-    async def due(self, guild_ids: Sequence[int], now: datetime | None = None) -> list[tuple[int, datetime]]:
-        """(schedule id, occurrence) of every active schedule due in `guild_ids`, oldest first."""
+    async def due(
+        self, guild_ids: Sequence[int], now: datetime | None = None
+    ) -> list[tuple[int, datetime, int, ScheduledPost]]:
+        """(schedule id, occurrence, guild, post) of every active schedule due in `guild_ids`, oldest first."""
         if not guild_ids:
             return []
         now = now or self._clock.now()
         async with self._sessions() as session:
             found = await session.execute(
-                select(Schedule.id, Schedule.next_run_at)
+                select(Schedule.id, Schedule.next_run_at, Schedule.guild_id, Schedule.post)
                 .where(
                     Schedule.guild_id.in_(guild_ids),
                     Schedule.next_run_at <= now,
@@ -236,13 +268,21 @@ class ScheduleService:
                 )
                 .order_by(Schedule.next_run_at)
             )
-            return [(schedule_id, due) for schedule_id, due in found if due is not None]
+            return [
+                (schedule_id, due, guild_id, ScheduledPost(post))
+                for schedule_id, due, guild_id, post in found
+                if due is not None
+            ]
 
-    async def claim(self, schedule_id: int, due_at: datetime, grace: timedelta) -> ClaimedRun | None:
+    async def claim(
+        self, schedule_id: int, due_at: datetime, grace: timedelta, nudge: NudgePlan | None = None
+    ) -> ClaimedRun | None:
         """Claim the occurrence `due_at` of a schedule; None when another pass claimed it first.
 
         The conditional UPDATE is the claim: under a concurrent claim, the second waits for the
-        first's row lock, then finds `next_run_at` moved on and updates nothing.
+        first's row lock, then finds `next_run_at` moved on and updates nothing. A nudge's messages
+        (or DMs), planned from `nudge`, are stored in the same transaction; the run itself then has
+        no post of its own.
         """
         now = self._clock.now()
         async with transaction(self._sessions) as session:
@@ -269,7 +309,9 @@ class ScheduleService:
             if claimed is None:
                 return None
             outcome = run_outcome(due_at, now, grace)
-            skipped = outcome is RunOutcome.SKIPPED
+            post = ScheduledPost(row.post)
+            # a nudge's run posts nothing itself: its messages are records of their own
+            skipped = outcome is RunOutcome.SKIPPED or post is ScheduledPost.NUDGE
             run = ScheduleRun(
                 guild_id=row.guild_id,
                 schedule_id=schedule_id,
@@ -283,7 +325,11 @@ class ScheduleService:
             )
             session.add(run)
             await session.flush()
-            return ClaimedRun(run.id, row.guild_id, schedule_id, due_at, outcome)
+            stored = None
+            if post is ScheduledPost.NUDGE and outcome is RunOutcome.POSTED:
+                plan = nudge or NudgePlan((), ())
+                stored = await store_nudge(session, row.guild_id, run.id, NudgeDelivery(row.delivery), plan)
+            return ClaimedRun(run.id, row.guild_id, schedule_id, due_at, outcome, post, stored)
 
     async def run_pass(self, guild_ids: Sequence[int], grace: timedelta) -> list[ClaimedRun]:
         """Claim every occurrence due in `guild_ids` (missed ones included, up to CATCH_UP_RUNS_MAX
@@ -293,8 +339,14 @@ class ScheduleService:
             due = await self.due(guild_ids)
             if not due:
                 break
-            for schedule_id, due_at in due:
-                run = await self.claim(schedule_id, due_at, grace)
+            for schedule_id, due_at, guild_id, post in due:
+                plan = None
+                due_now = run_outcome(due_at, self._clock.now(), grace) is RunOutcome.POSTED
+                if post is ScheduledPost.NUDGE and due_now and self._nudge_plan is not None:
+                    # read before the claim: the claim's transaction stays short, and a pass that
+                    # loses the race only read
+                    plan = await self._nudge_plan(guild_id)
+                run = await self.claim(schedule_id, due_at, grace, plan)
                 if run is not None:
                     claimed.append(run)
         return claimed
@@ -304,16 +356,24 @@ class ScheduleService:
         async with self._sessions() as session:
             found = (
                 await session.execute(
-                    select(ScheduleRun, Schedule.text)
+                    select(ScheduleRun, Schedule.text, Schedule.post)
                     .join(Schedule, Schedule.id == ScheduleRun.schedule_id)
                     .where(ScheduleRun.id == run_id)
                 )
             ).first()
             if found is None:
                 raise NotFoundError("That scheduled post no longer exists.")
-            run, text = found
+            run, text, post = found
             return RunView(
-                run.id, run.guild_id, text, run.revision, run.posted_revision, run.channel_id, run.message_id
+                run.id,
+                run.guild_id,
+                text,
+                ScheduledPost(post),
+                run.due_at,
+                run.revision,
+                run.posted_revision,
+                run.channel_id,
+                run.message_id,
             )
 
 
@@ -321,6 +381,8 @@ def _info(row: Schedule, posted: int, skipped: int) -> ScheduleInfo:
     return ScheduleInfo(
         id=row.id,
         text=row.text,
+        post=ScheduledPost(row.post),
+        delivery=NudgeDelivery(row.delivery),
         repeat=Repeat(row.repeat),
         days=row.days,
         start=row.start_date,

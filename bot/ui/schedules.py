@@ -8,7 +8,7 @@ from typing import Any
 import discord
 
 from bot.app import app_of
-from bot.domain.schedules import SCHEDULE_TEXT_MAX, Repeat, local_text
+from bot.domain.schedules import SCHEDULE_TEXT_MAX, NudgeDelivery, Repeat, ScheduledPost, local_text
 from bot.domain.text import safe_text, truncate
 from bot.services.schedules import RunView, ScheduleInfo, ScheduleList
 from bot.ui.drafts import refuse_form
@@ -40,7 +40,10 @@ def when_text(info: ScheduleInfo) -> str:
 
 def schedule_line(info: ScheduleInfo) -> str:
     """One schedule in the list."""
-    preview = safe_text(truncate(" ".join(info.text.split()), PREVIEW_CHARS))
+    if info.post is ScheduledPost.TEXT:
+        preview = safe_text(truncate(" ".join(info.text.split()), PREVIEW_CHARS))
+    else:
+        preview = f"*{info.post.label}*" + (" (DMs)" if info.delivery is NudgeDelivery.DM else "")
     upcoming = local_text(info.next_run_at, info.zone) if info.next_run_at else "nothing left to run"
     counts = f" · posted {info.posted}" if info.posted else ""
     if info.skipped:

@@ -34,6 +34,8 @@ MEMBER_COMMANDS = {
     "nexus progress",
     "nexus export",
     "nexus forget-me",
+    "nexus reminders off",
+    "nexus reminders on",
     "catalog list",
     "profile set",
     "profile show",
