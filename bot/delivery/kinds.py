@@ -106,7 +106,7 @@ async def _team_thread(app: NexusApp, record_id: int) -> Rendered:
         None,
         content,
         thread_mentions(team),
-        plan,
+        thread=plan,
     )
 
 
