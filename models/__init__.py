@@ -3,6 +3,7 @@
 from models.base import Base, Timestamped, utcnow
 from models.cohort import Announcement, AnnouncementRevision, Learner, Project
 from models.delivery import ChannelNotice, NoticeMember, PostDeletion
+from models.follow_up import FollowUpAsk, FollowUpFlag, FollowUpReply, TeamFollowUp
 from models.guild import GuildSettings
 from models.matching import ApiAgreement, ApiEndpoint, PairHistory, PoolEntry, Team, TeamMember
 from models.note import Note, NoteTopic, NoteVote
@@ -15,6 +16,9 @@ __all__ = [
     "ApiEndpoint",
     "Base",
     "ChannelNotice",
+    "FollowUpAsk",
+    "FollowUpFlag",
+    "FollowUpReply",
     "GuildSettings",
     "Learner",
     "Note",
@@ -28,6 +32,7 @@ __all__ = [
     "Schedule",
     "ScheduleRun",
     "Team",
+    "TeamFollowUp",
     "TeamMember",
     "Timestamped",
     "utcnow",
