@@ -66,6 +66,8 @@ class Settings(BaseSettings):
 
     schedule_grace_minutes: float = Field(default=60.0, ge=0, le=7 * 24 * 60)
     schedule_interval_seconds: float = Field(default=20.0, ge=0.2, le=3_600)
+    follow_up_hours: float = Field(default=48.0, gt=0, le=24 * 30)
+    follow_up_interval_seconds: float = Field(default=300.0, ge=0.2, le=3_600)
     nexus_clock_file: Path | None = Field(default=None)
 
     @field_validator("nexus_clock_file", mode="before")

@@ -15,7 +15,7 @@ import discord
 
 from bot.app import NexusApp
 from bot.delivery.kinds import POST_KINDS
-from bot.delivery.notify import tell_members
+from bot.delivery.notify import ask_members, tell_members
 from bot.delivery.outcome import PostOutcome
 from bot.delivery.publisher import Publisher
 from bot.domain.events import Event, FollowUps, follow_ups
@@ -88,6 +88,14 @@ class Delivery:
                 notice = await tell_members(self.app, guild, telling)
             except Exception:
                 log.exception("Telling %s about team %s failed", telling.user_ids, telling.team_id)
+                continue
+            if notice is not None:
+                await self._carry_out(guild, follow_ups([notice]), None, depth=depth)
+        for asked in plan.ask:
+            try:
+                notice = await ask_members(self.app, guild, asked)
+            except Exception:
+                log.exception("Asking team %s its follow-up failed", asked.team_id)
                 continue
             if notice is not None:
                 await self._carry_out(guild, follow_ups([notice]), None, depth=depth)

@@ -12,13 +12,16 @@ from dataclasses import dataclass
 import discord
 
 from bot.app import NexusApp
+from bot.delivery.channel import ChannelFinder, staff_channel
 from bot.domain.events import PostKindName
+from bot.domain.notices import NoticeKind
 from bot.services.outbox import PostedModel
 from bot.ui.cohort import announcement_embed
+from bot.ui.follow_ups import flag_embed, follow_up_view
 from bot.ui.matching import team_embed, team_mentions, team_view
 from bot.ui.notices import notice_message
 from bot.ui.schedules import scheduled_post_embed
-from models import Announcement, ChannelNotice, PostDeletion, ScheduleRun, Team
+from models import Announcement, ChannelNotice, FollowUpFlag, PostDeletion, ScheduleRun, Team
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,14 @@ Renderer = Callable[[NexusApp, int], Awaitable[Rendered]]
 @dataclass(frozen=True)
 class PostKind:
     """One kind of channel post: its name, its model (with the ChannelPosted columns), its renderer,
-    and whether its record goes once its message is deleted."""
+    whether its record goes once its message is deleted, and where it is posted (the project
+    channel unless `channel` says otherwise)."""
 
     name: PostKindName
     model: PostedModel
     render: Renderer
     remove_when_deleted: bool = False
+    channel: ChannelFinder | None = None
 
     def nonce(self, record_id: int, revision: int) -> str:
         """A nonce unique per kind, record and revision (Discord allows 25 characters)."""
@@ -90,7 +95,10 @@ async def _team(app: NexusApp, record_id: int) -> Rendered:
 async def _notice(app: NexusApp, record_id: int) -> Rendered:
     notice = await app.services.notices.get(record_id)
     content, embed = notice_message(notice)
-    return Rendered(notice.revision, notice.posted_revision, notice.channel_id, notice.message_id, embed, None, content)
+    view = None
+    if notice.kind is NoticeKind.FOLLOW_UP and notice.team_id is not None and embed is not None:
+        view = follow_up_view(notice.team_id)
+    return Rendered(notice.revision, notice.posted_revision, notice.channel_id, notice.message_id, embed, view, content)
 
 
 async def _deletion(app: NexusApp, record_id: int) -> Rendered:
@@ -103,6 +111,17 @@ async def _scheduled(app: NexusApp, record_id: int) -> Rendered:
     return Rendered(run.revision, run.posted_revision, run.channel_id, run.message_id, scheduled_post_embed(run))
 
 
+async def _flag(app: NexusApp, record_id: int) -> Rendered:
+    flagged = await app.services.follow_ups.flag(record_id)
+    return Rendered(
+        flagged.flag_revision,
+        flagged.flag_posted_revision,
+        flagged.flag_channel_id,
+        flagged.flag_message_id,
+        flag_embed(flagged),
+    )
+
+
 POST_KINDS: dict[PostKindName, PostKind] = {
     kind.name: kind
     for kind in (
@@ -111,6 +130,7 @@ POST_KINDS: dict[PostKindName, PostKind] = {
         PostKind(PostKindName.NOTICE, ChannelNotice, _notice),
         PostKind(PostKindName.DELETION, PostDeletion, _deletion, remove_when_deleted=True),
         PostKind(PostKindName.SCHEDULED, ScheduleRun, _scheduled),
+        PostKind(PostKindName.FLAG, FollowUpFlag, _flag, channel=staff_channel),
     )
 }
 """Every kind of channel post, by name."""

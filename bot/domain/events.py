@@ -22,6 +22,8 @@ class PostKindName(StrEnum):
     NOTICE = "notice"
     DELETION = "deletion"
     SCHEDULED = "scheduled"
+    FLAG = "flag"
+    """A team flagged to staff by its follow-up (posted in the staff channel)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,21 @@ class ScheduledRunClaimed:
 
 
 @dataclass(frozen=True)
+class FollowUpAsked:
+    """A round of a team's follow-up was claimed: its members are to be asked."""
+
+    team_id: int
+    round: int
+
+
+@dataclass(frozen=True)
+class FollowUpFlagged:
+    """A team said "not yet" twice and was flagged to staff (a staff-channel post)."""
+
+    flag_id: int
+
+
+@dataclass(frozen=True)
 class MemberForgotten:
     user_id: int
 
@@ -120,6 +137,8 @@ Event = (
     | NoticeStored
     | PostRetired
     | ScheduledRunClaimed
+    | FollowUpAsked
+    | FollowUpFlagged
     | MemberForgotten
 )
 
@@ -145,19 +164,20 @@ class PoolCall:
 @dataclass
 class FollowUps:
     """What must happen after a commit, in order: posts (the first is the caller's own record),
-    then notifications, then matching."""
+    then notifications (team endings, follow-up questions), then matching."""
 
     posts: list[tuple[PostKindName, int]] = field(default_factory=list)
     tell: list[Telling] = field(default_factory=list)
+    ask: list[FollowUpAsked] = field(default_factory=list)
     match: list[PoolCall] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.posts or self.tell or self.match)
+        return not (self.posts or self.tell or self.ask or self.match)
 
 
 def follow_ups(events: Iterable[Event]) -> FollowUps:
-    """The posts to refresh, the members to tell and the pools to match after `events`."""
+    """The posts to refresh, the members to tell or ask and the pools to match after `events`."""
     plan = FollowUps()
     for event in events:
         post: tuple[PostKindName, int] | None = None
@@ -182,6 +202,11 @@ def follow_ups(events: Iterable[Event]) -> FollowUps:
                 post = (PostKindName.DELETION, event.deletion_id)
             case ScheduledRunClaimed():
                 post = (PostKindName.SCHEDULED, event.run_id)
+            case FollowUpAsked():
+                if event not in plan.ask:
+                    plan.ask.append(event)
+            case FollowUpFlagged():
+                post = (PostKindName.FLAG, event.flag_id)
             case MemberForgotten():
                 pass  # what changed for others arrives as events of its own
         if post is not None and post not in plan.posts:

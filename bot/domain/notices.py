@@ -16,6 +16,8 @@ class NoticeKind(StrEnum):
     """A team ended: told in the channel to members whose DMs are closed."""
     MATCH_RUN = "match_run"
     """A cohort-wide matching run's summary: how many proposals, who joined a team, who still waits."""
+    FOLLOW_UP = "follow_up"
+    """A team's follow-up question, asked in the channel of members whose DMs are closed."""
 
 
 class NoticeRole(StrEnum):
@@ -24,3 +26,4 @@ class NoticeRole(StrEnum):
     TOLD = "told"
     JOINED = "joined"
     UNPLACED = "unplaced"
+    ASKED = "asked"

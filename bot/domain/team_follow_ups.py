@@ -107,7 +107,12 @@ def after_asking(state: FollowUpState | None, round_: int) -> tuple[FollowUpStat
 
 
 def after_answers(
-    state: FollowUpState, round_: int, outcome: Verdict, now: datetime, interval: timedelta, waiting_since: datetime | None
+    state: FollowUpState,
+    round_: int,
+    outcome: Verdict,
+    now: datetime,
+    interval: timedelta,
+    waiting_since: datetime | None,
 ) -> tuple[FollowUpState, datetime | None]:
     """The state after a member answered round `round_` and the team's verdict became `outcome`,
     with when the team is asked again (None: not asked again).
