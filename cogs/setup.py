@@ -14,6 +14,7 @@ from bot.domain.schedules import local_text
 from bot.domain.text import truncate
 from bot.domain.timezones import timezone_choices
 from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR
+from bot.ui.follow_ups import flags_summary
 
 TIMEZONE_CHOICES = 25
 COMMON_ZONES = ("Africa/Lagos", "Africa/Nairobi", "Africa/Cairo", "Africa/Johannesburg", "Europe/London", "UTC")
@@ -190,6 +191,12 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
         )
         zone = config.zone if config.timezone else f"{config.zone} (not set: `/setup timezone`)"
         embed.add_field(name="Time zone", value=zone, inline=False)
+        flagged = await self.bot.services.follow_ups.teams(guild.id, flagged_only=True)
+        embed.add_field(
+            name="Teams flagged by a follow-up",
+            value=truncate(flags_summary(flagged), EMBED_FIELD_LIMIT),
+            inline=False,
+        )
         await interaction.followup.send(embed=embed, ephemeral=True)
 
     @staticmethod

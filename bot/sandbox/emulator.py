@@ -246,6 +246,8 @@ class DiscordEmulator:
         before the bot syncs; the REST routes answer with the synced command ids."""
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        self.closed_dms: set[int] = set()
+        """Users whose DMs are closed to the bot: a DM to them is refused with 403/50007."""
         self.clock = clock
         """time.time() or a test's stand-in: what the nonce window is measured with."""
         self.channel_post_limit: tuple[int, float] | None = None
@@ -459,6 +461,10 @@ class DiscordEmulator:
         fault = Fault(method, re.compile(path), status, times, lose_answer=True)
         self.faults.append(fault)
         return fault
+
+    def close_dms(self, user: EmuUser | EmuMember) -> None:
+        """The member closed their DMs: every DM the bot sends them is refused (403, code 50007)."""
+        self.closed_dms.add(user.id)
 
     def delay(self, path: str, seconds: float, *, method: str | None = None, times: int = 1) -> Fault:
         fault = Fault(method, re.compile(path), None, times, delay=seconds)
@@ -1114,6 +1120,8 @@ class DiscordEmulator:
 
     async def _channel_post(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
+        if channel.type == CHANNEL_DM and any(u.id in self.closed_dms for u in channel.recipients):
+            raise DiscordAPIError(403, 50007, "Cannot send messages to this user")
         data = request["body"] or {}
         needed = SEND_MESSAGES | (EMBED_LINKS if data.get("embeds") else 0)
         self._check_bot_can(channel, needed)

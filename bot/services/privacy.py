@@ -18,6 +18,7 @@ from models import (
     ApiAgreement,
     ApiEndpoint,
     ChannelNotice,
+    FollowUpReply,
     Learner,
     Note,
     NoteVote,
@@ -91,6 +92,10 @@ class PrivacyService:
                 "API agreements": await _delete(
                     session,
                     delete(ApiAgreement).where(ApiAgreement.guild_id == guild_id, ApiAgreement.user_id == user_id),
+                ),
+                "follow-up answers": await _delete(
+                    session,
+                    delete(FollowUpReply).where(FollowUpReply.guild_id == guild_id, FollowUpReply.user_id == user_id),
                 ),
                 "pool places": await _delete(
                     session, delete(PoolEntry).where(PoolEntry.guild_id == guild_id, PoolEntry.user_id == user_id)

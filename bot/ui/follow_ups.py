@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -139,3 +140,41 @@ def follow_up_pages(views: Sequence[TeamFollowUpView], *, flagged_only: bool) ->
         embed.set_footer(text=f"{len(views)} team(s) · {flagged} flagged{page}")
         pages.append(embed)
     return pages
+
+
+@dataclass(frozen=True)
+class FollowUpMarks:
+    """A learner's latest follow-up answer and whether their team was flagged."""
+
+    answer: FollowUpAnswer | None
+    flagged: bool
+
+
+def member_follow_ups(views: Sequence[TeamFollowUpView]) -> dict[int, FollowUpMarks]:
+    """Each followed-up team member's marks, by member."""
+    return {m.user_id: FollowUpMarks(m.answer, v.flagged) for v in views for m in v.members}
+
+
+def follow_up_marks(marks: FollowUpMarks | None) -> str:
+    """What a roster line adds for a followed-up learner: ` · follow-up: met ✅ · API ⏳ · 🚩 flagged`."""
+    if marks is None:
+        return ""
+    return f" · follow-up: {answer_marks(marks.answer)}{' · 🚩 flagged' if marks.flagged else ''}"
+
+
+FLAGS_SHOWN = 5
+"""Flagged teams `/setup show` names; the roster lists them all."""
+
+
+def flags_summary(views: Sequence[TeamFollowUpView]) -> str:
+    """The teams flagged by a follow-up, as `/setup show` lists them."""
+    if not views:
+        return "none"
+    lines = [
+        f"🚩 {safe_text(v.project_name)} (team #{v.team_id}): {', '.join(_mention(m.user_id) for m in v.members)}"
+        for v in views[:FLAGS_SHOWN]
+    ]
+    if len(views) > FLAGS_SHOWN:
+        lines.append(f"… and {len(views) - FLAGS_SHOWN} more")
+    lines.append("`/cohort roster` with step *flagged by a follow-up* lists them with their answers.")
+    return "\n".join(lines)
