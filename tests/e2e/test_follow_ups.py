@@ -52,9 +52,7 @@ async def _team(world: World, clock: MovableClock) -> tuple[EmuMember, EmuMember
     return a, b
 
 
-async def test_a_team_is_asked_after_48_hours_and_flagged_once_after_two_not_yets(
-    world: World, database_url, sessions
-):
+async def test_a_team_is_asked_after_48_hours_and_flagged_once_after_two_not_yets(world: World, database_url, sessions):
     emu = world.emu
     clock = MovableClock(START)
     emu.clock = clock.time
