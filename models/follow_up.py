@@ -35,7 +35,8 @@ class TeamFollowUp(Base):
 
 
 class FollowUpAsk(Base):
-    """One round of a team's follow-up, claimed once: unique per team and round."""
+    """One round of a team's follow-up, claimed once: unique per team and round. Leased to the
+    claiming process like an outbox post: if it dies before asking, a later pass asks."""
 
     __tablename__ = "follow_up_asks"
     __table_args__ = (UniqueConstraint("team_id", "round"),)
@@ -46,6 +47,10 @@ class FollowUpAsk(Base):
     round: Mapped[int] = mapped_column(Integer)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """Until when the claiming process owns asking the members; after it, any pass asks them."""
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the members were asked (by DM or a stored channel notice); None until then."""
 
 
 class FollowUpReply(Base):

@@ -94,8 +94,9 @@ class Delivery:
         for asked in plan.ask:
             try:
                 notice = await ask_members(self.app, guild, asked)
+                await self.app.services.follow_ups.mark_asked(asked.team_id, asked.round)
             except Exception:
-                log.exception("Asking team %s its follow-up failed", asked.team_id)
+                log.exception("Asking team %s its follow-up failed; a pass asks again after the lease", asked.team_id)
                 continue
             if notice is not None:
                 await self._carry_out(guild, follow_ups([notice]), None, depth=depth)

@@ -15,6 +15,7 @@ from bot.domain.errors import PermissionDeniedError
 from bot.domain.team_follow_ups import FollowUpAnswer, FollowUpClosed, FollowUpState
 from bot.domain.teams import TeamStatus
 from bot.services.follow_ups import FollowUpService
+from bot.services.outbox import CLAIM_LEASE
 from models import FollowUpAsk, FollowUpFlag, GuildSettings, Project, Team, TeamMember
 from tests.harness import postgres_url
 
@@ -56,7 +57,11 @@ async def _count(sessions, model) -> int:
 
 
 async def _race(services: list[FollowUpService]) -> int:
+    """Passes racing in both engines; each asks what it claimed (as the delivery layer does)."""
     passes = await asyncio.gather(*(s.run_pass([GUILD]) for s in services for _ in range(3)))
+    for claimed in passes:
+        for asked in claimed:
+            await services[0].mark_asked(asked.team_id, asked.round)
     return sum(len(claimed) for claimed in passes)
 
 
@@ -153,3 +158,24 @@ async def test_teams_that_ended_are_not_followed_up(database_url, sessions):
     with pytest.raises(FollowUpClosed):
         await service.answer(active, 1, FollowUpAnswer.BOTH)
     assert await service.run_pass([GUILD + 1]) == [] and await service.due([]) == []
+
+
+async def test_a_round_whose_process_died_before_asking_is_asked_once_the_lease_ends(database_url, sessions):
+    clock = MovableClock(START)
+    engine = create_engine(database_url)
+    services = [FollowUpService(sessions, clock, HOURS), FollowUpService(create_sessionmaker(engine), clock, HOURS)]
+    try:
+        (team_id,) = await _teams(sessions, 1)
+        clock.advance(timedelta(hours=HOURS + 1))
+        (claimed,) = await services[0].run_pass([GUILD])  # ... and the process dies before asking
+        assert await services[1].run_pass([GUILD]) == []  # leased to the first process
+        clock.advance(CLAIM_LEASE + timedelta(seconds=1))
+        passes = await asyncio.gather(*(s.run_pass([GUILD]) for s in services for _ in range(2)))
+        (again,) = [asked for claimed_now in passes for asked in claimed_now]
+        assert again == claimed and (again.team_id, again.round) == (team_id, 1)
+        await services[1].mark_asked(team_id, 1)
+        clock.advance(CLAIM_LEASE * 2)
+        assert await services[0].run_pass([GUILD]) == []
+        assert await _count(sessions, FollowUpAsk) == 1
+    finally:
+        await engine.dispose()

@@ -5,7 +5,8 @@ Revises: 0009
 Create Date: 2026-11-30 12:40:00.000000
 
 `team_follow_ups` holds where each team's follow-up stands (made when its first round is claimed),
-`follow_up_asks` each round claimed (unique per team and round), `follow_up_replies` each member's
+`follow_up_asks` each round claimed (unique per team and round, leased to the claiming process
+until its members are asked), `follow_up_replies` each member's
 latest answer, and `follow_up_flags` the teams flagged to staff (once per team, a staff-channel post).
 Self-contained: it touches no table another revision changes.
 """
@@ -45,6 +46,8 @@ def upgrade() -> None:
         sa.Column("round", sa.Integer(), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["team_id"], ["teams.id"], name=op.f("fk_follow_up_asks_team_id_teams"), ondelete="CASCADE"
         ),

@@ -1,24 +1,15 @@
-"""Follow-ups on teams: finding the teams due one, claiming each round exactly once, members'
-answers, and the flag staff see when a team says "not yet" twice.
-
-Exactly once, with any number of processes on one database: a team's first round is claimed by
-inserting its `TeamFollowUp` row (the team id is its primary key: a second claimant waits for the
-first's insert and then fails on it); a later round by a conditional UPDATE that moves `next_ask_at`
-on (`WHERE next_ask_at = <the round's due time>`). Either way the round's `FollowUpAsk` row is
-unique per team and round, the last line of defence. A flag is unique per team.
-"""
+"""Follow-ups on teams: members' answers, what they are asked, and what staff see (the roster's
+answers and the flag raised, once per team, when a team says "not yet" twice)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
 from bot.db import transaction
 from bot.domain.errors import NotFoundError, PermissionDeniedError
 from bot.domain.events import Event, FollowUpFlagged
@@ -28,35 +19,12 @@ from bot.domain.team_follow_ups import (
     FollowUpState,
     Verdict,
     after_answers,
-    after_asking,
-    after_team_ended,
-    first_due,
     verdict,
 )
 from bot.domain.teams import TeamStatus
+from bot.services.follow_ups.rounds import FollowUpRounds
 from bot.services.team_queries import current_members
-from models import FollowUpAsk, FollowUpFlag, FollowUpReply, GuildSettings, Project, Team, TeamFollowUp, TeamMember
-
-PASS_ROUNDS_MAX = 500
-"""Rounds one pass claims at most; the rest wait for the next pass."""
-
-
-@dataclass(frozen=True)
-class DueRound:
-    """A round of a team's follow-up that is due: ask it once claimed."""
-
-    team_id: int
-    round: int
-    due_at: datetime
-
-
-@dataclass(frozen=True)
-class AskedRound:
-    """A round this process claimed: its members are to be asked now."""
-
-    team_id: int
-    guild_id: int
-    round: int
+from models import FollowUpFlag, FollowUpReply, GuildSettings, Project, Team, TeamFollowUp, TeamMember
 
 
 @dataclass(frozen=True)
@@ -108,113 +76,9 @@ class TeamFollowUpView:
     flag_id: int | None = None
 
 
-class FollowUpService:
-    """Follow-ups on teams, one transaction per call; times come from the bot's clock."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock, hours: float) -> None:
-        self._sessions = sessions
-        self._clock = clock
-        self.interval = timedelta(hours=hours)
-
-    async def due(self, guild_ids: Sequence[int], now: datetime | None = None) -> list[DueRound]:
-        """The rounds due in `guild_ids`: teams formed an interval ago never asked, and teams that
-        said "not yet" an interval ago; oldest first. Teams that ended are not followed up."""
-        if not guild_ids:
-            return []
-        now = now or self._clock.now()
-        async with self._sessions() as session:
-            first = await session.execute(
-                select(Team.id, Team.formed_at)
-                .outerjoin(TeamFollowUp, TeamFollowUp.team_id == Team.id)
-                .where(
-                    Team.guild_id.in_(guild_ids),
-                    Team.status == TeamStatus.ACTIVE.value,
-                    Team.formed_at <= now - self.interval,
-                    TeamFollowUp.team_id.is_(None),
-                )
-                .order_by(Team.formed_at)
-                .limit(PASS_ROUNDS_MAX)
-            )
-            again = await session.execute(
-                select(TeamFollowUp.team_id, TeamFollowUp.round, TeamFollowUp.next_ask_at)
-                .where(
-                    TeamFollowUp.guild_id.in_(guild_ids),
-                    TeamFollowUp.next_ask_at <= now,
-                    TeamFollowUp.state == FollowUpState.WAITING.value,
-                )
-                .order_by(TeamFollowUp.next_ask_at)
-                .limit(PASS_ROUNDS_MAX)
-            )
-            rounds = [DueRound(team_id, 1, first_due(formed, self.interval)) for team_id, formed in first if formed]
-            rounds += [DueRound(team_id, asked + 1, when) for team_id, asked, when in again if when]
-        return sorted(rounds, key=lambda r: r.due_at)[:PASS_ROUNDS_MAX]
-
-    async def claim(self, due: DueRound) -> AskedRound | None:
-        """Claim a due round; None when another pass claimed it first or the team ended meanwhile."""
-        try:
-            if due.round == 1:
-                return await self._claim_first(due)
-            return await self._claim_again(due)
-        except IntegrityError:  # another process inserted the same follow-up or round first
-            return None
-
-    async def _claim_first(self, due: DueRound) -> AskedRound | None:
-        now = self._clock.now()
-        async with transaction(self._sessions) as session:
-            team = await session.get(Team, due.team_id)
-            if team is None or team.status != TeamStatus.ACTIVE.value:
-                return None
-            state, round_ = after_asking(None, 0)
-            session.add(
-                TeamFollowUp(team_id=team.id, guild_id=team.guild_id, state=state.value, round=round_, asked_at=now)
-            )
-            await session.flush()  # the claim: a racing insert of the same team fails here or in ours
-            session.add(FollowUpAsk(guild_id=team.guild_id, team_id=team.id, round=round_, due_at=due.due_at))
-            await session.flush()
-            return AskedRound(team.id, team.guild_id, round_)
-
-    async def _claim_again(self, due: DueRound) -> AskedRound | None:
-        now = self._clock.now()
-        async with transaction(self._sessions) as session:
-            row = await session.get(TeamFollowUp, due.team_id)
-            team = await session.get(Team, due.team_id)
-            if row is None or team is None or row.next_ask_at != due.due_at or row.round + 1 != due.round:
-                return None
-            if team.status != TeamStatus.ACTIVE.value:
-                ended = after_team_ended(FollowUpState(row.state))
-                await session.execute(
-                    update(TeamFollowUp)
-                    .where(TeamFollowUp.team_id == row.team_id, TeamFollowUp.next_ask_at == due.due_at)
-                    .values(state=ended.value, next_ask_at=None)
-                    .execution_options(synchronize_session=False)
-                )
-                return None
-            state, round_ = after_asking(FollowUpState(row.state), row.round)
-            claimed = await session.scalar(
-                update(TeamFollowUp)
-                .where(
-                    TeamFollowUp.team_id == row.team_id,
-                    TeamFollowUp.next_ask_at == due.due_at,
-                    TeamFollowUp.state == FollowUpState.WAITING.value,
-                )
-                .values(state=state.value, round=round_, asked_at=now, next_ask_at=None, waiting_since=None)
-                .returning(TeamFollowUp.team_id)
-                .execution_options(synchronize_session=False)
-            )
-            if claimed is None:
-                return None
-            session.add(FollowUpAsk(guild_id=team.guild_id, team_id=team.id, round=round_, due_at=due.due_at))
-            await session.flush()
-            return AskedRound(team.id, team.guild_id, round_)
-
-    async def run_pass(self, guild_ids: Sequence[int]) -> list[AskedRound]:
-        """Claim every round due in `guild_ids`; what this pass claimed, in order."""
-        claimed = []
-        for due in await self.due(guild_ids):
-            asked = await self.claim(due)
-            if asked is not None:
-                claimed.append(asked)
-        return claimed
+class FollowUpService(FollowUpRounds):
+    """Follow-ups on teams, one transaction per call: the rounds (claimed by the loop), answers and
+    what staff see."""
 
     async def prompt(self, team_id: int) -> FollowUpPrompt:
         """What the team's members are asked, and who they are."""
