@@ -12,10 +12,13 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.domain.errors import ConflictError
+from bot.domain.errors import ConflictError, ValidationError
 
 DEFAULT_FOLLOW_UP_HOURS = 48.0
 """How long after a team forms (and after a "not yet") its members are asked."""
+FOLLOW_UP_HOURS_MIN = 1
+FOLLOW_UP_HOURS_MAX = 24 * 30
+"""The follow-up interval staff may set for their server, in hours."""
 FLAG_ROUND = 2
 """The round whose "not yet" flags the team to staff (the first "not yet" only asks again)."""
 
@@ -81,6 +84,16 @@ class Verdict(StrEnum):
 
 class FollowUpClosed(ConflictError):
     """The follow-up cannot move that way (its team ended, or it was asked already)."""
+
+
+def clean_follow_up_hours(hours: int) -> int:
+    """A server's follow-up interval: whole hours from FOLLOW_UP_HOURS_MIN to FOLLOW_UP_HOURS_MAX."""
+    if not FOLLOW_UP_HOURS_MIN <= hours <= FOLLOW_UP_HOURS_MAX:
+        raise ValidationError(
+            f"Follow-ups come {FOLLOW_UP_HOURS_MIN} to {FOLLOW_UP_HOURS_MAX} hours after a team forms; "
+            f"{hours} is outside that."
+        )
+    return hours
 
 
 def verdict(answers: Mapping[int, FollowUpAnswer], members: Collection[int]) -> Verdict:

@@ -178,3 +178,13 @@ def flags_summary(views: Sequence[TeamFollowUpView]) -> str:
         lines.append(f"… and {len(views) - FLAGS_SHOWN} more")
     lines.append("`/cohort roster` with step *flagged by a follow-up* lists them with their answers.")
     return "\n".join(lines)
+
+
+def interval_text(own_hours: int | None, default_hours: float) -> str:
+    """When teams are asked, as `/setup follow-up` and `/setup show` say it."""
+    if own_hours is not None:
+        return f'asked {own_hours} h after a team forms and after a "not yet" (set with `/setup follow-up`)'
+    return (
+        f'asked {default_hours:g} h after a team forms and after a "not yet" '
+        "(the default, FOLLOW_UP_HOURS; `/setup follow-up` sets this server's)"
+    )

@@ -176,3 +176,27 @@ async def test_a_team_that_ended_is_not_followed_up(world: World, database_url):
         clock.advance(INTERVAL * 2)
         assert await run_pass(bot) == 0
         assert follow_up_dms(emu, a) == [] and follow_up_dms(emu, b) == []
+
+
+async def test_a_server_sets_its_own_interval(world: World, database_url):
+    emu = world.emu
+    clock = MovableClock(START)
+    emu.clock = clock.time
+    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    async with running_bot(settings, emu, clock=clock) as bot:
+        shown = emu.reply(await emu.command(world.admin, "setup show")).text()
+        assert "asked 48 h after a team forms" in shown and "the default" in shown
+        set_ = emu.reply(await emu.command(world.admin, "setup follow-up", hours=24))
+        assert set_.ephemeral and "asked 24 h after a team forms" in set_.content
+        a, b = await _team(world, clock)
+        clock.advance(timedelta(hours=23))
+        assert await run_pass(bot) == 0
+        clock.advance(timedelta(hours=2))
+        assert await run_pass(bot) == 1
+        await emu.click(a.user, follow_up_dms(emu, a)[0], "Not yet")
+        clock.advance(timedelta(hours=24, minutes=1))
+        assert await run_pass(bot) == 1  # asked again 24 h after the "not yet"
+        assert len(follow_up_dms(emu, b)) == 2
+        back = emu.reply(await emu.command(world.admin, "setup follow-up"))
+        assert "the default" in back.content
+        assert "the default" in emu.reply(await emu.command(world.admin, "setup show")).text()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.domain.errors import ValidationError
 from bot.domain.events import FollowUpAsked, FollowUpFlagged, PostKindName, follow_ups
 from bot.domain.team_follow_ups import (
     ANSWER_LABELS,
@@ -18,6 +19,7 @@ from bot.domain.team_follow_ups import (
     after_answers,
     after_asking,
     after_team_ended,
+    clean_follow_up_hours,
     first_due,
     verdict,
 )
@@ -112,3 +114,10 @@ def test_a_follow_up_asks_the_team_and_a_flag_is_a_staff_post():
     plan = follow_ups([FollowUpAsked(3, 1), FollowUpAsked(3, 1), FollowUpFlagged(7)])
     assert plan.ask == [FollowUpAsked(3, 1)]
     assert plan.posts == [(PostKindName.FLAG, 7)] and not plan.empty
+
+
+def test_a_server_interval_is_whole_hours_within_limits():
+    assert clean_follow_up_hours(1) == 1 and clean_follow_up_hours(720) == 720
+    for hours in (0, -5, 721):
+        with pytest.raises(ValidationError, match="outside"):
+            clean_follow_up_hours(hours)

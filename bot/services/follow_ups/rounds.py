@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,7 +23,7 @@ from bot.db import transaction
 from bot.domain.team_follow_ups import FollowUpState, after_asking, after_team_ended, first_due
 from bot.domain.teams import TeamStatus
 from bot.services.outbox import CLAIM_LEASE
-from models import FollowUpAsk, Team, TeamFollowUp
+from models import FollowUpAsk, GuildSettings, Team, TeamFollowUp
 
 PASS_ROUNDS_MAX = 500
 """Rounds one pass claims at most; the rest wait for the next pass."""
@@ -62,13 +62,17 @@ class FollowUpRounds:
             return []
         now = now or self._clock.now()
         async with self._sessions() as session:
+            own = await guild_intervals(session, guild_ids)
+            default = [guild_id for guild_id in guild_ids if guild_id not in own]
+            windows = [and_(Team.guild_id == g, Team.formed_at <= now - interval) for g, interval in own.items()]
+            if default:
+                windows.append(and_(Team.guild_id.in_(default), Team.formed_at <= now - self.interval))
             first = await session.execute(
-                select(Team.id, Team.formed_at)
+                select(Team.id, Team.guild_id, Team.formed_at)
                 .outerjoin(TeamFollowUp, TeamFollowUp.team_id == Team.id)
                 .where(
-                    Team.guild_id.in_(guild_ids),
+                    or_(*windows),
                     Team.status == TeamStatus.ACTIVE.value,
-                    Team.formed_at <= now - self.interval,
                     TeamFollowUp.team_id.is_(None),
                 )
                 .order_by(Team.formed_at)
@@ -84,9 +88,17 @@ class FollowUpRounds:
                 .order_by(TeamFollowUp.next_ask_at)
                 .limit(PASS_ROUNDS_MAX)
             )
-            rounds = [DueRound(team_id, 1, first_due(formed, self.interval)) for team_id, formed in first if formed]
+            rounds = [
+                DueRound(team_id, 1, first_due(formed, own.get(guild_id, self.interval)))
+                for team_id, guild_id, formed in first
+                if formed
+            ]
             rounds += [DueRound(team_id, asked + 1, when) for team_id, asked, when in again if when]
         return sorted(rounds, key=lambda r: r.due_at)[:PASS_ROUNDS_MAX]
+
+    async def interval_of(self, session: AsyncSession, guild_id: int) -> timedelta:
+        """The server's follow-up interval: its own, else the FOLLOW_UP_HOURS setting."""
+        return (await guild_intervals(session, [guild_id])).get(guild_id, self.interval)
 
     async def claim(self, due: DueRound) -> AskedRound | None:
         """Claim a due round; None when another pass claimed it first or the team ended meanwhile."""
@@ -209,6 +221,16 @@ class FollowUpRounds:
         """Record that the round's members were asked (its lease ends)."""
         async with transaction(self._sessions) as session:
             await _delivered(session, team_id, round_, self._clock.now())
+
+
+async def guild_intervals(session: AsyncSession, guild_ids: Sequence[int]) -> dict[int, timedelta]:
+    """The follow-up intervals staff set for some of `guild_ids` (the others use the setting)."""
+    rows = await session.execute(
+        select(GuildSettings.guild_id, GuildSettings.follow_up_hours).where(
+            GuildSettings.guild_id.in_(guild_ids), GuildSettings.follow_up_hours.is_not(None)
+        )
+    )
+    return {guild_id: timedelta(hours=hours) for guild_id, hours in rows if hours is not None}
 
 
 def _ask(team: Team, round_: int, due_at: datetime, now: datetime) -> FollowUpAsk:

@@ -131,7 +131,8 @@ class FollowUpService(FollowUpRounds):
                 )
             }
             outcome = verdict(answers, members)
-            new_state, next_at = after_answers(state, row.round, outcome, now, self.interval, row.waiting_since)
+            interval = await self.interval_of(session, team.guild_id)
+            new_state, next_at = after_answers(state, row.round, outcome, now, interval, row.waiting_since)
             row.waiting_since = (row.waiting_since or now) if outcome is Verdict.NOT_YET else None
             row.state, row.next_ask_at = new_state.value, next_at
             events: list[Event] = []

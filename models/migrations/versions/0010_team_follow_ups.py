@@ -8,7 +8,7 @@ Create Date: 2026-11-30 12:40:00.000000
 `follow_up_asks` each round claimed (unique per team and round, leased to the claiming process
 until its members are asked), `follow_up_replies` each member's
 latest answer, and `follow_up_flags` the teams flagged to staff (once per team, a staff-channel post).
-Self-contained: it touches no table another revision changes.
+Guild settings gain the server's own follow-up interval (None: the FOLLOW_UP_HOURS setting).
 """
 
 from collections.abc import Sequence
@@ -23,6 +23,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("guild_settings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("follow_up_hours", sa.Integer(), nullable=True))
+
     op.create_table(
         "team_follow_ups",
         sa.Column("team_id", sa.Integer(), nullable=False),
@@ -98,3 +101,5 @@ def downgrade() -> None:
     op.drop_table("follow_up_asks")
     op.drop_index("ix_team_follow_ups_guild_due", table_name="team_follow_ups")
     op.drop_table("team_follow_ups")
+    with op.batch_alter_table("guild_settings", schema=None) as batch_op:
+        batch_op.drop_column("follow_up_hours")
