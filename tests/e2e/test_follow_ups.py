@@ -7,17 +7,19 @@ yet" flags the team once in the staff channel. The buttons outlive a restart and
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import MovableClock
+from bot.clock import FileClock, MovableClock
 from bot.sandbox.emulator import DiscordEmulator
 from bot.sandbox.state import EmuChannel, EmuMember, EmuMessage
 from models import FollowUpAsk, FollowUpFlag
 from tests.e2e.test_matching import form_team, setup_learners
-from tests.harness import World, bot_settings, running_bot
+from tests.harness import BotProcess, World, bot_settings, postgres_url, running_bot, subprocess_env
 
 pytestmark = pytest.mark.slow
 
@@ -200,3 +202,53 @@ async def test_a_server_sets_its_own_interval(world: World, database_url):
         back = emu.reply(await emu.command(world.admin, "setup follow-up"))
         assert "the default" in back.content
         assert "the default" in emu.reply(await emu.command(world.admin, "setup show")).text()
+
+
+async def until(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "timed out waiting"
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.skipif(postgres_url() is None, reason="two processes on one PostgreSQL database (NEXUS_TEST_DATABASE_URL)")
+async def test_two_processes_on_one_postgres_ask_each_round_once_and_flag_once(world: World, database_url, tmp_path):
+    emu = world.emu
+    clock_file = tmp_path / "clock"
+    FileClock.write(clock_file, START)
+    emu.clock = FileClock(clock_file).time
+    staff = emu.add_channel(world.guild, "facilitators")
+    env = subprocess_env(emu, database_url, world.guild.id) | {
+        "NEXUS_CLOCK_FILE": str(clock_file),
+        "FOLLOW_UP_INTERVAL_SECONDS": "0.2",
+        "OUTBOX_INTERVAL_SECONDS": "0.3",
+    }
+    first = BotProcess(env, tmp_path / "first.log")
+    await first.start(emu)
+    second = BotProcess({k: v for k, v in env.items() if k != "DEV_GUILD_ID"}, tmp_path / "second.log")
+    try:
+        await emu.command(world.admin, "setup staff-channel", channel=staff)
+        await emu.command(world.admin, "setup channel", channel=world.project)
+        await setup_learners(world, ["backend", "frontend"])
+        a, b = world.learners[:2]
+        await form_team(world, a, b)
+        await second.start(emu)  # both serve the server now, as during a rolling restart
+        FileClock.write(clock_file, START + INTERVAL + timedelta(minutes=1))
+        await until(lambda: len(follow_up_dms(emu, a)) == 1 and len(follow_up_dms(emu, b)) == 1)
+        await asyncio.sleep(1.0)
+        assert len(follow_up_dms(emu, a)) == 1 and len(follow_up_dms(emu, b)) == 1
+        await emu.click(a.user, follow_up_dms(emu, a)[0], "Not yet")
+        FileClock.write(clock_file, START + 2 * INTERVAL + timedelta(minutes=2))
+        await until(lambda: len(follow_up_dms(emu, a)) == 2 and len(follow_up_dms(emu, b)) == 2)
+        await emu.click(b.user, follow_up_dms(emu, b)[1], "Met, API not yet")
+        await until(lambda: len(flags(emu, staff)) == 1)
+        await asyncio.sleep(1.0)
+        assert len(follow_up_dms(emu, a)) == 2 and len(follow_up_dms(emu, b)) == 2
+        assert len(flags(emu, staff)) == 1
+    finally:
+        assert await second.stop() == 0
+        assert await first.stop() == 0
+    for process in (first, second):
+        log = process.log_path.read_text()
+        assert "Traceback" not in log, log[-3000:]
