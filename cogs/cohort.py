@@ -13,6 +13,7 @@ from bot.checks import staff_group, staff_only, writes
 from bot.client import NexusBot
 from bot.delivery.channel import post_or_edit
 from bot.domain.cohort import RosterStep
+from bot.domain.team_follow_ups import FollowUpAnswer
 from bot.domain.text import safe_text
 from bot.services.cohort import RosterEntry
 from bot.services.follow_ups import TeamFollowUpView
@@ -38,6 +39,18 @@ STEP_CHOICES = [app_commands.Choice(name=label, value=step.value) for step, labe
 ]
 
 
+def _cell(text: str) -> str:
+    """Text a spreadsheet shows as text, never reads as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _answer_cells(answer: FollowUpAnswer | None) -> list[str]:
+    """The met and api_agreed columns: yes, not yet, or empty when never answered."""
+    if answer is None:
+        return ["", ""]
+    return ["yes" if answer.met else "not yet", "yes" if answer.api_agreed else "not yet"]
+
+
 def roster_csv(entries: list[RosterEntry], follow_ups: dict[int, FollowUpMarks] | None = None) -> bytes:
     """The roster as CSV (one row per learner, with their follow-up answers), safe to open in a
     spreadsheet."""
@@ -46,20 +59,15 @@ def roster_csv(entries: list[RosterEntry], follow_ups: dict[int, FollowUpMarks] 
     writer = csv.writer(buffer)
     writer.writerow(["user_id", "name", "project", "track", "missing", "met", "api_agreed", "flagged"])
     for entry in entries:
-        name = entry.display_name
-        if name[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            name = "'" + name  # a spreadsheet must not read a member's name as a formula
         marks = follow_ups.get(entry.user_id)
-        answer = marks.answer if marks else None
         writer.writerow(
             [
                 entry.user_id,
-                name,
+                _cell(entry.display_name),  # a spreadsheet must not read a member's name as a formula
                 entry.project_name or "",
                 entry.track.value if entry.track else "",
                 "; ".join(STEP_LABELS[s] for s in entry.missing),
-                "" if answer is None else "yes" if answer.met else "not yet",
-                "" if answer is None else "yes" if answer.api_agreed else "not yet",
+                *_answer_cells(marks.answer if marks else None),
                 "yes" if marks and marks.flagged else "",
             ]
         )
@@ -73,16 +81,14 @@ def follow_up_csv(views: list[TeamFollowUpView]) -> bytes:
     writer.writerow(["team_id", "project", "state", "round", "user_id", "met", "api_agreed", "flagged"])
     for view in views:
         for member in view.members:
-            answer = member.answer
             writer.writerow(
                 [
                     view.team_id,
-                    view.project_name,
+                    _cell(view.project_name),
                     view.state.value,
                     view.round,
                     member.user_id,
-                    "" if answer is None else "yes" if answer.met else "not yet",
-                    "" if answer is None else "yes" if answer.api_agreed else "not yet",
+                    *_answer_cells(member.answer),
                     "yes" if view.flagged else "",
                 ]
             )

@@ -8,6 +8,8 @@ yet" flags the team once in the staff channel. The buttons outlive a restart and
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -82,6 +84,13 @@ async def test_a_team_is_asked_after_48_hours_and_flagged_once_after_two_not_yet
         assert f"{a.mention} met ✅ · API ⏳" in answers and f"{b.mention} met ✅ · API ✅" in answers
         missing = emu.reply(await emu.command(world.admin, "cohort roster", step="no-api")).text()
         assert "follow-up: met ✅ · API ⏳" in missing
+        exported = emu.reply(await emu.command(world.admin, "cohort roster", step="follow-ups", csv=True))
+        rows = {int(r["user_id"]): r for r in csv.DictReader(io.StringIO(exported.attachments[0].data.decode()))}
+        assert (rows[a.id]["met"], rows[a.id]["api_agreed"], rows[a.id]["state"]) == ("yes", "not yet", "waiting")
+        assert (rows[b.id]["met"], rows[b.id]["api_agreed"], rows[b.id]["flagged"]) == ("yes", "yes", "")
+        exported = emu.reply(await emu.command(world.admin, "cohort roster", step="no-api", csv=True))
+        rows = {int(r["user_id"]): r for r in csv.DictReader(io.StringIO(exported.attachments[0].data.decode()))}
+        assert rows[a.id]["api_agreed"] == "not yet" and rows[b.id]["api_agreed"] == "yes"
         # one interval after the "not yet", the team is asked again
         clock.advance(INTERVAL)
         assert await run_pass(bot) == 1
