@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import func, inspect, select
 
 from bot.clock import MovableClock
-from bot.db import create_engine, create_sessionmaker
+from bot.db import alembic_config, create_engine, create_sessionmaker, upgrade_database
 from bot.domain.errors import PermissionDeniedError
 from bot.domain.team_follow_ups import FollowUpAnswer, FollowUpClosed, FollowUpState
 from bot.domain.teams import TeamStatus
 from bot.services.follow_ups import FollowUpService
 from bot.services.outbox import CLAIM_LEASE
 from models import FollowUpAsk, FollowUpFlag, GuildSettings, Project, Team, TeamMember
-from tests.harness import postgres_url
+from tests.harness import DatabaseFactory, postgres_url
+from tests.integration.test_migrations import _empty_database
 
 GUILD = 4242
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -179,3 +182,29 @@ async def test_a_round_whose_process_died_before_asking_is_asked_once_the_lease_
         assert await _count(sessions, FollowUpAsk) == 1
     finally:
         await engine.dispose()
+
+
+def test_migration_0010_downgrades_and_upgrades_again(database_factory: DatabaseFactory, tmp_path: Path):
+    url = _empty_database(database_factory, tmp_path)
+    try:
+        upgrade_database(url)
+        command.downgrade(alembic_config(url), "0009")
+        engine = create_engine(url)
+
+        async def shape() -> tuple[set[str], set[str]]:
+            async with engine.connect() as conn:
+                return await conn.run_sync(
+                    lambda sync: (
+                        set(inspect(sync).get_table_names()),
+                        {c["name"] for c in inspect(sync).get_columns("guild_settings")},
+                    )
+                )
+
+        tables, columns = asyncio.run(shape())
+        asyncio.run(engine.dispose())
+        assert not tables & {"team_follow_ups", "follow_up_asks", "follow_up_replies", "follow_up_flags"}
+        assert "follow_up_hours" not in columns and "staff_channel_id" in columns
+        upgrade_database(url)
+        command.check(alembic_config(url))
+    finally:
+        database_factory.drop(url)
