@@ -31,6 +31,7 @@ from bot.tree import NexusTree
 from bot.ui.cohort import KickoffAnnounceButton
 from bot.ui.digest import DigestNoteButton
 from bot.ui.drafts import EditDraftButton
+from bot.ui.follow_ups import FollowUpButton
 from bot.ui.matching import ProposalButton
 from bot.ui.notes import HelpfulButton
 from bot.ui.search import KeptSearches, SearchPageButton
@@ -51,6 +52,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.api",
     "cogs.notes",
     "cogs.schedule",
+    "cogs.follow_up",
     "cogs.outbox",
 )
 """Every cog Nexus loads, in order. A test loads them all to catch name clashes."""
@@ -63,6 +65,7 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     ListPageButton,
     EditDraftButton,
     DigestNoteButton,
+    FollowUpButton,
 )
 """Persistent buttons rebuilt from their custom_id after a restart."""
 
@@ -110,7 +113,12 @@ class NexusBot(commands.Bot):
         self.sessions = sessions
         self.clock: Clock = clock or SystemClock()
         """Where every service, loop and the outbox read the time (tests move it)."""
-        self.services = Services.create(sessions, proposal_hours=settings.proposal_expiry_hours, clock=self.clock)
+        self.services = Services.create(
+            sessions,
+            proposal_hours=settings.proposal_expiry_hours,
+            clock=self.clock,
+            follow_up_hours=settings.follow_up_hours,
+        )
         self.delivery = Delivery(self)
         self.write_gate = WriteBudget(settings.write_cooldown_rate, settings.write_cooldown_seconds)
         self.kept_searches = KeptSearches()

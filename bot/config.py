@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     team_thread_archive_minutes: float = Field(default=10_080.0, ge=1, le=100_000)
     """How long a team thread stays open without messages before Discord archives it (rounded to
     the nearest of the durations Discord accepts: 60, 1440, 4320 or 10080 minutes)."""
+    follow_up_hours: float = Field(default=48.0, gt=0, le=24 * 30)
+    follow_up_interval_seconds: float = Field(default=300.0, ge=0.2, le=3_600)
     nexus_clock_file: Path | None = Field(default=None)
 
     @field_validator("nexus_clock_file", mode="before")

@@ -1,4 +1,5 @@
-"""/setup: the project channel, the staff role and channel, the server's time zone (staff only)."""
+"""/setup: the project channel, the staff role and channel, the server's time zone and follow-up
+interval (staff only)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from bot.client import NexusBot
 from bot.delivery.channel import missing_post_permissions, missing_thread_permissions, resolve_project_channel
 from bot.domain.errors import ValidationError
 from bot.domain.schedules import local_text
+from bot.domain.team_follow_ups import FOLLOW_UP_HOURS_MAX, FOLLOW_UP_HOURS_MIN
 from bot.domain.text import truncate
 from bot.domain.threads import MAX_ACTIVE_THREADS, StaffNoticeKind
 from bot.domain.timezones import timezone_choices
 from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR
+from bot.ui.follow_ups import flags_summary, interval_text
 
 TIMEZONE_CHOICES = 25
 COMMON_ZONES = ("Africa/Lagos", "Africa/Nairobi", "Africa/Cairo", "Africa/Johannesburg", "Europe/London", "UTC")
@@ -153,6 +156,20 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
             text += f"\n⚠️ I can't post there yet: I need {', '.join(missing)} in that channel."
         await interaction.response.send_message(text, ephemeral=True)
 
+    @app_commands.command(name="follow-up", description="Choose how long after a team forms Nexus asks how it goes")
+    @writes()
+    @app_commands.describe(hours='Hours after a team forms (and after a "not yet"); leave empty for the default')
+    @staff_only()
+    async def follow_up(
+        self,
+        interaction: discord.Interaction[NexusBot],
+        hours: app_commands.Range[int, FOLLOW_UP_HOURS_MIN, FOLLOW_UP_HOURS_MAX] | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        config = await self.bot.services.settings.set_follow_up_hours(interaction.guild_id, hours)
+        text = "Team follow-ups: " + interval_text(config.follow_up_hours, self.bot.settings.follow_up_hours) + "."
+        await interaction.response.send_message(text, ephemeral=True)
+
     @app_commands.command(name="show", description="Show this server's Nexus settings")
     @staff_only()
     async def show(self, interaction: discord.Interaction[NexusBot]) -> None:
@@ -197,6 +214,17 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
         )
         zone = config.zone if config.timezone else f"{config.zone} (not set: `/setup timezone`)"
         embed.add_field(name="Time zone", value=zone, inline=False)
+        embed.add_field(
+            name="Team follow-ups",
+            value=interval_text(config.follow_up_hours, self.bot.settings.follow_up_hours),
+            inline=False,
+        )
+        flagged = await self.bot.services.follow_ups.teams(guild.id, flagged_only=True)
+        embed.add_field(
+            name="Teams flagged by a follow-up",
+            value=truncate(flags_summary(flagged), EMBED_FIELD_LIMIT),
+            inline=False,
+        )
         await interaction.followup.send(embed=embed, ephemeral=True)
 
     @staticmethod

@@ -3,6 +3,7 @@
 from models.base import Base, Timestamped, utcnow
 from models.cohort import Announcement, AnnouncementRevision, Learner, Project
 from models.delivery import ChannelNotice, NoticeMember, PostDeletion, StaffNotice
+from models.follow_up import FollowUpAsk, FollowUpFlag, FollowUpReply, TeamFollowUp
 from models.guild import GuildSettings
 from models.matching import ApiAgreement, ApiChange, ApiEndpoint, PairHistory, PoolEntry, Team, TeamMember, TeamThread
 from models.note import Note, NoteTopic, NoteVote
@@ -17,6 +18,9 @@ __all__ = [
     "ApiEndpoint",
     "Base",
     "ChannelNotice",
+    "FollowUpAsk",
+    "FollowUpFlag",
+    "FollowUpReply",
     "GuildSettings",
     "Learner",
     "Note",
@@ -34,6 +38,7 @@ __all__ = [
     "ScheduleRun",
     "StaffNotice",
     "Team",
+    "TeamFollowUp",
     "TeamMember",
     "TeamThread",
     "Timestamped",

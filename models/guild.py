@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, String, false
+from sqlalchemy import BigInteger, Boolean, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamped
@@ -20,4 +20,6 @@ class GuildSettings(Base, Timestamped):
     """The server's IANA zone for schedules (None: UTC)."""
     staff_channel_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     """Where Nexus flags things to staff (None: /setup show and /cohort roster only)."""
+    follow_up_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Hours after a team forms before its follow-up (None: the FOLLOW_UP_HOURS setting)."""
     catalog_seeded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -62,6 +63,24 @@ async def project_channel(app: NexusApp, guild: discord.Guild) -> tuple[discord.
     return channel, None
 
 
+ChannelFinder = Callable[[NexusApp, discord.Guild], Awaitable[tuple[discord.TextChannel | None, str | None]]]
+"""Where a kind of post goes: the channel and None, or None and why it can't be used."""
+
+
+async def staff_channel(app: NexusApp, guild: discord.Guild) -> tuple[discord.TextChannel | None, str | None]:
+    """The staff channel and None, or None and the reason it can't be used."""
+    config = await app.services.settings.get(guild.id)
+    if config.staff_channel_id is None:
+        return None, "no staff channel is set (staff: run `/setup staff-channel`)"
+    channel = guild.get_channel(config.staff_channel_id)
+    if not isinstance(channel, discord.TextChannel):
+        return None, "the staff channel that was set no longer exists (staff: run `/setup staff-channel`)"
+    missing = missing_post_permissions(channel, guild.me)
+    if missing:
+        return None, f"I can't post in {channel.mention}: I need {', '.join(missing)} there"
+    return channel, None
+
+
 async def post_or_edit(
     app: NexusApp,
     guild: discord.Guild,
@@ -75,12 +94,14 @@ async def post_or_edit(
     message_id: int | None = None,
     nonce: str | None = None,
     marker: str | None = None,
+    find_channel: ChannelFinder | None = None,
 ) -> PostOutcome:
     """Edit the existing message when it is still there, else post a new one in the project channel.
 
     With a `marker`, a message of Nexus's among the channel's recent ones whose footer ends with it
-    (an earlier attempt whose answer was lost) is edited instead of posting the record twice."""
-    channel, problem = await project_channel(app, guild)
+    (an earlier attempt whose answer was lost) is edited instead of posting the record twice.
+    `find_channel` says where the post goes (the project channel unless given)."""
+    channel, problem = await (find_channel or project_channel)(app, guild)
     if channel is None:
         return PostOutcome(problem=problem, guild_id=guild.id)
     return await show_in(

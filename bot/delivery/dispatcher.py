@@ -15,7 +15,7 @@ import discord
 
 from bot.app import NexusApp
 from bot.delivery.kinds import POST_KINDS
-from bot.delivery.notify import tell_members
+from bot.delivery.notify import ask_members, tell_members
 from bot.delivery.nudges import send_nudge_dms
 from bot.delivery.outcome import PostOutcome
 from bot.delivery.publisher import Publisher
@@ -99,6 +99,15 @@ class Delivery:
                 log.exception("Sending the DMs of nudge run %s failed", run_id)
                 continue
             await self._carry_out(guild, follow_ups(fallback), None, depth=depth)
+        for asked in plan.ask:
+            try:
+                notice = await ask_members(self.app, guild, asked)
+                await self.app.services.follow_ups.mark_asked(asked.team_id, asked.round)
+            except Exception:
+                log.exception("Asking team %s its follow-up failed; a pass asks again after the lease", asked.team_id)
+                continue
+            if notice is not None:
+                await self._carry_out(guild, follow_ups([notice]), None, depth=depth)
         if depth >= MATCH_DEPTH_MAX:
             return
         for call in plan.match:

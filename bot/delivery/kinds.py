@@ -7,14 +7,17 @@ A new kind of post is one `PostKind` entry here: the publisher, the outbox's ret
 from __future__ import annotations
 
 from bot.app import NexusApp
+from bot.delivery.channel import staff_channel
 from bot.delivery.rendered import PostKind, Rendered, ThreadPlan
 from bot.delivery.threads import show_staff_notice, show_team_thread
 from bot.domain.events import PostKindName
+from bot.domain.notices import NoticeKind
 from bot.domain.nudges import digest_window
 from bot.domain.schedules import ScheduledPost
 from bot.domain.threads import ThreadState, archive_duration, thread_name
 from bot.ui.cohort import announcement_embed, kickoff_embed, kickoff_view
 from bot.ui.digest import digest_embed, digest_view, funnel_attachment, funnel_png
+from bot.ui.follow_ups import flag_embed, follow_up_view
 from bot.ui.matching import team_embed, team_mentions, team_view
 from bot.ui.notices import notice_message
 from bot.ui.nudges import nudge_message
@@ -23,6 +26,7 @@ from bot.ui.threads import staff_notice_embed, thread_mentions, thread_opening
 from models import (
     Announcement,
     ChannelNotice,
+    FollowUpFlag,
     NudgePost,
     PostDeletion,
     ScheduleRun,
@@ -56,7 +60,10 @@ async def _notice(app: NexusApp, record_id: int) -> Rendered:
     notice = await app.services.notices.get(record_id)
     change = await app.services.api.change(notice.api_change_id) if notice.api_change_id is not None else None
     content, embed = notice_message(notice, change)
-    return Rendered(notice.revision, notice.posted_revision, notice.channel_id, notice.message_id, embed, None, content)
+    view = None
+    if notice.kind is NoticeKind.FOLLOW_UP and notice.team_id is not None and embed is not None:
+        view = follow_up_view(notice.team_id)
+    return Rendered(notice.revision, notice.posted_revision, notice.channel_id, notice.message_id, embed, view, content)
 
 
 async def _deletion(app: NexusApp, record_id: int) -> Rendered:
@@ -116,6 +123,17 @@ async def _staff_notice(app: NexusApp, record_id: int) -> Rendered:
     return Rendered(notice.revision, notice.posted_revision, notice.channel_id, notice.message_id, embed)
 
 
+async def _flag(app: NexusApp, record_id: int) -> Rendered:
+    flagged = await app.services.follow_ups.flag(record_id)
+    return Rendered(
+        flagged.flag_revision,
+        flagged.flag_posted_revision,
+        flagged.flag_channel_id,
+        flagged.flag_message_id,
+        flag_embed(flagged),
+    )
+
+
 POST_KINDS: dict[PostKindName, PostKind] = {
     kind.name: kind
     for kind in (
@@ -127,6 +145,7 @@ POST_KINDS: dict[PostKindName, PostKind] = {
         PostKind(PostKindName.TEAM_THREAD, TeamThread, _team_thread, show=show_team_thread, code="h"),
         PostKind(PostKindName.STAFF_NOTICE, StaffNotice, _staff_notice, show=show_staff_notice, code="f"),
         PostKind(PostKindName.NUDGE, NudgePost, _nudge, code="r"),
+        PostKind(PostKindName.FLAG, FollowUpFlag, _flag, channel=staff_channel, code="g"),
     )
 }
 """Every kind of channel post, by name."""

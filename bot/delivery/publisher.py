@@ -98,6 +98,7 @@ class Publisher:
             message_id=rendered.message_id,
             nonce=kind.nonce(record_id, rendered.revision),
             marker=marker if retry and rendered.message_id is None else None,
+            find_channel=kind.channel,
         )
 
     async def flush_guild(self, guild: discord.Guild, *, due_only: bool = False) -> tuple[int, int]:

@@ -11,6 +11,7 @@ from typing import Protocol
 import discord
 
 from bot.app import NexusApp
+from bot.delivery.channel import ChannelFinder
 from bot.delivery.outcome import PostOutcome
 from bot.domain.events import PostKindName
 from bot.services.outbox import PostedModel
@@ -77,6 +78,8 @@ class PostKind:
     render: Renderer
     remove_when_deleted: bool = False
     show: Shower | None = None
+    channel: ChannelFinder | None = None
+    """Where a one-message post goes, when not the project channel (the staff channel for a flag)."""
     code: str | None = None
     """The letter its markers and nonces start with (the name's initial by default)."""
 

@@ -27,6 +27,8 @@ class PostKindName(StrEnum):
     STAFF_NOTICE = "staff_notice"
     """Something staff are told once, in the staff channel."""
     NUDGE = "nudge"
+    FLAG = "flag"
+    """A team flagged to staff by its follow-up (posted in the staff channel)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,21 @@ class NudgeDmsStored:
 
 
 @dataclass(frozen=True)
+class FollowUpAsked:
+    """A round of a team's follow-up was claimed: its members are to be asked."""
+
+    team_id: int
+    round: int
+
+
+@dataclass(frozen=True)
+class FollowUpFlagged:
+    """A team said "not yet" twice and was flagged to staff (a staff-channel post)."""
+
+    flag_id: int
+
+
+@dataclass(frozen=True)
 class MemberForgotten:
     user_id: int
 
@@ -159,6 +176,8 @@ Event = (
     | ScheduledRunClaimed
     | NudgePostStored
     | NudgeDmsStored
+    | FollowUpAsked
+    | FollowUpFlagged
     | MemberForgotten
     | ApiChanged
 )
@@ -194,21 +213,22 @@ class PoolCall:
 @dataclass
 class FollowUps:
     """What must happen after a commit, in order: posts (the first is the caller's own record),
-    then notifications, then matching."""
+    then notifications (team endings, follow-up questions), then matching."""
 
     posts: list[tuple[PostKindName, int]] = field(default_factory=list)
     tell: list[Telling | ContractTelling] = field(default_factory=list)
+    ask: list[FollowUpAsked] = field(default_factory=list)
     match: list[PoolCall] = field(default_factory=list)
     nudge_dms: list[int] = field(default_factory=list)
     """Runs whose nudge DMs are to be sent."""
 
     @property
     def empty(self) -> bool:
-        return not (self.posts or self.tell or self.match or self.nudge_dms)
+        return not (self.posts or self.tell or self.ask or self.match or self.nudge_dms)
 
 
 def follow_ups(events: Iterable[Event]) -> FollowUps:
-    """The posts to refresh, the members to tell and the pools to match after `events`."""
+    """The posts to refresh, the members to tell or ask and the pools to match after `events`."""
     plan = FollowUps()
     for event in events:
         post: tuple[PostKindName, int] | None = None
@@ -249,6 +269,11 @@ def follow_ups(events: Iterable[Event]) -> FollowUps:
             case NudgeDmsStored():
                 if event.run_id not in plan.nudge_dms:
                     plan.nudge_dms.append(event.run_id)
+            case FollowUpAsked():
+                if event not in plan.ask:
+                    plan.ask.append(event)
+            case FollowUpFlagged():
+                post = (PostKindName.FLAG, event.flag_id)
             case MemberForgotten():
                 pass  # what changed for others arrives as events of its own
         for wanted in (post, then):

@@ -18,6 +18,8 @@ class NoticeKind(StrEnum):
     API_CHANGED = "api_changed"
     """A team's API contract changed: told in the channel to members whose DMs are closed."""
     """A cohort-wide matching run's summary: how many proposals, who joined a team, who still waits."""
+    FOLLOW_UP = "follow_up"
+    """A team's follow-up question, asked in the channel of members whose DMs are closed."""
 
 
 class NoticeRole(StrEnum):
@@ -26,3 +28,4 @@ class NoticeRole(StrEnum):
     TOLD = "told"
     JOINED = "joined"
     UNPLACED = "unplaced"
+    ASKED = "asked"

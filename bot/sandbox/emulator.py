@@ -260,6 +260,7 @@ class DiscordEmulator:
         before the bot syncs; the REST routes answer with the synced command ids."""
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        """Users whose DMs are closed to the bot: a DM to them is refused with 403/50007."""
         self.clock = clock
         """time.time() or a test's stand-in: what the nonce window is measured with."""
         self.channel_post_limit: tuple[int, float] | None = None

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
+from bot.domain.team_follow_ups import DEFAULT_FOLLOW_UP_HOURS
 from bot.services.announcements import AnnouncementService
 from bot.services.api import ApiService
 from bot.services.catalog import CatalogService
 from bot.services.cohort import CohortService
 from bot.services.digest import DigestService
+from bot.services.follow_ups import FollowUpService
 from bot.services.matching import MatchingService
 from bot.services.notes import NoteService
 from bot.services.notices import NoticeService
@@ -43,10 +45,16 @@ class Services:
     team_threads: TeamThreadService
     nudges: NudgeService
     digest: DigestService
+    follow_ups: FollowUpService
 
     @classmethod
     def create(
-        cls, sessions: async_sessionmaker[AsyncSession], *, proposal_hours: float = 48.0, clock: Clock | None = None
+        cls,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        proposal_hours: float = 48.0,
+        clock: Clock | None = None,
+        follow_up_hours: float = DEFAULT_FOLLOW_UP_HOURS,
     ) -> Services:
         """The services on `sessions`, reading the time from `clock` (the system's by default)."""
         clock = clock or SystemClock()
@@ -69,4 +77,5 @@ class Services:
             team_threads=TeamThreadService(sessions),
             nudges=nudges,
             digest=DigestService(sessions, cohort),
+            follow_ups=FollowUpService(sessions, clock, follow_up_hours),
         )

@@ -33,6 +33,7 @@ class NoticeView:
     id: int
     guild_id: int
     kind: NoticeKind
+    team_id: int | None
     project_name: str | None
     reason: EndReason | None
     actor_id: int | None
@@ -129,6 +130,13 @@ class NoticeService:
             )
             return notice.id
 
+    async def follow_up(self, guild_id: int, team_id: int, user_ids: Sequence[int]) -> int:
+        """Store the channel notice asking `user_ids` their team's follow-up question; its id."""
+        async with transaction(self._sessions) as session:
+            lines = [NoticeLine(uid, NoticeRole.ASKED) for uid in user_ids]
+            notice = await add_notice(session, guild_id, NoticeKind.FOLLOW_UP, lines, team_id=team_id)
+            return notice.id
+
     async def get(self, notice_id: int) -> NoticeView:
         async with self._sessions() as session:
             notice = await session.get(ChannelNotice, notice_id)
@@ -146,6 +154,7 @@ class NoticeService:
                 id=notice.id,
                 guild_id=notice.guild_id,
                 kind=NoticeKind(notice.kind),
+                team_id=notice.team_id,
                 project_name=project_name,
                 reason=EndReason(notice.reason) if notice.reason else None,
                 actor_id=notice.actor_id,

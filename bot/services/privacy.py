@@ -20,6 +20,7 @@ from models import (
     ApiChange,
     ApiEndpoint,
     ChannelNotice,
+    FollowUpReply,
     Learner,
     Note,
     NoteVote,
@@ -93,6 +94,10 @@ class PrivacyService:
                 "API agreements": await _delete(
                     session,
                     delete(ApiAgreement).where(ApiAgreement.guild_id == guild_id, ApiAgreement.user_id == user_id),
+                ),
+                "follow-up answers": await _delete(
+                    session,
+                    delete(FollowUpReply).where(FollowUpReply.guild_id == guild_id, FollowUpReply.user_id == user_id),
                 ),
                 "pool places": await _delete(
                     session, delete(PoolEntry).where(PoolEntry.guild_id == guild_id, PoolEntry.user_id == user_id)

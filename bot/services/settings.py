@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.db import transaction
 from bot.domain.schedules import DEFAULT_ZONE, zone_of
+from bot.domain.team_follow_ups import clean_follow_up_hours
 from bot.domain.timezones import clean_timezone
 from bot.services.cache import GuildCache
 from bot.services.schedules import retime
@@ -26,6 +27,8 @@ class GuildConfig:
     staff_role_id: int | None = None
     timezone: str | None = None
     staff_channel_id: int | None = None
+    follow_up_hours: int | None = None
+    """The server's follow-up interval in hours (None: the FOLLOW_UP_HOURS setting)."""
 
     @property
     def zone(self) -> str:
@@ -36,7 +39,9 @@ class GuildConfig:
 def _config(row: GuildSettings | None, guild_id: int) -> GuildConfig:
     if row is None:
         return GuildConfig(guild_id)
-    return GuildConfig(row.guild_id, row.project_channel_id, row.staff_role_id, row.timezone, row.staff_channel_id)
+    return GuildConfig(
+        row.guild_id, row.project_channel_id, row.staff_role_id, row.timezone, row.staff_channel_id, row.follow_up_hours
+    )
 
 
 class SettingsService:
@@ -70,6 +75,10 @@ class SettingsService:
     async def set_staff_channel(self, guild_id: int, channel_id: int | None) -> GuildConfig:
         """Make `channel_id` the channel where Nexus flags things to staff (None: nowhere)."""
         return await self._update(guild_id, staff_channel_id=channel_id)
+
+    async def set_follow_up_hours(self, guild_id: int, hours: int | None) -> GuildConfig:
+        """Ask teams `hours` after they form (and after a "not yet"); None: the FOLLOW_UP_HOURS setting."""
+        return await self._update(guild_id, follow_up_hours=None if hours is None else clean_follow_up_hours(hours))
 
     async def set_timezone(self, guild_id: int, typed: str) -> tuple[GuildConfig, int]:
         """Make the zone staff typed the server's (a ValidationError for an unknown zone, nothing

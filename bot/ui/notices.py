@@ -12,6 +12,7 @@ from bot.services.api_queries import ChangeView
 from bot.services.notices import NoticeView
 from bot.ui.api import api_change_text
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
+from bot.ui.follow_ups import QUESTION
 
 CONTENT_LIMIT = 2000
 """Discord's limit for a message's content."""
@@ -57,6 +58,18 @@ def notice_message(notice: NoticeView, change: ChangeView | None = None) -> tupl
         embed = discord.Embed(
             title="Team ended",
             description=team_ended_text(notice.project_name or "your project", reason, notice.actor_id),
+            colour=NEXUS_COLOUR,
+        )
+        return _mentions(users), embed
+    if notice.kind is NoticeKind.FOLLOW_UP:
+        if not users:
+            return None, None
+        embed = discord.Embed(
+            title="Team follow-up",
+            description=(
+                f"Your Project Nexus team on {safe_text(notice.project_name or 'your project')}: {QUESTION}\n"
+                "I couldn't ask you by DM; answer with the buttons below (only the team's members can)."
+            ),
             colour=NEXUS_COLOUR,
         )
         return _mentions(users), embed
