@@ -17,6 +17,7 @@ from bot.delivery.channel import project_channel
 from bot.domain.events import Event, NudgeDmsStored, NudgePostStored, ScheduledRunClaimed
 from bot.domain.schedules import (
     POST_LABELS,
+    SCHEDULE_ID_MAX,
     SCHEDULE_TEXT_MAX,
     NudgeDelivery,
     Repeat,
@@ -148,7 +149,9 @@ class ScheduleCog(commands.GroupCog, group_name="schedule", group_description="P
     @app_commands.describe(id="The schedule's number, from /schedule list")
     @app_commands.autocomplete(id=schedule_id_autocomplete)
     @staff_only()
-    async def remove(self, interaction: discord.Interaction[NexusBot], id: app_commands.Range[int, 1]) -> None:
+    async def remove(
+        self, interaction: discord.Interaction[NexusBot], id: app_commands.Range[int, 1, SCHEDULE_ID_MAX]
+    ) -> None:
         guild_id = interaction.guild_id
         assert guild_id is not None
         info = await self.bot.services.schedules.get(guild_id, id)

@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.errors import ValidationError
 
+SCHEDULE_ID_MAX = 2**31 - 1
+"""The largest id a schedule can have (the database's integer); larger ones are refused by Discord's option."""
+
 SCHEDULE_TEXT_MAX = 2000
 """A scheduled post's text, as Discord allows in one message."""
 SCHEDULES_PER_GUILD_MAX = 100
