@@ -8,7 +8,7 @@ graph has no cycle.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 
@@ -17,6 +17,9 @@ from bot.config import Settings
 from bot.delivery.outcome import PostOutcome
 from bot.domain.events import Event
 from bot.services import Services
+
+if TYPE_CHECKING:
+    from bot.render.charts import ChartRenderer
 
 ListSource = Callable[[discord.Interaction[Any], str], Awaitable[Sequence[discord.Embed]]]
 """Builds a list's pages for the member pressing a button, from the list's short argument."""
@@ -49,6 +52,11 @@ class NexusApp(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def charts(self) -> ChartRenderer:
+        """Draws charts off the event loop (the digest's funnel)."""
+        ...
 
     @property
     def delivery(self) -> Deliverer: ...

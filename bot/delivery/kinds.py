@@ -6,6 +6,8 @@ A new kind of post is one `PostKind` entry here: the publisher, the outbox's ret
 
 from __future__ import annotations
 
+import logging
+
 from bot.app import NexusApp
 from bot.delivery.channel import staff_channel
 from bot.delivery.rendered import PostKind, Rendered, ThreadPlan
@@ -16,7 +18,7 @@ from bot.domain.nudges import digest_window
 from bot.domain.schedules import ScheduledPost
 from bot.domain.threads import ThreadState, archive_duration, thread_name
 from bot.ui.cohort import announcement_embed, kickoff_embed, kickoff_view
-from bot.ui.digest import digest_embed, digest_view, funnel_attachment, funnel_png
+from bot.ui.digest import digest_embed, digest_view, funnel_attachment
 from bot.ui.follow_ups import flag_embed, follow_up_view
 from bot.ui.matching import team_embed, team_mentions, team_view
 from bot.ui.notices import notice_message
@@ -36,6 +38,9 @@ from models import (
 )
 
 __all__ = ["POST_KINDS", "PostKind", "Rendered"]
+
+
+log = logging.getLogger("nexus.delivery")
 
 
 async def _announcement(app: NexusApp, record_id: int) -> Rendered:
@@ -79,9 +84,19 @@ async def _scheduled(app: NexusApp, record_id: int) -> Rendered:
     if run.post is ScheduledPost.DIGEST:
         digest = await app.services.digest.week(run.guild_id, *digest_window(run.due_at))
         embed = digest_embed(digest)
-        chart = funnel_attachment(embed, await funnel_png(digest))
+        chart = funnel_attachment(embed, await _funnel_png(app, run.guild_id))
         return Rendered(*where, embed, digest_view(digest), file=chart)
     return Rendered(*where, scheduled_post_embed(run))
+
+
+async def _funnel_png(app: NexusApp, guild_id: int) -> bytes | None:
+    """The cohort's Week-1 funnel as PNG bytes (the chart `/cohort chart` draws), drawn off the
+    event loop; None when it cannot be drawn, so the digest goes out without it."""
+    try:
+        return (await app.charts.cohort(await app.services.cohort.chart(guild_id))).png
+    except Exception:
+        log.exception("Drawing the digest's funnel chart failed; posting the digest without it")
+        return None
 
 
 async def _nudge(app: NexusApp, record_id: int) -> Rendered:

@@ -22,15 +22,9 @@ BUTTON_LABEL_MAX = 80
 """Characters of a note's title on its button (Discord allows 80)."""
 
 
-async def funnel_png(digest: Digest) -> bytes | None:
-    """The digest's Week-1 funnel chart as PNG bytes, or None for no chart (for now: the chart
-    renderer, off the event loop, plugs in here; `digest.progress` holds the numbers)."""
-    return None
-
-
 def funnel_attachment(embed: discord.Embed, png: bytes | None) -> discord.File | None:
-    """The hook for the funnel chart: with PNG bytes, the digest's embed shows them as its image and
-    the file to attach is returned; with None, the digest goes without a chart."""
+    """With the funnel chart's PNG bytes, the digest's embed shows them as its image and the file to
+    attach is returned; with None (the chart could not be drawn), the digest goes without one."""
     if png is None:
         return None
     embed.set_image(url=f"attachment://{FUNNEL_FILENAME}")

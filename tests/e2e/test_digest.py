@@ -9,6 +9,7 @@ from bot.clock import MovableClock
 from bot.domain.notes import NoteKind
 from bot.sandbox.emulator import DiscordEmulator
 from bot.sandbox.state import EmuMessage
+from tests.e2e.test_charts import png_pixels
 from tests.e2e.test_matching import form_team
 from tests.e2e.test_schedules import FAST, until
 from tests.harness import World, bot_settings, running_bot
@@ -92,6 +93,14 @@ async def test_the_digest_shows_the_weeks_teams_top_notes_and_progress_and_its_b
             f"#{learning.id} Serializers",
         ]
         assert post.pings().users == set()  # mentions in an embed notify nobody
+        # the funnel chart rides along: the same numbers as the progress field, drawn as a PNG
+        (chart,) = post.attachments
+        assert chart.filename == "funnel.png" and post.embeds[0]["image"]["url"] == "attachment://funnel.png"
+        pixels = png_pixels(chart.data)
+        assert pixels.shape[1] == 800 and pixels.std() > 20  # decoded, not blank
+        picture = await bot.services.cohort.chart(guild)
+        assert picture.known == 6
+        assert [step.learners for step in picture.funnel] == [int(line.split("**")[1]) for line in progress]
     # the buttons are DynamicItems: they work on the post made before the restart
     async with running_bot(settings, emu, clock=clock):
         (post,) = digests(emu, world)
