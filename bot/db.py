@@ -16,7 +16,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, Insert, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.config import sqlite_path
@@ -33,6 +33,9 @@ def backend_name(database_url: str) -> str:
 
 WRITE_OPTION = "nexus_write"
 """Execution option marking a connection that will write: SQLite begins it IMMEDIATE."""
+UNWRAPPED_OPTION = "nexus_unwrapped"
+"""Execution option marking a connection whose statements each run on their own, with no
+transaction around them (see `unwrapped_reads`): SQLite gets no BEGIN."""
 
 
 def _set_sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -78,7 +81,10 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
 def _sqlite_begin(connection: Connection) -> None:
     # A write transaction takes SQLite's write lock up front, so two writers queue on the busy
     # timeout instead of one failing with "database is locked" when it upgrades a read lock.
-    write = connection.get_execution_options().get(WRITE_OPTION, False)
+    options = connection.get_execution_options()
+    if options.get(UNWRAPPED_OPTION, False):
+        return  # autocommit: each statement reads its own snapshot; no ROLLBACK round trip either
+    write = options.get(WRITE_OPTION, False)
     driver: object = connection.connection.dbapi_connection
     if isinstance(driver, OneTripConnection):  # see bot/sqlite_adapter.py
         if write:
@@ -124,6 +130,22 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     async with sessions() as session, queue, session.begin():
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
+
+
+@asynccontextmanager
+async def unwrapped_reads(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection for a read that is one statement (a search): no ORM session, and no
+    transaction around it, so neither BEGIN nor ROLLBACK costs a round trip. Each statement sees
+    the database as of its own start; a read needing several statements to agree uses a session."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine):
+        raise TypeError("unwrapped reads need a session factory bound to an engine")
+    options: dict[str, Any] = {UNWRAPPED_OPTION: True}
+    if bind.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"  # asyncpg: no BEGIN, no ROLLBACK
+    async with bind.connect() as connection:
+        await connection.execution_options(**options)
+        yield connection
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
