@@ -6,7 +6,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnClause, ColumnElement, Select, String, bindparam, func, literal_column, select, table
+from sqlalchemy import ColumnClause, ColumnElement, Float, Select, String, bindparam, func, literal_column, select, table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.services.notes.backend import RankedNote
@@ -89,8 +89,8 @@ class Fts5Search:
 def _ranking(overfetch: int | None, shape: tuple[bool, bool, bool]) -> Select[int, float]:
     """Matching notes' ids and bm25, best first: the top `overfetch` of the index alone, or (None)
     every note passing the filters."""
-    score: ColumnElement[float] = literal_column(_BM25)
-    ranked = select(_FTS_ROWID.label("id"), score.label("score")).select_from(_FTS)
+    score = literal_column(_BM25, Float).label("score")  # ordered by its label: bm25 runs once a row
+    ranked = select(_FTS_ROWID.label("id"), score).select_from(_FTS)
     ranked = ranked.where(_FTS_TABLE.match(bindparam("match", type_=String)))
     if overfetch is None:
         ranked = ranked.join(Note, Note.id == _FTS_ROWID).where(*filter_clauses(shape))
