@@ -132,8 +132,8 @@ def _fold(word: str) -> str:
 def match_spans(text: str, tokens: Iterable[str], *, prefix: bool = False) -> Iterator[tuple[int, int]]:
     """Where in `text` the query's words matched, in order, as the engines tokenise: whole words
     equal to (with `prefix`, starting with) a query word, and inside CJK runs the query's CJK runs."""
-    plain, runs = _query_pieces(tuple(tokens))
-    if text.isascii() and all(word.isascii() for word in plain):
+    plain, runs, ascii_words = _query_pieces(tuple(tokens))
+    if ascii_words and text.isascii():
         # the common case, one regular expression scan: ASCII words fold by lower-casing alone,
         # and ASCII text holds no CJK run
         if plain:
@@ -158,16 +158,16 @@ def match_spans(text: str, tokens: Iterable[str], *, prefix: bool = False) -> It
 
 
 @functools.lru_cache(maxsize=256)
-def _query_pieces(tokens: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
-    """A query's plain words and CJK runs, folded as the engines compare them (cached: a search
-    builds a snippet per hit from the same words)."""
+def _query_pieces(tokens: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], bool]:
+    """A query's plain words and CJK runs, folded as the engines compare them, and whether the plain
+    words are all ASCII (cached: a search builds a snippet per hit from the same words)."""
     plain: set[str] = set()
     runs: set[str] = set()
     for word in tokens:
         for piece in _PIECE.findall(word):
             (runs if _CJK_RUN.fullmatch(piece) else plain).add(_fold(piece))
     plain.discard("")
-    return frozenset(plain), frozenset(runs)
+    return frozenset(plain), frozenset(runs), all(word.isascii() for word in plain)
 
 
 @functools.lru_cache(maxsize=256)

@@ -6,11 +6,22 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnClause, ColumnElement, Float, Select, String, bindparam, func, literal_column, select, table
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Float,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    table,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.services.notes.backend import RankedNote
-from bot.services.notes.records import NoteFilter, NoteSummary, filter_clauses, summary, summary_columns
+from bot.services.notes.records import NoteFilter, NoteSummary, filter_clauses, summary, summary_at, summary_columns
 from models import Note, NoteVote
 
 SEARCH_OVERFETCH = 4
@@ -59,10 +70,10 @@ class Fts5Search:
         # filters inside the ranking query: slower, but exact.
         overfetch = limit * SEARCH_OVERFETCH
         rows = (await connection.execute(_page(where.shape, limit, overfetch), params)).all()
-        fetched = rows[0].fetched if rows else await connection.scalar(_overfetched(overfetch), params)
-        if len(rows) < limit and fetched == overfetch:
+        if len(rows) < limit and await connection.scalar(_overfetched(overfetch), params) == overfetch:
             rows = (await connection.execute(_page(where.shape, limit, None), params)).all()
-        return tuple(RankedNote(summary(r, r.helpful), r.body, r.solution, r.score) for r in rows)
+        # by position: score, body, solution, helpful follow the summary's seven columns (see _page)
+        return tuple(RankedNote(summary_at(r, r[10]), r[8], r[9], r[7]) for r in rows)
 
     async def completions(
         self,
@@ -99,15 +110,14 @@ def _ranking(overfetch: int | None, shape: tuple[bool, bool, bool]) -> Select[in
 
 @functools.cache
 def _page(shape: tuple[bool, bool, bool], limit: int, overfetch: int | None) -> Select[Any]:
-    """One statement for a page of ranked notes with the columns a hit shows, its helpful votes, and
-    how many rows the ranking step fetched before filtering. Built once per filter shape, so each
-    search only binds values (SQLAlchemy's compiled cache then skips compiling it again)."""
+    """One statement for a page of ranked notes with the columns a hit shows and its helpful votes.
+    Built once per filter shape, so each search only binds values (SQLAlchemy's compiled cache then
+    skips compiling it again)."""
     ranked = _ranking(overfetch, shape).limit(overfetch or limit).cte("ranked")
     votes = select(func.count()).where(NoteVote.note_id == Note.id).scalar_subquery()
-    fetched = select(func.count()).select_from(ranked).scalar_subquery()
     return (
         summary_columns()
-        .add_columns(ranked.c.score, Note.body, Note.solution, votes.label("helpful"), fetched.label("fetched"))
+        .add_columns(ranked.c.score, Note.body, Note.solution, votes.label("helpful"))
         .join(ranked, ranked.c.id == Note.id)
         .where(*filter_clauses(shape))
         .order_by(ranked.c.score, Note.id.desc())

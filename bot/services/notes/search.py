@@ -6,6 +6,7 @@ database once, when the service is built.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,12 +49,19 @@ def search_backend(sessions: async_sessionmaker[AsyncSession]) -> SearchBackend:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A note that matched a search, with a snippet of its text (not the whole note) and where the
-    query's words are in it. Lower scores rank first."""
+    """A note that matched a search, and the words of the query. Lower scores rank first."""
 
     note: NoteSummary
-    snippet: Snippet
+    text: str
+    """The note's text a snippet is cut from (its body and solution)."""
+    words: tuple[str, ...]
     score: float
+
+    @functools.cached_property
+    def snippet(self) -> Snippet:
+        """A snippet of the note's text (not the whole note) and where the query's words are in it:
+        built when first shown, so a search pays only for the page a member sees."""
+        return snippet(self.text, self.words, width=SNIPPET_WIDTH)
 
 
 @dataclass(frozen=True)
@@ -70,8 +78,7 @@ class SearchResult:
 
 
 def _hit(ranked: RankedNote, words: tuple[str, ...]) -> SearchHit:
-    text = f"{ranked.body} {ranked.solution or ''}"
-    return SearchHit(ranked.note, snippet(text, words, width=SNIPPET_WIDTH), ranked.score)
+    return SearchHit(ranked.note, f"{ranked.body} {ranked.solution or ''}", words, ranked.score)
 
 
 class NoteSearch(NoteTopics):

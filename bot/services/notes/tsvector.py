@@ -10,7 +10,7 @@ from sqlalchemy import ColumnClause, ColumnElement, Select, String, bindparam, f
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.services.notes.backend import RankedNote, like_pattern
-from bot.services.notes.records import NoteFilter, NoteSummary, filter_clauses, summary, summary_columns
+from bot.services.notes.records import NoteFilter, NoteSummary, filter_clauses, summary, summary_at, summary_columns
 from models import Note, NoteVote
 
 _PG_VECTOR: ColumnClause[Any] = literal_column("notes.search_vector")
@@ -42,7 +42,8 @@ class TsvectorSearch:
         highest ts_rank first."""
         params = where.params() | {f"term_{index}": word for index, word in enumerate(words)}
         rows = (await connection.execute(_page(where.shape, len(words), any_word, limit), params)).all()
-        return tuple(RankedNote(summary(r, r.helpful), r.body, r.solution, -r.score) for r in rows)
+        # by position: score, body, solution, helpful follow the summary's seven columns (see _page)
+        return tuple(RankedNote(summary_at(r, r[10]), r[8], r[9], -r[7]) for r in rows)
 
     async def completions(
         self,
