@@ -132,6 +132,21 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
         yield session
 
 
+_unwrapped_engines: weakref.WeakKeyDictionary[Engine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def _unwrapped_engine(bind: AsyncEngine) -> AsyncEngine:
+    """`bind` with the unwrapped-read options set once (it shares `bind`'s pool): setting them on
+    each connection would cost a call through SQLAlchemy's greenlet bridge per read."""
+    engine = _unwrapped_engines.get(bind.sync_engine)
+    if engine is None:
+        options: dict[str, Any] = {UNWRAPPED_OPTION: True}
+        if bind.dialect.name == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"  # asyncpg: no BEGIN, no ROLLBACK
+        engine = _unwrapped_engines[bind.sync_engine] = bind.execution_options(**options)
+    return engine
+
+
 @asynccontextmanager
 async def unwrapped_reads(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncConnection]:
     """A pooled connection for a read that is one statement (a search): no ORM session, and no
@@ -140,11 +155,7 @@ async def unwrapped_reads(sessions: async_sessionmaker[AsyncSession]) -> AsyncIt
     bind = sessions.kw.get("bind")
     if not isinstance(bind, AsyncEngine):
         raise TypeError("unwrapped reads need a session factory bound to an engine")
-    options: dict[str, Any] = {UNWRAPPED_OPTION: True}
-    if bind.dialect.name == "postgresql":
-        options["isolation_level"] = "AUTOCOMMIT"  # asyncpg: no BEGIN, no ROLLBACK
-    async with bind.connect() as connection:
-        await connection.execution_options(**options)
+    async with _unwrapped_engine(bind).connect() as connection:
         yield connection
 
 
