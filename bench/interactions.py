@@ -96,6 +96,8 @@ async def one(emu: DiscordEmulator, world, member, rng: random.Random, kind: str
 
 
 MIX = ["autocomplete"] * 3 + ["search"] * 3 + ["announce", "tip", "partner", "note", "page"]
+IDLE_WINDOW = 3.0
+"""Seconds the bot's idle CPU is measured over before the per-kind costs."""
 BARE_KINDS = ("search", "help")
 """What the bare discord.py bot (bench/bare_bot.py) answers: /note search and /nexus help."""
 
@@ -207,18 +209,24 @@ def _absolute(path: str) -> str:
     return str(Path(path).resolve())
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User plus system CPU time the process (or one of its threads) has used so far."""
+    path = f"/proc/{pid}/task/{thread}/stat" if thread is not None else f"/proc/{pid}/stat"
+    fields = Path(path).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def cost_per_kind(emu, world, members, pid: int, count: int, rng, kinds: list[str]) -> dict[str, float]:
     """The bot's CPU time per interaction, for each kind alone at a gentle rate (no queueing)."""
+    before = cpu_seconds(pid)
+    await asyncio.sleep(IDLE_WINDOW)
+    idle = (cpu_seconds(pid) - before) / IDLE_WINDOW
+    print(f"idle: the bot's CPU with no interactions (background loops, heartbeats): {idle * 1000:.1f} ms/s")
     print(f"{'kind':>13}{'bot CPU ms per interaction':>28}")
     costs: dict[str, float] = {}
     for kind in dict.fromkeys(kinds):
         before = cpu_seconds(pid)
+        main_before = cpu_seconds(pid, pid)
         tasks = []
         for _ in range(count):
             tasks.append(asyncio.create_task(one(emu, world, rng.choice(members), rng, kind)))
@@ -226,7 +234,10 @@ async def cost_per_kind(emu, world, members, pid: int, count: int, rng, kinds: l
         await asyncio.gather(*tasks)
         await asyncio.sleep(0.5)
         costs[kind] = (cpu_seconds(pid) - before) * 1000 / count
-        print(f"{kind:>13}{costs[kind]:>28.2f}")
+        main = (cpu_seconds(pid, pid) - main_before) * 1000 / count
+        print(
+            f"{kind:>13}{costs[kind]:>28.2f}   (event loop's thread {main:.2f}, other threads {costs[kind] - main:.2f})"
+        )
     return costs
 
 
@@ -247,7 +258,8 @@ async def against_bare_bot(
         return
     rng = random.Random(3)
     log = directory / "bare.log"
-    bare = BotProcess(env, log, program=(str(Path(__file__).with_name("bare_bot.py")),))
+    profiling = ("-m", "cProfile", "-o", f"{args.profile}.bare") if args.profile else ()
+    bare = BotProcess(env, log, profiling, program=(str(Path(__file__).with_name("bare_bot.py")),))
     await bare.start(emu)
     assert bare.proc is not None
     print(f"\nbare discord.py bot, the same emulator, mix {','.join(mix)}:")
