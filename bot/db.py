@@ -82,10 +82,13 @@ def _sqlite_begin(connection: Connection) -> None:
     # A write transaction takes SQLite's write lock up front, so two writers queue on the busy
     # timeout instead of one failing with "database is locked" when it upgrades a read lock.
     options = connection.get_execution_options()
-    if options.get(UNWRAPPED_OPTION, False):
-        return  # autocommit: each statement reads its own snapshot; no ROLLBACK round trip either
-    write = options.get(WRITE_OPTION, False)
     driver: object = connection.connection.dbapi_connection
+    if options.get(UNWRAPPED_OPTION, False):
+        # autocommit: each statement reads its own snapshot; no ROLLBACK round trip either
+        if isinstance(driver, OneTripConnection):
+            driver.read_inline(SQLITE_BUSY_TIMEOUT_MS)
+        return
+    write = options.get(WRITE_OPTION, False)
     if isinstance(driver, OneTripConnection):  # see bot/sqlite_adapter.py
         if write:
             driver.begin_write(SQLITE_BUSY_TIMEOUT_MS)
