@@ -65,6 +65,9 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         # time and a few readers keep the cores busy, so a small pool is enough
         kwargs.setdefault("pool_size", 4)
         kwargs.setdefault("max_overflow", 4)
+        # the connection used last is handed out first: its page cache and prepared statements are
+        # warm (first in, first out would rotate every read through all of them)
+        kwargs.setdefault("pool_use_lifo", True)
     if database_url.startswith("sqlite+aiosqlite") and "module" not in kwargs:
         module = one_trip_dbapi()  # one thread round trip per statement (see bot/sqlite_adapter.py)
         if module is not None:
