@@ -6,8 +6,12 @@ The guild starts with --notes realistic notes (bench/search.py's generator); a w
 50/s runs first. Per rate it prints p50/p95/p99, autocomplete p99, the sustained rate and errors,
 then the same per kind of interaction.
 
+Then, unless --no-bare, a bare discord.py bot (bench/bare_bot.py: /note search and /nexus help from
+memory) gets the same load from the same emulator, and Nexus's p50/p99 and CPU per interaction are
+printed as a ratio to it (`--mix search --cost 200` compares searches).
+
 Run: python bench/interactions.py [--members 200] [--rates 50,100,200] [--seconds 5] [--notes 2000]
-     [--mix autocomplete,search,page,...: page = a search, then Next] [--cost N: the bot's CPU ms per interaction of each kind]
+     [--mix autocomplete,search,page,help,...: page = a search, then Next] [--cost N: the bot's CPU ms per interaction of each kind]
      [--profile FILE: a cProfile of the bot process]
      [--database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test: run on PostgreSQL]
 """
@@ -68,6 +72,8 @@ async def one(emu: DiscordEmulator, world, member, rng: random.Random, kind: str
         )
     if kind == "search":
         return await emu.command(member, "note search", query=rng.choice(QUERIES), wait=False)
+    if kind == "help":
+        return await emu.command(member, "nexus help", wait=False)
     if kind == "tip":
         return await emu.command(member, "tip share", text=f"tip {rng.random()}", topic="Docker", wait=False)
     if kind == "note":
@@ -90,6 +96,10 @@ async def one(emu: DiscordEmulator, world, member, rng: random.Random, kind: str
 
 
 MIX = ["autocomplete"] * 3 + ["search"] * 3 + ["announce", "tip", "partner", "note", "page"]
+IDLE_WINDOW = 3.0
+"""Seconds the bot's idle CPU is measured over before the per-kind costs."""
+BARE_KINDS = ("search", "help")
+"""What the bare discord.py bot (bench/bare_bot.py) answers: /note search and /nexus help."""
 
 
 async def run_rate(
@@ -158,6 +168,7 @@ async def run_rate(
                 f"max {max(final):.0f} ms, none yet={sum(1 for v in final if v == float('inf'))}"
             )
     return {
+        "kinds": {name: (pct(values, 0.5), pct(values, 0.99)) for name, values in by_kind.items()},
         "rate": rate,
         "sent": len(batch),
         "sustained": len(answered) / elapsed,
@@ -198,24 +209,36 @@ def _absolute(path: str) -> str:
     return str(Path(path).resolve())
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User plus system CPU time the process (or one of its threads) has used so far."""
+    path = f"/proc/{pid}/task/{thread}/stat" if thread is not None else f"/proc/{pid}/stat"
+    fields = Path(path).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def cost_per_kind(emu, world, members, pid: int, count: int, rng) -> None:
+async def cost_per_kind(emu, world, members, pid: int, count: int, rng, kinds: list[str]) -> dict[str, float]:
     """The bot's CPU time per interaction, for each kind alone at a gentle rate (no queueing)."""
+    before = cpu_seconds(pid)
+    await asyncio.sleep(IDLE_WINDOW)
+    idle = (cpu_seconds(pid) - before) / IDLE_WINDOW
+    print(f"idle: the bot's CPU with no interactions (background loops, heartbeats): {idle * 1000:.1f} ms/s")
     print(f"{'kind':>13}{'bot CPU ms per interaction':>28}")
-    for kind in dict.fromkeys(MIX):
+    costs: dict[str, float] = {}
+    for kind in dict.fromkeys(kinds):
         before = cpu_seconds(pid)
+        main_before = cpu_seconds(pid, pid)
         tasks = []
         for _ in range(count):
             tasks.append(asyncio.create_task(one(emu, world, rng.choice(members), rng, kind)))
             await asyncio.sleep(1 / 40)
         await asyncio.gather(*tasks)
         await asyncio.sleep(0.5)
-        print(f"{kind:>13}{(cpu_seconds(pid) - before) * 1000 / count:>28.2f}")
+        costs[kind] = (cpu_seconds(pid) - before) * 1000 / count
+        main = (cpu_seconds(pid, pid) - main_before) * 1000 / count
+        print(
+            f"{kind:>13}{costs[kind]:>28.2f}   (event loop's thread {main:.2f}, other threads {costs[kind] - main:.2f})"
+        )
+    return costs
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -223,6 +246,55 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+async def against_bare_bot(
+    emu, world, members, env: dict[str, str], directory: Path, args, nexus: list[dict[str, object]], nexus_costs
+) -> None:
+    """The same load on a bare discord.py bot answering from memory, and Nexus as a ratio to it."""
+    mix = [kind for kind in args.mix.split(",") if kind in BARE_KINDS]
+    if not mix:
+        print(f"bare bot: skipped (it answers only {', '.join(BARE_KINDS)}; pass --mix search)")
+        return
+    rng = random.Random(3)
+    log = directory / "bare.log"
+    profiling = ("-m", "cProfile", "-o", f"{args.profile}.bare") if args.profile else ()
+    bare = BotProcess(env, log, profiling, program=(str(Path(__file__).with_name("bare_bot.py")),))
+    await bare.start(emu)
+    assert bare.proc is not None
+    print(f"\nbare discord.py bot, the same emulator, mix {','.join(mix)}:")
+    bare_costs = await cost_per_kind(emu, world, members, bare.proc.pid, args.cost, rng, mix) if args.cost else {}
+    if args.warmup:
+        await run_rate(emu, world, members, 50, args.warmup, rng, mix, quiet=True)
+    results = [
+        await run_rate(emu, world, members, float(rate), args.seconds, rng, mix) for rate in args.rates.split(",")
+    ]
+    await bare.stop()
+    print("\nNexus as a ratio to the bare bot (latency from INTERACTION_CREATE to the first callback):")
+    print(
+        f"{'rate/s':>7}{'kind':>14}{'Nexus p50':>10}{'bare p50':>9}{'ratio':>7}{'Nexus p99':>10}{'bare p99':>9}{'ratio':>7}"
+    )
+    verdicts: list[str] = []
+    for mine, theirs in zip(nexus, results, strict=True):
+        mine_kinds: dict[str, tuple[float, float]] = mine["kinds"]  # type: ignore[assignment]
+        bare_kinds: dict[str, tuple[float, float]] = theirs["kinds"]  # type: ignore[assignment]
+        for kind in sorted(set(mine_kinds) & set(bare_kinds)):
+            (p50, p99), (b50, b99) = mine_kinds[kind], bare_kinds[kind]
+            print(
+                f"{mine['rate']:>7.0f}{kind:>14}{p50:>10.1f}{b50:>9.1f}{p50 / b50:>7.1f}{p99:>10.1f}{b99:>9.1f}{p99 / b99:>7.1f}"
+            )
+            if kind == "note search" and float(mine["rate"]) == 200:  # type: ignore[arg-type]
+                verdicts.append(f"search p99 at 200/s < 50 ms: {'met' if p99 < 50 else 'NOT met'} ({p99:.1f} ms)")
+                verdicts.append(f"search p99 at 200/s <= 3x the bare bot's: {'met' if p99 <= 3 * b99 else 'NOT met'}")
+    for kind in sorted(set(nexus_costs) & set(bare_costs)):
+        ratio = nexus_costs[kind] / bare_costs[kind]
+        print(
+            f"CPU per {kind} interaction: Nexus {nexus_costs[kind]:.2f} ms, bare {bare_costs[kind]:.2f} ms ({ratio:.1f}x)"
+        )
+        if kind == "search":
+            verdicts.append(f"CPU per search <= 2x the bare bot's: {'met' if ratio <= 2 else 'NOT met'}")
+    for verdict in verdicts:
+        print(f"target {verdict}")
 
 
 async def main() -> None:
@@ -247,6 +319,11 @@ async def main() -> None:
         help="let the emulator accept any number of new messages per channel (Discord allows 5 per 5 s)",
     )
     parser.add_argument("--cost", type=int, default=0, help="also measure CPU per kind over this many of each")
+    parser.add_argument(
+        "--no-bare",
+        action="store_true",
+        help="skip the bare discord.py bot (bench/bare_bot.py) that Nexus is otherwise compared with",
+    )
     args = parser.parse_args()
     rng = random.Random(3)
     gc.callbacks.append(_gc_watch)
@@ -278,16 +355,20 @@ async def main() -> None:
         for member in members:  # profiles, so partner find and announcements have learners
             await emu.command(member, "profile set", track=rng.choice(["backend", "frontend"]), timezone="UTC")
         assert bot.proc is not None
+        mix = args.mix.split(",")
+        nexus_costs: dict[str, float] = {}
         if args.cost:
-            await cost_per_kind(emu, world, members, bot.proc.pid, args.cost, rng)
+            nexus_costs = await cost_per_kind(emu, world, members, bot.proc.pid, args.cost, rng, mix)
         print(
             f"{'rate/s':>7}{'sent':>6}{'sustained':>10}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'auto p99':>9}{'errors':>7}"
         )
         if args.warmup:  # first use compiles statements and fills caches; not measured
-            await run_rate(emu, world, members, 50, args.warmup, rng, args.mix.split(","), quiet=True)
+            await run_rate(emu, world, members, 50, args.warmup, rng, mix, quiet=True)
         best_under_100 = 0.0
+        nexus_results: list[dict[str, object]] = []
         for rate in (float(r) for r in args.rates.split(",")):
-            result = await run_rate(emu, world, members, rate, args.seconds, rng, args.mix.split(","))
+            result = await run_rate(emu, world, members, rate, args.seconds, rng, mix)
+            nexus_results.append(result)
             print(
                 f"{result['rate']:>7.0f}{result['sent']:>6}{result['sustained']:>10.1f}{result['p50']:>8.1f}"
                 f"{result['p95']:>8.1f}{result['p99']:>8.1f}{result['auto_p99']:>9.1f}{result['errors']:>7}"
@@ -319,6 +400,8 @@ async def main() -> None:
             f"start-up to first answered command (existing database): {time.perf_counter() - started:.2f} s (target < 3 s)"
         )
         await restarted.stop()
+        if not args.no_bare:
+            await against_bare_bot(emu, world, members, env, Path(directory), args, nexus_results, nexus_costs)
         await emu.stop()
         if args.database_url:
             await drop_database(args.database_url)

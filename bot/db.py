@@ -14,10 +14,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Insert, event
+from sqlalchemy import Connection, Engine, Insert, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, Pool
 
 from bot.config import sqlite_path
@@ -35,6 +35,9 @@ def backend_name(database_url: str) -> str:
 
 WRITE_OPTION = "nexus_write"
 """Execution option marking a connection that will write: SQLite begins it IMMEDIATE."""
+UNWRAPPED_OPTION = "nexus_unwrapped"
+"""Execution option marking a connection whose statements each run on their own, with no
+transaction around them (see `unwrapped_reads`): SQLite gets no BEGIN."""
 
 
 def _set_sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -64,6 +67,9 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         # time and a few readers keep the cores busy, so a small pool is enough
         kwargs.setdefault("pool_size", 4)
         kwargs.setdefault("max_overflow", 4)
+        # the connection used last is handed out first: its page cache and prepared statements are
+        # warm (first in, first out would rotate every read through all of them)
+        kwargs.setdefault("pool_use_lifo", True)
     if database_url.startswith("sqlite+aiosqlite") and "module" not in kwargs:
         module = one_trip_dbapi()  # one thread round trip per statement (see bot/sqlite_adapter.py)
         if module is not None:
@@ -80,8 +86,14 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
 def _sqlite_begin(connection: Connection) -> None:
     # A write transaction takes SQLite's write lock up front, so two writers queue on the busy
     # timeout instead of one failing with "database is locked" when it upgrades a read lock.
-    write = connection.get_execution_options().get(WRITE_OPTION, False)
+    options = connection.get_execution_options()
     driver: object = connection.connection.dbapi_connection
+    if options.get(UNWRAPPED_OPTION, False):
+        # autocommit: each statement reads its own snapshot; no ROLLBACK round trip either
+        if isinstance(driver, OneTripConnection):
+            driver.read_inline(SQLITE_BUSY_TIMEOUT_MS)
+        return
+    write = options.get(WRITE_OPTION, False)
     if isinstance(driver, OneTripConnection):  # see bot/sqlite_adapter.py
         if write:
             driver.begin_write(SQLITE_BUSY_TIMEOUT_MS)
@@ -150,6 +162,33 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
         if observer is not None:
             observer(time.perf_counter() - asked)
         yield session
+
+
+_unwrapped_engines: weakref.WeakKeyDictionary[Engine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def _unwrapped_engine(bind: AsyncEngine) -> AsyncEngine:
+    """`bind` with the unwrapped-read options set once (it shares `bind`'s pool): setting them on
+    each connection would cost a call through SQLAlchemy's greenlet bridge per read."""
+    engine = _unwrapped_engines.get(bind.sync_engine)
+    if engine is None:
+        options: dict[str, Any] = {UNWRAPPED_OPTION: True}
+        if bind.dialect.name == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"  # asyncpg: no BEGIN, no ROLLBACK
+        engine = _unwrapped_engines[bind.sync_engine] = bind.execution_options(**options)
+    return engine
+
+
+@asynccontextmanager
+async def unwrapped_reads(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection for a read that is one statement (a search): no ORM session, and no
+    transaction around it, so neither BEGIN nor ROLLBACK costs a round trip. Each statement sees
+    the database as of its own start; a read needing several statements to agree uses a session."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine):
+        raise TypeError("unwrapped reads need a session factory bound to an engine")
+    async with _unwrapped_engine(bind).connect() as connection:
+        yield connection
 
 
 def create_sessionmaker(engine: AsyncEngine, *, clock: object | None = None) -> async_sessionmaker[AsyncSession]:

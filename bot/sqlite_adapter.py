@@ -67,6 +67,23 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
         cursor.close()
 
 
+def _read_now(
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool, busy_timeout_ms: int
+) -> _Outcome | None:
+    """`_run` on the calling thread without waiting for a lock: None when SQLite is busy (a rare
+    moment in WAL mode, such as another process recovering the log), for the caller to wait on the
+    connection's thread instead."""
+    connection.execute("PRAGMA busy_timeout=0")
+    try:
+        return _run(connection, operation, parameters, many, False)
+    except sqlite3.OperationalError as exc:
+        if connection.in_transaction or not ("locked" in str(exc) or "busy" in str(exc)):
+            raise
+        return None
+    finally:
+        connection.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+
+
 def _try_begin_immediate(connection: sqlite3.Connection, busy_timeout_ms: int) -> bool:
     """BEGIN IMMEDIATE without waiting: False when another process holds the write lock."""
     connection.execute("PRAGMA busy_timeout=0")
@@ -142,6 +159,10 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             if adapted.take_inline_turn():
                 outcome = _run(connection._conn, operation, parameters, many, False)
                 return self._keep(outcome)
+            if adapted.inline_read_timeout is not None:
+                read = _read_now(connection._conn, operation, parameters, many, adapted.inline_read_timeout)
+                if read is not None:
+                    return self._keep(read)
             begin = adapted.take_pending_begin()
         async with adapted._execute_mutex:
             outcome = await connection._execute(_run, connection._conn, operation, parameters, many, begin)
@@ -170,13 +191,26 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
       cohort-wide match run) continues on the thread, so it cannot hold up the event loop for long.
     """
 
-    __slots__ = ("_inline_left", "_pending_begin")
+    __slots__ = ("_inline_left", "_pending_begin", "inline_read_timeout")
     _cursor_cls: type[AsyncAdapt_aiosqlite_cursor] = OneTripCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)
         self._inline_left = 0
         self._pending_begin = False
+        self.inline_read_timeout: int | None = None
+        """Set by `read_inline`: the busy timeout to restore after each statement run inline."""
+
+    def read_inline(self, busy_timeout_ms: int) -> None:
+        """Run the statements of a read that holds no transaction (`bot.db.unwrapped_reads`, one
+        search) on the event loop's thread, until the connection goes back to the pool.
+
+        Such a read is a few milliseconds of SQLite even over 100,000 notes, while the round trip
+        to the connection's thread costs two thread wake-ups and, for every row, the GIL back from
+        a busy event loop: on a loaded machine that trip cost more than the query (bench/search.py).
+        A statement that finds SQLite busy goes to the thread and waits there, as writes do.
+        """
+        self.inline_read_timeout = busy_timeout_ms
 
     def begin_read(self) -> None:
         """BEGIN (deferred) with the next statement, in the same round trip."""
@@ -212,11 +246,13 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     def commit(self) -> None:
         self._inline_left = 0
         self._pending_begin = False
+        self.inline_read_timeout = None
         super().commit()
 
     def rollback(self) -> None:
         self._inline_left = 0
         self._pending_begin = False
+        self.inline_read_timeout = None
         driver: sqlite3.Connection | None = getattr(self._connection, "_connection", None)
         if driver is not None and not driver.in_transaction:
             return  # nothing to undo (the pool resets every returned connection): no round trip

@@ -183,12 +183,19 @@ async def running_bot(settings: Settings, emu: DiscordEmulator, *, clock: Clock 
 
 
 class BotProcess:
-    """`python -m bot run` as a child process talking to the emulator."""
+    """`python -m bot run` (or another bot's `program`) as a child process talking to the emulator."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, python_args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        python_args: tuple[str, ...] = (),
+        program: tuple[str, ...] = ("-m", "bot", "run"),
+    ) -> None:
         self.env = env
         self.log_path = log_path
         self.python_args = python_args  # e.g. ("-m", "cProfile", "-o", "bot.prof") to profile the bot
+        self.program = program  # e.g. ("bench/bare_bot.py",): a bare discord.py bot to compare with
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self, emu: DiscordEmulator, *, timeout: float = 30.0) -> None:
@@ -197,7 +204,7 @@ class BotProcess:
         syncs = "DEV_GUILD_ID" in self.env
         log = self.log_path.open("ab")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, *self.python_args, "-m", "bot", "run", env=self.env, cwd=ROOT, stdout=log, stderr=log
+            sys.executable, *self.python_args, *self.program, env=self.env, cwd=ROOT, stdout=log, stderr=log
         )
         log.close()
         deadline = asyncio.get_running_loop().time() + timeout

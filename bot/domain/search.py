@@ -8,6 +8,7 @@ query's run becomes a phrase of the same bigrams: "数据库" finds "…减少�
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -131,12 +132,13 @@ def _fold(word: str) -> str:
 def match_spans(text: str, tokens: Iterable[str], *, prefix: bool = False) -> Iterator[tuple[int, int]]:
     """Where in `text` the query's words matched, in order, as the engines tokenise: whole words
     equal to (with `prefix`, starting with) a query word, and inside CJK runs the query's CJK runs."""
-    plain: set[str] = set()
-    runs: set[str] = set()
-    for word in tokens:
-        for piece in _PIECE.findall(word):
-            (runs if _CJK_RUN.fullmatch(piece) else plain).add(_fold(piece))
-    plain.discard("")
+    plain, runs, ascii_words = _query_pieces(tuple(tokens))
+    if ascii_words and text.isascii():
+        # the common case, one regular expression scan: ASCII words fold by lower-casing alone,
+        # and ASCII text holds no CJK run
+        if plain:
+            yield from (found.span() for found in _ascii_matcher(plain, prefix).finditer(text))
+        return
 
     def matches(word: str) -> bool:
         folded = _fold(word)
@@ -155,7 +157,30 @@ def match_spans(text: str, tokens: Iterable[str], *, prefix: bool = False) -> It
                 yield from _run_spans(piece.group(), runs, base)
 
 
-def _run_spans(run: str, wanted: set[str], base: int) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=256)
+def _query_pieces(tokens: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], bool]:
+    """A query's plain words and CJK runs, folded as the engines compare them, and whether the plain
+    words are all ASCII (cached: a search builds a snippet per hit from the same words)."""
+    plain: set[str] = set()
+    runs: set[str] = set()
+    for word in tokens:
+        for piece in _PIECE.findall(word):
+            (runs if _CJK_RUN.fullmatch(piece) else plain).add(_fold(piece))
+    plain.discard("")
+    return frozenset(plain), frozenset(runs), all(word.isascii() for word in plain)
+
+
+@functools.lru_cache(maxsize=256)
+def _ascii_matcher(plain: frozenset[str], prefix: bool) -> re.Pattern[str]:
+    """Whole ASCII words equal to (with `prefix`, starting with) one of `plain`, any case: the same
+    spans as `match_spans`'s word-by-word loop gives on ASCII text."""
+    # longest first, so that a word is never cut short by a shorter alternative that is its prefix
+    words = "|".join(re.escape(word) for word in sorted(plain, key=len, reverse=True))
+    rest = "[a-z0-9]*" if prefix else "(?![a-z0-9])"
+    return re.compile(f"(?<![a-z0-9])(?:{words}){rest}", re.ASCII | re.IGNORECASE)
+
+
+def _run_spans(run: str, wanted: frozenset[str], base: int) -> list[tuple[int, int]]:
     """Where the `wanted` CJK runs occur in `run` (offset by `base`), overlaps merged."""
     hits = sorted(
         (base + m.start(), base + m.start() + len(w)) for w in wanted for m in re.finditer(f"(?={re.escape(w)})", run)

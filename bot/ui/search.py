@@ -15,7 +15,7 @@ from bot.app import NexusApp
 from bot.domain.errors import NotFoundError
 from bot.domain.notes import NoteKind
 from bot.domain.search import MAX_QUERY_LENGTH, Snippet
-from bot.domain.text import safe_text, truncate
+from bot.domain.text import escape_markdown, neutralise_mentions, safe_text, truncate
 from bot.services.notes import NoteService
 from bot.services.notes.search import SearchResult
 from bot.ui.embeds import NEXUS_COLOUR
@@ -42,7 +42,11 @@ def render_snippet(snippet: Snippet, *, limit: int) -> str:
         pieces += [snippet.text[done:start], _MATCH_START, snippet.text[start:end], _MATCH_END]
         done = end
     pieces.append(snippet.text[done:])
-    rendered = safe_text(" ".join("".join(pieces).split()))
+    marked = " ".join("".join(pieces).split())
+    # printable text has no control or format character to drop: the markers are the only
+    # unprintable ones, which safe_text keeps, but only after looking at every character
+    clean = snippet.text.isprintable()
+    rendered = neutralise_mentions(escape_markdown(marked)) if clean else safe_text(marked)
     rendered = rendered.replace(_MATCH_START, "**").replace(_MATCH_END, "**")
     rendered = rendered.replace("****", "")
     if len(rendered) > limit:

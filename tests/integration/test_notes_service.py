@@ -8,10 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.db import create_engine, create_sessionmaker
+from bot.db import create_engine, create_sessionmaker, transaction
 from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from bot.domain.notes import DEFAULT_TOPICS, TITLE_MAX_LENGTH, NoteKind
 from bot.services.notes import NoteService
+from bot.sqlite_adapter import OneTripConnection
 
 GUILD, OTHER_GUILD = 1, 2
 ALICE, BOB, CAROL = 11, 12, 13
@@ -298,3 +299,23 @@ async def test_a_use_case_never_holds_two_pooled_connections(database_url):
             assert await notes.top_tips(GUILD, "Docker")
     finally:
         await engine.dispose()
+
+
+async def test_a_search_reads_outside_the_writers_queue_and_any_transaction(sessions, monkeypatch):
+    """A search is one statement with no transaction around it: it neither waits for SQLite's
+    single-writer queue nor costs a BEGIN (and a ROLLBACK) on SQLite."""
+    notes = NoteService(sessions)
+    await notes.create_note(1, 7, topic="Django", kind=NoteKind.LEARNING, title="Queue", body="select_related")
+    await notes.search(1, 7, "anything")  # the guild's first read makes sure its topics exist: a write, once
+    reads_begun: list[object] = []
+    real_begin_read = OneTripConnection.begin_read
+
+    def begin_read(self: OneTripConnection) -> None:
+        reads_begun.append(self)
+        real_begin_read(self)
+
+    monkeypatch.setattr(OneTripConnection, "begin_read", begin_read)
+    async with transaction(sessions):  # a writer holds the queue (and, on SQLite, the write lock)
+        result = await asyncio.wait_for(notes.search(1, 7, "select_related"), timeout=5)
+    assert [hit.note.title for hit in result.hits] == ["Queue"]
+    assert reads_begun == []

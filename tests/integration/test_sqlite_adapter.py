@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import column, table
 
-from bot.db import create_engine, create_sessionmaker, transaction
+from bot import sqlite_adapter
+from bot.db import SQLITE_BUSY_TIMEOUT_MS, create_engine, create_sessionmaker, transaction, unwrapped_reads
 from bot.sqlite_adapter import INLINE_STATEMENTS, OneTripConnection
 
 items = table("items", column("id"), column("name"), column("n"))
@@ -65,6 +66,45 @@ async def test_a_statement_is_one_round_trip(engine, trips):
         assert (await session.execute(text("SELECT 3"))).scalar_one() == 3
         assert (await session.execute(text("SELECT 4"))).scalar_one() == 4
     assert len(trips) - before == 3  # BEGIN travels with the first SELECT; the second; the rollback
+
+
+async def test_an_unwrapped_read_runs_on_the_loop_with_no_round_trip(engine, trips):
+    sessions = create_sessionmaker(engine)
+    async with engine.begin() as conn:
+        await conn.execute(insert(items).values(name="a", n=1))
+    before = len(trips)
+    async with unwrapped_reads(sessions) as conn:
+        assert (await conn.execute(select(items.c.name))).scalars().all() == ["a"]
+        assert (await conn.execute(select(items.c.n))).scalars().all() == [1]
+        driver = (await conn.get_raw_connection()).dbapi_connection
+        assert isinstance(driver, OneTripConnection) and driver.inline_read_timeout is not None
+        assert not driver._connection._conn.in_transaction  # no BEGIN: each statement on its own
+    assert len(trips) == before  # neither the statements nor returning the connection went to the thread
+    assert driver.inline_read_timeout is None  # back in the pool, the connection uses its thread again
+    async with engine.connect() as plain:
+        await plain.execute(select(items.c.id))
+    assert len(trips) > before
+
+
+async def test_an_unwrapped_read_that_finds_sqlite_busy_waits_on_the_thread(engine, trips, monkeypatch):
+    sessions = create_sessionmaker(engine)
+    real_run = sqlite_adapter._run
+    busy_once = [True]
+
+    def run(connection, operation, parameters, many, begin):
+        if busy_once and threading.current_thread() is threading.main_thread():
+            busy_once.clear()
+            raise sqlite3.OperationalError("database is locked")
+        return real_run(connection, operation, parameters, many, begin)
+
+    monkeypatch.setattr(sqlite_adapter, "_run", run)
+    before = len(trips)
+    async with unwrapped_reads(sessions) as conn:
+        assert (await conn.execute(text("SELECT 5"))).scalar_one() == 5
+        driver = (await conn.get_raw_connection()).dbapi_connection
+    timeout = driver._connection._conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    assert not busy_once and len(trips) - before == 1  # the busy statement went to the thread
+    assert timeout == SQLITE_BUSY_TIMEOUT_MS  # and the busy timeout was put back
 
 
 async def test_cursor_answers_like_sqlite3(engine):

@@ -56,3 +56,80 @@ async def test_a_load_that_began_before_an_invalidation_is_not_kept():
     assert await slow == "a"  # its caller gets what it read...
     store.gate = None
     assert await cache.get(1) == "new"  # ...but the cache did not keep it
+
+
+async def test_concurrent_misses_share_one_load():
+    store = Store()
+    cache = GuildCache(store.load)
+    store.gate = asyncio.Event()
+    waiting = [asyncio.create_task(cache.get(1)) for _ in range(5)]
+    await asyncio.sleep(0)
+    store.gate.set()
+    assert await asyncio.gather(*waiting) == ["a"] * 5
+    assert cache.loads == 1
+    assert await cache.get(1) == "a"  # and the shared load was kept
+    assert cache.loads == 1
+
+
+async def test_a_miss_after_an_invalidation_does_not_join_the_older_load():
+    store = Store()
+    cache = GuildCache(store.load)
+    store.gate = asyncio.Event()
+    old = asyncio.create_task(cache.get(1))
+    await asyncio.sleep(0)
+    store.values[1] = "new"
+    cache.invalidate(1)
+    fresh = asyncio.create_task(cache.get(1))
+    await asyncio.sleep(0)
+    store.gate.set()
+    assert (await old, await fresh) == ("a", "new")
+    assert cache.loads == 2
+    assert await cache.get(1) == "new"
+
+
+async def test_a_waiter_that_gives_up_leaves_the_shared_load_alone():
+    store = Store()
+    cache = GuildCache(store.load)
+    store.gate = asyncio.Event()
+    loading = asyncio.create_task(cache.get(1))
+    waiter = asyncio.create_task(cache.get(1))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    await asyncio.sleep(0)
+    store.gate.set()
+    assert await loading == "a"
+    assert waiter.cancelled() and cache.loads == 1
+
+
+async def test_when_the_loading_caller_is_cancelled_its_waiters_load_again():
+    store = Store()
+    cache = GuildCache(store.load)
+    store.gate = asyncio.Event()
+    loading = asyncio.create_task(cache.get(1))
+    waiter = asyncio.create_task(cache.get(1))
+    await asyncio.sleep(0)
+    loading.cancel()
+    await asyncio.sleep(0)
+    store.gate.set()
+    assert await waiter == "a"
+    assert loading.cancelled() and cache.loads == 2
+
+
+async def test_a_failed_load_reaches_every_caller_and_is_not_kept():
+    calls = 0
+    gate = asyncio.Event()
+
+    async def failing(guild_id: int) -> str:
+        nonlocal calls
+        calls += 1
+        await gate.wait()
+        raise RuntimeError("database down")
+
+    cache: GuildCache[str] = GuildCache(failing)
+    waiting = [asyncio.create_task(cache.get(1)) for _ in range(3)]
+    await asyncio.sleep(0)
+    gate.set()
+    outcomes = await asyncio.gather(*waiting, return_exceptions=True)
+    assert all(isinstance(o, RuntimeError) for o in outcomes) and calls == 1
+    assert isinstance((await asyncio.gather(cache.get(1), return_exceptions=True))[0], RuntimeError)
+    assert calls == 2  # a failure is not cached

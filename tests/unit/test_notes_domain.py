@@ -57,6 +57,13 @@ def test_render_snippet_bolds_matches_and_escapes_the_rest():
     assert "**jwt**" in rendered and "\\*\\*care\\*\\*" in rendered and "@everyone" not in rendered
 
 
+@pytest.mark.parametrize("control", ["\u200b", "\x07", "\u202e", ""])
+def test_render_snippet_drops_control_characters_whatever_the_path(control):
+    text = f"use jw{control}t with <@123> and # care"
+    rendered = render_snippet(Snippet(text, ((0, 3),)), limit=200)
+    assert rendered == "**use** jwt with <@\u200b123> and # care"
+
+
 def test_render_snippet_merges_adjacent_matches_and_closes_bold_when_cut():
     assert render_snippet(Snippet("jwtjwt x", ((0, 3), (3, 6))), limit=200) == "**jwtjwt** x"
     cut = render_snippet(Snippet("aaaa bbbbbbbbbb", ((5, 15),)), limit=10)

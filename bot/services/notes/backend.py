@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import ColumnElement
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bot.services.notes.records import NoteSummary
+from bot.services.notes.records import NoteFilter, NoteSummary
 
 
 @dataclass(frozen=True)
@@ -33,15 +33,16 @@ class SearchBackend(Protocol):
 
     async def ranked(
         self,
-        session: AsyncSession,
+        connection: AsyncConnection,
         words: Sequence[str],
-        filters: Sequence[ColumnElement[bool]],
+        where: NoteFilter,
         *,
         limit: int,
         any_word: bool,
     ) -> tuple[RankedNote, ...]:
-        """Up to `limit` notes passing `filters` that hold every word (any of them with `any_word`),
-        best first. The words are `bot.domain.search.query_terms`: a word with spaces is a phrase."""
+        """Up to `limit` notes passing `where` that hold every word (any of them with `any_word`),
+        best first. The words are `bot.domain.search.query_terms`: a word with spaces is a phrase.
+        Usually one statement, built once per filter shape; `connection` may hold no transaction."""
         ...
 
     async def completions(

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnClause, ColumnElement, Row, func, literal_column, select, table
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
+    Float,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.services.notes.backend import RankedNote
-from bot.services.notes.records import NoteSummary, summary, summary_columns
+from bot.services.notes.records import NoteFilter, NoteSummary, filter_clauses, summary, summary_at, summary_columns
 from models import Note, NoteVote
 
 SEARCH_OVERFETCH = 4
@@ -43,24 +55,25 @@ class Fts5Search:
 
     async def ranked(
         self,
-        session: AsyncSession,
+        connection: AsyncConnection,
         words: Sequence[str],
-        filters: Sequence[ColumnElement[bool]],
+        where: NoteFilter,
         *,
         limit: int,
         any_word: bool,
     ) -> tuple[RankedNote, ...]:
-        """Up to `limit` notes passing `filters` that hold every word (any of them with `any_word`),
+        """Up to `limit` notes passing `where` that hold every word (any of them with `any_word`),
         lowest bm25 first."""
-        match = fts5_match(words, any_word=any_word)
+        params = where.params() | {"match": fts5_match(words, any_word=any_word)}
         # Rank inside the FTS index alone (no join) and over-fetch; the filters then keep the page.
         # When the filters leave fewer than `limit` of a full over-fetch, rank again with the
         # filters inside the ranking query: slower, but exact.
         overfetch = limit * SEARCH_OVERFETCH
-        rows, fetched = await _page(session, match, filters, limit, overfetch=overfetch)
-        if len(rows) < limit and fetched == overfetch:
-            rows, fetched = await _page(session, match, filters, limit, overfetch=None)
-        return tuple(RankedNote(summary(r, int(r.helpful)), r.body, r.solution, float(r.score)) for r in rows)
+        rows = (await connection.execute(_page(where.shape, limit, overfetch), params)).all()
+        if len(rows) < limit and await connection.scalar(_overfetched(overfetch), params) == overfetch:
+            rows = (await connection.execute(_page(where.shape, limit, None), params)).all()
+        # by position: score, body, solution, helpful follow the summary's seven columns (see _page)
+        return tuple(RankedNote(summary_at(r, r[10]), r[8], r[9], r[7]) for r in rows)
 
     async def completions(
         self,
@@ -84,34 +97,36 @@ class Fts5Search:
         return tuple(summary(row) for row in rows)
 
 
-async def _page(
-    session: AsyncSession,
-    match: str,
-    filters: Sequence[ColumnElement[bool]],
-    limit: int,
-    *,
-    overfetch: int | None,
-) -> tuple[Sequence[Row[Any]], int]:
-    """A page of ranked rows, and how many rows the ranking step fetched before filtering."""
-    score: ColumnElement[float] = literal_column(_BM25)
-    ranked_query = select(_FTS_ROWID.label("id"), score.label("score")).select_from(_FTS)
+def _ranking(overfetch: int | None, shape: tuple[bool, bool, bool]) -> Select[int, float]:
+    """Matching notes' ids and bm25, best first: the top `overfetch` of the index alone, or (None)
+    every note passing the filters."""
+    score = literal_column(_BM25, Float).label("score")  # ordered by its label: bm25 runs once a row
+    ranked = select(_FTS_ROWID.label("id"), score).select_from(_FTS)
+    ranked = ranked.where(_FTS_TABLE.match(bindparam("match", type_=String)))
     if overfetch is None:
-        ranked_query = ranked_query.join(Note, Note.id == _FTS_ROWID).where(_FTS_TABLE.match(match), *filters)
-    else:
-        ranked_query = ranked_query.where(_FTS_TABLE.match(match))
-    ranked = ranked_query.order_by(score, _FTS_ROWID.desc()).limit(overfetch or limit).cte("ranked")
+        ranked = ranked.join(Note, Note.id == _FTS_ROWID).where(*filter_clauses(shape))
+    return ranked.order_by(score, _FTS_ROWID.desc())
+
+
+@functools.cache
+def _page(shape: tuple[bool, bool, bool], limit: int, overfetch: int | None) -> Select[Any]:
+    """One statement for a page of ranked notes with the columns a hit shows and its helpful votes.
+    Built once per filter shape, so each search only binds values (SQLAlchemy's compiled cache then
+    skips compiling it again)."""
+    ranked = _ranking(overfetch, shape).limit(overfetch or limit).cte("ranked")
     votes = select(func.count()).where(NoteVote.note_id == Note.id).scalar_subquery()
-    fetched = select(func.count()).select_from(ranked).scalar_subquery()
-    rows = (
-        await session.execute(
-            summary_columns()
-            .add_columns(ranked.c.score, Note.body, Note.solution, votes.label("helpful"), fetched.label("fetched"))
-            .join(ranked, ranked.c.id == Note.id)
-            .where(*filters)
-            .order_by(ranked.c.score, Note.id.desc())
-            .limit(limit)
-        )
-    ).all()
-    if rows:
-        return rows, int(rows[0].fetched)
-    return rows, int(await session.scalar(select(func.count()).select_from(ranked)) or 0)
+    return (
+        summary_columns()
+        .add_columns(ranked.c.score, Note.body, Note.solution, votes.label("helpful"))
+        .join(ranked, ranked.c.id == Note.id)
+        .where(*filter_clauses(shape))
+        .order_by(ranked.c.score, Note.id.desc())
+        .limit(limit)
+    )
+
+
+@functools.cache
+def _overfetched(overfetch: int) -> Select[Any]:
+    """How many notes the over-fetching ranking step finds (at most `overfetch`)."""
+    ranked = _ranking(overfetch, (False, False, False)).limit(overfetch).subquery()
+    return select(func.count()).select_from(ranked)

@@ -6,18 +6,20 @@ database once, when the service is built.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.db import unwrapped_reads
 from bot.domain.notes import NoteKind, parse_note_ref
 from bot.domain.search import Snippet, clean_query, query_terms, snippet, suggest, tokenize
 from bot.domain.text import strip_control
 from bot.services.notes.backend import RankedNote, SearchBackend
 from bot.services.notes.fts5 import Fts5Search
-from bot.services.notes.records import NoteSummary, summary, summary_columns, tags_of, visible_to
+from bot.services.notes.records import NoteFilter, NoteSummary, summary, summary_columns, tags_of, visible_to
 from bot.services.notes.topics import NoteTopics
 from bot.services.notes.tsvector import TsvectorSearch
 from models import Note
@@ -47,12 +49,19 @@ def search_backend(sessions: async_sessionmaker[AsyncSession]) -> SearchBackend:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A note that matched a search, with a snippet of its text (not the whole note) and where the
-    query's words are in it. Lower scores rank first."""
+    """A note that matched a search, and the words of the query. Lower scores rank first."""
 
     note: NoteSummary
-    snippet: Snippet
+    text: str
+    """The note's text a snippet is cut from (its body and solution)."""
+    words: tuple[str, ...]
     score: float
+
+    @functools.cached_property
+    def snippet(self) -> Snippet:
+        """A snippet of the note's text (not the whole note) and where the query's words are in it:
+        built when first shown, so a search pays only for the page a member sees."""
+        return snippet(self.text, self.words, width=SNIPPET_WIDTH)
 
 
 @dataclass(frozen=True)
@@ -69,8 +78,7 @@ class SearchResult:
 
 
 def _hit(ranked: RankedNote, words: tuple[str, ...]) -> SearchHit:
-    text = f"{ranked.body} {ranked.solution or ''}"
-    return SearchHit(ranked.note, snippet(text, words, width=SNIPPET_WIDTH), ranked.score)
+    return SearchHit(ranked.note, f"{ranked.body} {ranked.solution or ''}", words, ranked.score)
 
 
 class NoteSearch(NoteTopics):
@@ -99,22 +107,18 @@ class NoteSearch(NoteTopics):
         words = tokenize(cleaned.text)
         terms = query_terms(words)
         topic_id = await self._topic_id(guild_id, topic)
-        async with await self._reading(guild_id) as session:
-            filters = [visible_to(guild_id, viewer_id)]
-            if topic_id is not None:
-                filters.append(Note.topic_id == topic_id)
-            if kind is not None:
-                filters.append(Note.kind == kind.value)
-            if author_id is not None:
-                filters.append(Note.author_id == author_id)
-            ranked: tuple[RankedNote, ...] = ()
-            matched_all = True
+        await self._seed(guild_id)
+        where = NoteFilter(guild_id, viewer_id, topic_id, kind, author_id)
+        ranked: tuple[RankedNote, ...] = ()
+        matched_all = True
+        # one statement in the usual case, so no transaction around it (no BEGIN, no ROLLBACK)
+        async with unwrapped_reads(self._sessions) as connection:
             if terms:
-                ranked = await self._backend.ranked(session, terms, filters, limit=limit, any_word=False)
+                ranked = await self._backend.ranked(connection, terms, where, limit=limit, any_word=False)
                 if not ranked and len(terms) > 1:
-                    ranked = await self._backend.ranked(session, terms, filters, limit=limit, any_word=True)
+                    ranked = await self._backend.ranked(connection, terms, where, limit=limit, any_word=True)
                     matched_all = False
-            tags = await _recent_tags(session, guild_id, viewer_id) if not ranked else []
+            tags = await _recent_tags(connection, guild_id, viewer_id) if not ranked else []
         hits = tuple(_hit(found, words) for found in ranked)
         suggestions: tuple[str, ...] = ()
         if not hits:
@@ -149,10 +153,10 @@ class NoteSearch(NoteTopics):
         return tuple(found.values())[:AUTOCOMPLETE_LIMIT]
 
 
-async def _recent_tags(session: AsyncSession, guild_id: int, viewer_id: int) -> list[str]:
+async def _recent_tags(connection: AsyncConnection, guild_id: int, viewer_id: int) -> list[str]:
     """Tags of the newest notes the viewer may see, for "did you mean" suggestions."""
     pool: list[str] = []
-    tag_rows = await session.scalars(
+    tag_rows = await connection.scalars(
         select(Note.tags)
         .where(visible_to(guild_id, viewer_id), Note.tags != "")
         .order_by(Note.id.desc())

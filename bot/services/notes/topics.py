@@ -54,11 +54,15 @@ class NoteTopics:
         write transaction, so searches and autocomplete never take SQLite's write lock. A guild
         never loses its last topic, so once seeded it stays seeded (the cache is safe).
         """
+        await self._seed(guild_id)
+        return self._sessions()
+
+    async def _seed(self, guild_id: int) -> None:
+        """Make sure the guild's default topics exist (once per guild and process)."""
         if guild_id not in self._seeded:
             async with transaction(self._sessions) as session:
                 await topic_names(session, guild_id)
             self._seeded.add(guild_id)
-        return self._sessions()
 
     async def _read_topics(self, guild_id: int) -> tuple[TopicRef, ...]:
         async with await self._reading(guild_id) as session:

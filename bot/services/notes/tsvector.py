@@ -6,11 +6,11 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnClause, ColumnElement, func, literal_column, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnClause, ColumnElement, Select, String, bindparam, func, literal_column, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.services.notes.backend import RankedNote, like_pattern
-from bot.services.notes.records import NoteSummary, summary, summary_columns
+from bot.services.notes.records import NoteFilter, NoteSummary, filter_clauses, summary, summary_at, summary_columns
 from models import Note, NoteVote
 
 _PG_VECTOR: ColumnClause[Any] = literal_column("notes.search_vector")
@@ -19,7 +19,7 @@ _PG_CONFIG = "simple"
 stemming and no stop words, so PostgreSQL finds the same words as SQLite's unicode61 tokenizer."""
 
 
-def _tsquery(terms: Sequence[str], *, any_word: bool = False) -> ColumnElement[Any]:
+def _tsquery(terms: Sequence[str | ColumnElement[str]], *, any_word: bool = False) -> ColumnElement[Any]:
     """A tsquery of the plain terms (never parsed as tsquery syntax): all of them, or any with
     `any_word`. A term with spaces (CJK bigrams) is a phrase."""
     parts: list[ColumnElement[Any]] = [func.phraseto_tsquery(_PG_CONFIG, term) for term in terms]
@@ -31,28 +31,19 @@ class TsvectorSearch:
 
     async def ranked(
         self,
-        session: AsyncSession,
+        connection: AsyncConnection,
         words: Sequence[str],
-        filters: Sequence[ColumnElement[bool]],
+        where: NoteFilter,
         *,
         limit: int,
         any_word: bool,
     ) -> tuple[RankedNote, ...]:
-        """Up to `limit` notes passing `filters` that hold every word (any of them with `any_word`),
+        """Up to `limit` notes passing `where` that hold every word (any of them with `any_word`),
         highest ts_rank first."""
-        tsquery = _tsquery(words, any_word=any_word)
-        rank = func.ts_rank(_PG_VECTOR, tsquery)
-        votes = select(func.count()).where(NoteVote.note_id == Note.id).scalar_subquery()
-        rows = (
-            await session.execute(
-                summary_columns()
-                .add_columns(rank.label("score"), Note.body, Note.solution, votes.label("helpful"))
-                .where(_PG_VECTOR.op("@@")(tsquery), *filters)
-                .order_by(rank.desc(), Note.id.desc())
-                .limit(limit)
-            )
-        ).all()
-        return tuple(RankedNote(summary(r, int(r.helpful)), r.body, r.solution, -float(r.score)) for r in rows)
+        params = where.params() | {f"term_{index}": word for index, word in enumerate(words)}
+        rows = (await connection.execute(_page(where.shape, len(words), any_word, limit), params)).all()
+        # by position: score, body, solution, helpful follow the summary's seven columns (see _page)
+        return tuple(RankedNote(summary_at(r, r[10]), r[8], r[9], -r[7]) for r in rows)
 
     async def completions(
         self,
@@ -75,3 +66,19 @@ class TsvectorSearch:
             )
         ).all()
         return tuple(summary(row) for row in rows)
+
+
+@functools.cache
+def _page(shape: tuple[bool, bool, bool], terms: int, any_word: bool, limit: int) -> Select[Any]:
+    """One statement for a page of ranked notes with the columns a hit shows and its helpful votes,
+    for `terms` bound terms. Built once per shape, so each search only binds values."""
+    tsquery = _tsquery([bindparam(f"term_{index}", type_=String) for index in range(terms)], any_word=any_word)
+    rank = func.ts_rank(_PG_VECTOR, tsquery)
+    votes = select(func.count()).where(NoteVote.note_id == Note.id).scalar_subquery()
+    return (
+        summary_columns()
+        .add_columns(rank.label("score"), Note.body, Note.solution, votes.label("helpful"))
+        .where(_PG_VECTOR.op("@@")(tsquery), *filter_clauses(shape))
+        .order_by(rank.desc(), Note.id.desc())
+        .limit(limit)
+    )
