@@ -11,10 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import transaction
-from bot.domain.checkins import CheckinPlan, EndpointRef, ensure_answers, linked_endpoint
+from bot.domain.checkins import CheckinPlan, EndpointRef, ensure_answers, linked_endpoint, streak
 from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
 from bot.domain.events import CheckinReportChanged, Event
-from bot.services.checkins.prompts import CheckinPrompts, ClaimedPrompt, member_zones, reschedule
+from bot.domain.readme import CheckinSummary
+from bot.services.checkins.prompts import CheckinPrompts, ClaimedPrompt, answered_runs, member_zones, reschedule
 from bot.services.checkins.views import (
     BlockerView,
     CheckinFlagView,
@@ -249,10 +250,24 @@ class CheckinService(CheckinPrompts):
         async with self._sessions() as session:
             return await flag_view(session, flag_id)
 
-    async def team_reports(self, team_id: int) -> list[ReportView]:
-        """A team's ready reports, newest first (the README export)."""
+    async def summary(self, guild_id: int, user_id: int) -> CheckinSummary | None:
+        """The member's check-ins for the README export (None when their team has none)."""
         async with self._sessions() as session:
-            return await team_history(session, team_id)
+            team = await formed_team_of(session, guild_id, user_id)
+            if team is None:
+                return None
+            reports = await team_history(session, team.id)
+            if not reports:
+                return None
+            mine = [a for r in reports for a in r.answers if a.user_id == user_id]
+            blockers = [a.blocker for a in mine if a.blocker is not None]
+            return CheckinSummary(
+                reports=len(reports),
+                answered=len(mine),
+                streak=streak(await answered_runs(session, team.id, user_id)),
+                blockers=len(blockers),
+                open_blockers=sum(not b.closed for b in blockers),
+            )
 
 
 async def forget_checkins(session: AsyncSession, guild_id: int, user_id: int) -> tuple[int, list[Event]]:
