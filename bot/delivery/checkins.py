@@ -72,11 +72,13 @@ async def show_checkin_report(
     if not (footer and footer.endswith(marker)):
         rendered.embed.set_footer(text=f"{footer} · {marker}" if footer else marker)
     thread = await known_thread(guild, rendered.channel_id) if rendered.channel_id is not None else None
-    if thread is not None and not thread.locked:
+    # a locked thread (the team ended) keeps its posted report up to date, but takes no new one
+    if thread is not None and (not thread.locked or rendered.message_id is not None):
+        locked = thread.locked
         try:
             if thread.archived:
                 await thread.edit(archived=False)
-            return await show_in(
+            outcome = await show_in(
                 thread,
                 embed=rendered.embed,
                 view=rendered.view,
@@ -84,6 +86,9 @@ async def show_checkin_report(
                 nonce=kind.nonce(record_id, rendered.revision),
                 marker=marker if retry and rendered.message_id is None else None,
             )
+            if locked:
+                await thread.edit(archived=True, locked=True)
+            return outcome
         except discord.HTTPException as exc:
             log.info("Posting check-in report %s in the team's thread failed (%s); using the channel", record_id, exc)
     return await post_or_edit(

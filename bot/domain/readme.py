@@ -16,7 +16,6 @@ SECTION_TITLES: tuple[str, ...] = (
     "Important Concepts",
     "Challenges Faced and Solutions",
     "Best Practices and Takeaways",
-    "CheckinSummary",
     "Collaboration",
 )
 """The six `##` sections of every README, in order."""
