@@ -51,3 +51,31 @@ async def test_checkins_migrate_up_and_down(database_factory, tmp_path):
         assert await _tables(url) >= CHECKIN_TABLES
     finally:
         database_factory.drop(url)
+
+
+async def test_two_passes_racing_claim_each_prompt_once(database_factory, tmp_path):
+    url = _empty_database(database_factory, tmp_path)
+    try:
+        upgrade_database(url, "0008")
+        await _seed_0008(url)  # a formed team, 7
+        upgrade_database(url)
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                member = (
+                    await conn.execute(text("SELECT user_id FROM team_members WHERE team_id = 7 LIMIT 1"))
+                ).scalar_one()
+            clock = MovableClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+            sessions = create_sessionmaker(engine)
+            one, two = CheckinService(sessions, clock), CheckinService(sessions, clock)
+            await one.setup(GUILD, member, "mon", "10:00")
+            clock.set(datetime(2026, 3, 2, 10, 1, tzinfo=UTC))
+            due = await one.due([GUILD])
+            assert due
+            firsts = await asyncio.gather(*(one.claim(d) for d in due), *(two.claim(d) for d in due))
+            assert len([c for c in firsts if c is not None]) == len(due)
+            assert await one.run_pass([GUILD]) == [] and await two.run_pass([GUILD]) == []
+        finally:
+            await engine.dispose()
+    finally:
+        database_factory.drop(url)

@@ -11,6 +11,7 @@ it once the lease ends.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,6 +37,7 @@ from models import (
     GuildSettings,
     Learner,
     Team,
+    TeamMember,
 )
 
 PASS_PROMPTS_MAX = 500
@@ -156,6 +158,16 @@ class CheckinPrompts:
                 team = await session.get(Team, due.team_id)
                 if schedule is None or team is None or schedule.paused or team.status != TeamStatus.ACTIVE.value:
                     return None
+                members = {m.user_id for m in await current_members(session, team.id, accepted_only=True)}
+                if due.user_id not in members:  # left the team: never prompted again
+                    await session.execute(
+                        delete(CheckinMember).where(
+                            CheckinMember.team_id == team.id,
+                            CheckinMember.user_id == due.user_id,
+                            CheckinMember.next_prompt_at == due.due_at,
+                        )
+                    )
+                    return None
                 zone = (await member_zones(session, team.guild_id, [due.user_id]))[due.user_id]
                 after = next_prompt(CheckinPlan.stored(schedule.days, schedule.at), zone, max(due.due_at, now))
                 claimed = await session.scalar(
@@ -217,8 +229,43 @@ class CheckinPrompts:
                     taken.append(ClaimedPrompt(prompt.guild_id, prompt.id))
         return taken
 
+    async def schedule_newcomers(self, guild_ids: Sequence[int]) -> int:
+        """Give members who joined a team with check-ins (a trio's newcomer) their next prompt."""
+        if not guild_ids:
+            return 0
+        now = self._clock.now()
+        async with transaction(self._sessions) as session:
+            rows = await session.execute(
+                select(CheckinSchedule, TeamMember.user_id)
+                .join(TeamMember, TeamMember.team_id == CheckinSchedule.team_id)
+                .outerjoin(
+                    CheckinMember,
+                    (CheckinMember.team_id == TeamMember.team_id) & (CheckinMember.user_id == TeamMember.user_id),
+                )
+                .where(
+                    CheckinSchedule.guild_id.in_(guild_ids),
+                    CheckinSchedule.paused.is_(False),
+                    TeamMember.is_current.is_(True),
+                    TeamMember.accepted_at.is_not(None),
+                    CheckinMember.user_id.is_(None),
+                )
+            )
+            added = 0
+            for schedule, user_id in rows.all():
+                zone = (await member_zones(session, schedule.guild_id, [user_id]))[user_id]
+                when = next_prompt(CheckinPlan.stored(schedule.days, schedule.at), zone, now)
+                session.add(
+                    CheckinMember(
+                        team_id=schedule.team_id, user_id=user_id, guild_id=schedule.guild_id, next_prompt_at=when
+                    )
+                )
+                added += 1
+            return added
+
     async def run_pass(self, guild_ids: Sequence[int]) -> list[ClaimedPrompt]:
         """Claim every prompt due in `guild_ids`, and those whose claimer died; what to deliver."""
+        with suppress(IntegrityError):  # another process scheduled the same newcomer first
+            await self.schedule_newcomers(guild_ids)
         claimed = [c for due in await self.due(guild_ids) if (c := await self.claim(due)) is not None]
         return claimed + await self.undelivered(guild_ids)
 
