@@ -208,3 +208,22 @@ async def test_silence_flags_once_and_bad_input_changes_nothing(world: World, da
         assert "check-in streak 0" in roster
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(CheckinFlag)) == 1
+
+
+async def test_the_check_in_button_works_after_a_restart(world: World, database_url):
+    emu = world.emu
+    clock = MovableClock(START)
+    emu.clock = clock.time
+    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    async with running_bot(settings, emu, clock=clock) as bot:
+        a, b, thread = await _team(world)
+        await emu.command(a, "checkin setup", days="mon", time="11:00")
+        await emu.command(a, "checkin now")
+        await bot.delivery.settled()
+    async with running_bot(settings, emu, clock=clock) as bot:
+        await answer(emu, a, dm_prompts(emu, a)[0], "Before the restart", "After it")
+        done = await answer(emu, b, dm_prompts(emu, b)[0], "Also", "More")
+        assert "recorded" in done.content
+        await bot.delivery.settled()
+        (report,) = reports(emu, thread)
+        assert "Before the restart" in report.text()
