@@ -174,6 +174,9 @@ class CheckinService(CheckinPrompts):
                 raise NotFoundError("That check-in no longer exists.")
             if prompt.user_id != user_id:
                 raise PermissionDeniedError("This check-in is another member's: only they can answer it.")
+            members = {m.user_id for m in await current_members(session, prompt.team_id, accepted_only=True)}
+            if user_id not in members:
+                raise PermissionDeniedError("You are no longer in this team, so its check-ins are closed to you.")
             report = await session.get(CheckinReport, prompt.report_id, with_for_update=True)
             assert report is not None
             endpoints = [
@@ -199,7 +202,6 @@ class CheckinService(CheckinPrompts):
                 report.revision += 1
                 events.append(CheckinReportChanged(report.id))
             else:
-                members = {m.user_id for m in await current_members(session, prompt.team_id, accepted_only=True)}
                 answered = set(
                     await session.scalars(select(CheckinAnswer.user_id).where(CheckinAnswer.report_id == report.id))
                 )
