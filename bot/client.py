@@ -28,6 +28,7 @@ from bot.observability.server import ObservabilityServer
 from bot.render.charts import ChartRenderer
 from bot.services import Services
 from bot.tree import NexusTree
+from bot.ui.checkins import CheckinAnswerButton, CloseBlockerButton
 from bot.ui.cohort import KickoffAnnounceButton
 from bot.ui.digest import DigestNoteButton
 from bot.ui.drafts import EditDraftButton
@@ -53,6 +54,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.notes",
     "cogs.schedule",
     "cogs.follow_up",
+    "cogs.checkin",
     "cogs.outbox",
 )
 """Every cog Nexus loads, in order. A test loads them all to catch name clashes."""
@@ -66,6 +68,8 @@ DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     EditDraftButton,
     DigestNoteButton,
     FollowUpButton,
+    CheckinAnswerButton,
+    CloseBlockerButton,
 )
 """Persistent buttons rebuilt from their custom_id after a restart."""
 

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     the nearest of the durations Discord accepts: 60, 1440, 4320 or 10080 minutes)."""
     follow_up_hours: float = Field(default=48.0, gt=0, le=24 * 30)
     follow_up_interval_seconds: float = Field(default=300.0, ge=0.2, le=3_600)
+    checkin_interval_seconds: float = Field(default=60.0, ge=0.2, le=3_600)
     nexus_clock_file: Path | None = Field(default=None)
 
     @field_validator("nexus_clock_file", mode="before")

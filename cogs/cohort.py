@@ -19,6 +19,7 @@ from bot.services.api_queries import ContractHealth
 from bot.services.cohort import RosterEntry
 from bot.services.follow_ups import TeamFollowUpView
 from bot.ui.charts import cohort_chart_embed, cohort_chart_file
+from bot.ui.checkins import blocker_pages, streak_text
 from bot.ui.cohort import kickoff_embed, kickoff_view
 from bot.ui.embeds import NEXUS_COLOUR
 from bot.ui.follow_ups import FollowUpMarks, follow_up_marks, follow_up_pages, member_follow_ups
@@ -122,7 +123,11 @@ def follow_up_csv(views: list[TeamFollowUpView]) -> bytes:
 
 
 def roster_pages(
-    entries: list[RosterEntry], step: RosterStep | None, known: int, follow_ups: dict[int, FollowUpMarks] | None = None
+    entries: list[RosterEntry],
+    step: RosterStep | None,
+    known: int,
+    follow_ups: dict[int, FollowUpMarks] | None = None,
+    streaks: dict[int, int] | None = None,
 ) -> list[discord.Embed]:
     title = f"Roster: {STEP_LABELS[step]}" if step else "Roster: learners missing a step"
     total = max(1, -(-len(entries) // ROSTER_PAGE_SIZE))
@@ -134,6 +139,7 @@ def roster_pages(
             f"{f' ({e.track.value})' if e.track else ''} · missing: {', '.join(STEP_LABELS[s] for s in e.missing)}"
             f"{contract_health(e.api)}"
             f"{follow_up_marks((follow_ups or {}).get(e.user_id))}"
+            f"{streak_text((streaks or {}).get(e.user_id))}"
             for e in chunk
         ]
         embed = discord.Embed(
@@ -193,7 +199,9 @@ class CohortCog(commands.GroupCog, group_name="cohort", group_description="Run t
                 ephemeral=True,
             )
             return
-        await Paginator(interaction.user.id, roster_pages(entries, wanted, known, follow_ups)).send(interaction)
+        streaks = await self.bot.services.checkins.streaks(guild_id)
+        pages = roster_pages(entries, wanted, known, follow_ups, streaks)
+        await Paginator(interaction.user.id, pages).send(interaction)
 
     async def _follow_ups(
         self, interaction: discord.Interaction[NexusBot], *, flagged_only: bool, csv_file: bool
@@ -209,6 +217,13 @@ class CohortCog(commands.GroupCog, group_name="cohort", group_description="Run t
             )
             return
         await Paginator(interaction.user.id, follow_up_pages(views, flagged_only=flagged_only)).send(interaction)
+
+    @app_commands.command(name="blockers", description="Open check-in blockers across teams, oldest first")
+    @staff_only()
+    async def blockers(self, interaction: discord.Interaction[NexusBot]) -> None:
+        assert interaction.guild_id is not None
+        pages = blocker_pages(await self.bot.services.checkins.blockers(interaction.guild_id))
+        await Paginator(interaction.user.id, pages).send(interaction)
 
     @app_commands.command(name="chart", description="The Week-1 funnel and each project's sides, as an image")
     @staff_only()

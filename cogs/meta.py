@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -97,9 +98,11 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
     async def progress(self, interaction: discord.Interaction[NexusBot]) -> None:
         assert interaction.guild_id is not None
         checklist = await self.bot.services.cohort.checklist(interaction.guild_id, interaction.user.id)
-        await interaction.response.send_message(
-            embed=checklist_embed(checklist, interaction.user.display_name), ephemeral=True
-        )
+        embed = checklist_embed(checklist, interaction.user.display_name)
+        streak = (await self.bot.services.checkins.streaks(interaction.guild_id)).get(interaction.user.id)
+        if streak is not None:
+            embed.add_field(name="Check-in streak", value=f"{streak} in a row", inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="export", description="Your notes compiled into a learning hub README")
     @app_commands.describe(member="Whose notes (default: yours); another member's shows their public notes")
@@ -108,6 +111,9 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         learner = member or interaction.user
         notes = await self.bot.services.notes.export_notes(interaction.guild_id, learner.id, interaction.user.id)
         collaboration = await self.bot.services.cohort.collaboration(interaction.guild_id, learner.id)
+        if collaboration is not None:
+            checkins = await self.bot.services.checkins.summary(interaction.guild_id, learner.id)
+            collaboration = replace(collaboration, checkins=checkins)
         markdown = render_readme(learner.display_name, notes, collaboration, generated_on=self.bot.clock.now())
         text = f"{len(notes)} note{'' if len(notes) == 1 else 's'} compiled into a README."
         attachment = readme_file(markdown, learner.name)

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
 from models.base import Base, Timestamped, utcnow
+from models.checkin import CheckinAnswer, CheckinFlag, CheckinMember, CheckinPrompt, CheckinReport, CheckinSchedule
 from models.cohort import Announcement, AnnouncementRevision, Learner, Project
 from models.delivery import ChannelNotice, NoticeMember, PostDeletion, StaffNotice
 from models.follow_up import FollowUpAsk, FollowUpFlag, FollowUpReply, TeamFollowUp
@@ -18,6 +19,12 @@ __all__ = [
     "ApiEndpoint",
     "Base",
     "ChannelNotice",
+    "CheckinAnswer",
+    "CheckinFlag",
+    "CheckinMember",
+    "CheckinPrompt",
+    "CheckinReport",
+    "CheckinSchedule",
     "FollowUpAsk",
     "FollowUpFlag",
     "FollowUpReply",

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import discord
 
 from bot.app import NexusApp
+from bot.delivery.checkins import prompt_members
 from bot.delivery.kinds import POST_KINDS
 from bot.delivery.notify import ask_members, tell_members
 from bot.delivery.nudges import send_nudge_dms
@@ -108,6 +109,8 @@ class Delivery:
                 continue
             if notice is not None:
                 await self._carry_out(guild, follow_ups([notice]), None, depth=depth)
+        if plan.checkin_prompts:
+            await prompt_members(self.app, guild, plan.checkin_prompts)
         if depth >= MATCH_DEPTH_MAX:
             return
         for call in plan.match:

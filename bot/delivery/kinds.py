@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import logging
 
+import discord
+
 from bot.app import NexusApp
 from bot.delivery.channel import staff_channel
+from bot.delivery.checkins import show_checkin_report
 from bot.delivery.rendered import PostKind, Rendered, ThreadPlan
 from bot.delivery.threads import show_staff_notice, show_team_thread
 from bot.domain.events import PostKindName
@@ -17,6 +20,7 @@ from bot.domain.notices import NoticeKind
 from bot.domain.nudges import digest_window
 from bot.domain.schedules import ScheduledPost
 from bot.domain.threads import ThreadState, archive_duration, thread_name
+from bot.ui.checkins import checkin_flag_embed, report_embed, report_view
 from bot.ui.cohort import announcement_embed, kickoff_embed, kickoff_view
 from bot.ui.digest import digest_embed, digest_view, funnel_attachment
 from bot.ui.follow_ups import flag_embed, follow_up_view
@@ -28,6 +32,8 @@ from bot.ui.threads import staff_notice_embed, thread_mentions, thread_opening
 from models import (
     Announcement,
     ChannelNotice,
+    CheckinFlag,
+    CheckinReport,
     FollowUpFlag,
     NudgePost,
     PostDeletion,
@@ -149,6 +155,27 @@ async def _flag(app: NexusApp, record_id: int) -> Rendered:
     )
 
 
+async def _checkin_report(app: NexusApp, record_id: int) -> Rendered:
+    report = await app.services.checkins.report(record_id)
+    if report.revision == 0:
+        return Rendered(0, 0, None, None)  # not ready yet: nothing to show
+    where = report.channel_id if report.message_id is not None else report.thread_id
+    return Rendered(
+        report.revision,
+        report.posted_revision,
+        where,
+        report.message_id,
+        report_embed(report),
+        report_view(report),
+        allowed_mentions=discord.AllowedMentions.none(),
+    )
+
+
+async def _checkin_flag(app: NexusApp, record_id: int) -> Rendered:
+    flag = await app.services.checkins.flag(record_id)
+    return Rendered(flag.revision, flag.posted_revision, flag.channel_id, flag.message_id, checkin_flag_embed(flag))
+
+
 POST_KINDS: dict[PostKindName, PostKind] = {
     kind.name: kind
     for kind in (
@@ -161,6 +188,8 @@ POST_KINDS: dict[PostKindName, PostKind] = {
         PostKind(PostKindName.STAFF_NOTICE, StaffNotice, _staff_notice, show=show_staff_notice, code="f"),
         PostKind(PostKindName.NUDGE, NudgePost, _nudge, code="r"),
         PostKind(PostKindName.FLAG, FollowUpFlag, _flag, channel=staff_channel, code="g"),
+        PostKind(PostKindName.CHECKIN_REPORT, CheckinReport, _checkin_report, show=show_checkin_report, code="c"),
+        PostKind(PostKindName.CHECKIN_FLAG, CheckinFlag, _checkin_flag, channel=staff_channel, code="k"),
     )
 }
 """Every kind of channel post, by name."""

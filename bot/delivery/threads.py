@@ -213,3 +213,8 @@ async def show_staff_notice(
         nonce=kind.nonce(record_id, rendered.revision),
         marker=kind.marker(record_id) if retry and rendered.message_id is None else None,
     )
+
+
+async def known_thread(guild: discord.Guild, thread_id: int) -> discord.Thread | None:
+    """The thread `thread_id` of `guild` (archived ones asked of Discord), or None if it is gone."""
+    return await _known_thread(guild, thread_id)

@@ -29,6 +29,10 @@ class PostKindName(StrEnum):
     NUDGE = "nudge"
     FLAG = "flag"
     """A team flagged to staff by its follow-up (posted in the staff channel)."""
+    CHECKIN_REPORT = "checkin_report"
+    """A team's check-in report (posted in its thread once ready; late answers edit it)."""
+    CHECKIN_FLAG = "checkin_flag"
+    """A team with a member silent on two check-ins in a row, flagged to staff once."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,27 @@ class FollowUpFlagged:
 
 
 @dataclass(frozen=True)
+class CheckinPromptsClaimed:
+    """Check-in prompts were claimed: send each to its member."""
+
+    prompt_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CheckinReportChanged:
+    """A check-in report became ready, or changed after it was posted (a late answer, a blocker closed)."""
+
+    report_id: int
+
+
+@dataclass(frozen=True)
+class CheckinFlagged:
+    """A team was flagged to staff for a member's silence on two check-ins in a row."""
+
+    flag_id: int
+
+
+@dataclass(frozen=True)
 class MemberForgotten:
     user_id: int
 
@@ -178,6 +203,9 @@ Event = (
     | NudgeDmsStored
     | FollowUpAsked
     | FollowUpFlagged
+    | CheckinPromptsClaimed
+    | CheckinReportChanged
+    | CheckinFlagged
     | MemberForgotten
     | ApiChanged
 )
@@ -221,10 +249,12 @@ class FollowUps:
     match: list[PoolCall] = field(default_factory=list)
     nudge_dms: list[int] = field(default_factory=list)
     """Runs whose nudge DMs are to be sent."""
+    checkin_prompts: list[int] = field(default_factory=list)
+    """Check-in prompts to send."""
 
     @property
     def empty(self) -> bool:
-        return not (self.posts or self.tell or self.ask or self.match or self.nudge_dms)
+        return not (self.posts or self.tell or self.ask or self.match or self.nudge_dms or self.checkin_prompts)
 
 
 def follow_ups(events: Iterable[Event]) -> FollowUps:
@@ -274,6 +304,12 @@ def follow_ups(events: Iterable[Event]) -> FollowUps:
                     plan.ask.append(event)
             case FollowUpFlagged():
                 post = (PostKindName.FLAG, event.flag_id)
+            case CheckinPromptsClaimed():
+                plan.checkin_prompts += [p for p in event.prompt_ids if p not in plan.checkin_prompts]
+            case CheckinReportChanged():
+                post = (PostKindName.CHECKIN_REPORT, event.report_id)
+            case CheckinFlagged():
+                post = (PostKindName.CHECKIN_FLAG, event.flag_id)
             case MemberForgotten():
                 pass  # what changed for others arrives as events of its own
         for wanted in (post, then):

@@ -44,6 +44,17 @@ class ReadmeNote:
 
 
 @dataclass(frozen=True)
+class CheckinSummary:
+    """The learner's team check-ins: how many, how many they answered, their streak, their blockers."""
+
+    reports: int
+    answered: int
+    streak: int
+    blockers: int
+    open_blockers: int
+
+
+@dataclass(frozen=True)
 class Collaboration:
     """The learner's project and partners, when the matching feature has recorded them."""
 
@@ -52,6 +63,8 @@ class Collaboration:
     partners: tuple[str, ...] = field(default_factory=tuple)
     agreed_endpoints: tuple[str, ...] = field(default_factory=tuple)
     """The team's API endpoints every member agreed to, as `METHOD /path: summary`."""
+    checkins: CheckinSummary | None = None
+    """The team's check-ins, when it has any."""
 
 
 def _inline(text: str) -> str:
@@ -193,7 +206,15 @@ def _collaboration(collaboration: Collaboration | None) -> list[str]:
             if collaboration.agreed_endpoints
             else []
         ),
+        *([_checkins(collaboration.checkins)] if collaboration.checkins else []),
     ]
+
+
+def _checkins(summary: CheckinSummary) -> str:
+    return (
+        f"- **Check-ins:** answered {summary.answered} of {summary.reports} (streak {summary.streak}); "
+        f"{summary.blockers} blocker(s) raised, {summary.open_blockers} still open"
+    )
 
 
 def render_readme(

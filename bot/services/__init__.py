@@ -11,6 +11,7 @@ from bot.domain.team_follow_ups import DEFAULT_FOLLOW_UP_HOURS
 from bot.services.announcements import AnnouncementService
 from bot.services.api import ApiService
 from bot.services.catalog import CatalogService
+from bot.services.checkins import CheckinService
 from bot.services.cohort import CohortService
 from bot.services.digest import DigestService
 from bot.services.follow_ups import FollowUpService
@@ -46,6 +47,7 @@ class Services:
     nudges: NudgeService
     digest: DigestService
     follow_ups: FollowUpService
+    checkins: CheckinService
 
     @classmethod
     def create(
@@ -78,4 +80,5 @@ class Services:
             nudges=nudges,
             digest=DigestService(sessions, cohort),
             follow_ups=FollowUpService(sessions, clock, follow_up_hours),
+            checkins=CheckinService(sessions, clock),
         )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from bot.db import transaction
 from bot.domain.events import Event, MemberForgotten, NoticeStored, NudgePostStored, PostRetired, TeamChanged
 from bot.domain.teams import TeamEvent
+from bot.services.checkins import forget_checkins
 from bot.services.matching import end_membership
 from bot.services.notices import retire_post
 from bot.services.nudges import forget_in_nudges
@@ -120,6 +121,8 @@ class PrivacyService:
             removed["API changes anonymised"] = int(unnamed.rowcount or 0)  # type: ignore[attr-defined]
             removed["reminder settings and DMs"], nudges = await forget_in_nudges(session, guild_id, user_id)
             events += [NudgePostStored(post_id) for post_id in nudges]
+            removed["check-in answers"], edited = await forget_checkins(session, guild_id, user_id)
+            events += edited
             events.append(MemberForgotten(user_id))
             return Forgotten(removed, tuple(events))
 

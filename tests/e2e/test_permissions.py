@@ -64,6 +64,11 @@ MEMBER_COMMANDS = {
     "tip random",
     "tip top",
     "topic list",
+    "checkin setup",
+    "checkin now",
+    "checkin pause",
+    "checkin resume",
+    "checkin history",
 }
 # Commands that change nothing: they need no write cooldown.
 READ_ONLY = {
@@ -90,6 +95,8 @@ READ_ONLY = {
     "cohort roster",
     "schedule list",
     "cohort chart",
+    "cohort blockers",
+    "checkin history",
 }
 
 

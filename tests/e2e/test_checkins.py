@@ -1,0 +1,229 @@
+"""Team check-ins through the emulator, with the clock moved instead of waited for.
+
+Two members in different zones are prompted at the same wall-clock time (a DM with a button that
+opens three questions, or the team thread when DMs are closed); their answers become one report in
+the team's thread, edited by late answers; a blocker naming a contract endpoint links it and stays
+in /cohort blockers until a member closes it; two silent check-ins flag the team once; forget-me
+removes a member's answers; bad input is refused and changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import MovableClock
+from bot.sandbox.emulator import DiscordEmulator
+from bot.sandbox.state import EmuChannel, EmuMember, EmuMessage
+from models import CheckinAnswer, CheckinFlag, CheckinPrompt, CheckinSchedule
+from tests.e2e.test_matching import form_team, setup_learners
+from tests.harness import World, add_endpoint, bot_settings, running_bot
+
+pytestmark = pytest.mark.slow
+
+START = datetime(2026, 3, 2, 9, tzinfo=UTC)  # a Monday; Lagos is UTC+1, New York UTC-5 until Mar 8
+QUIET = {"checkin_interval_seconds": 3600.0, "follow_up_interval_seconds": 3600.0}
+"""The loops' own passes wait an hour: the tests run each pass themselves."""
+LEAD = "Check-in time"
+ANSWERS = ("Done since last time", "Next", "Blocked by")
+
+
+def prompts_in(emu: DiscordEmulator, channel: EmuChannel | None) -> list[EmuMessage]:
+    return [m for m in emu.channel_messages(channel) if LEAD in m.content] if channel else []
+
+
+def dm_prompts(emu: DiscordEmulator, member: EmuMember) -> list[EmuMessage]:
+    return prompts_in(emu, emu.dm_channel(member))
+
+
+def reports(emu: DiscordEmulator, thread: EmuChannel) -> list[EmuMessage]:
+    return [m for m in emu.channel_messages(thread) if m.embeds and m.embeds[0].get("title", "").startswith("Check-in")]
+
+
+async def run_pass(bot) -> int:
+    sent = await bot.get_cog("CheckinCog").run_due()
+    await bot.delivery.settled()
+    return int(sent)
+
+
+async def answer(emu: DiscordEmulator, member: EmuMember, prompt: EmuMessage, done: str, next_: str, blocked: str = ""):
+    opened = await emu.click(member.user, prompt, "Check in")
+    assert opened.modal is not None, emu.reply(opened).content
+    values = dict(zip(ANSWERS, (done, next_, blocked), strict=True))
+    return emu.reply(await emu.submit_modal(member.user, opened, values))
+
+
+async def _team(world: World) -> tuple[EmuMember, EmuMember, EmuChannel]:
+    emu = world.emu
+    await emu.command(world.admin, "setup channel", channel=world.project)
+    await setup_learners(world, ["backend", "frontend"])
+    a, b = world.learners[:2]
+    await emu.command(b, "profile set", track="frontend", timezone="America/New_York")
+    await form_team(world, a, b)
+    (thread,) = emu.threads_in(world.project)
+    return a, b, thread
+
+
+async def test_two_zones_one_report_late_answers_blockers_and_the_closed_dm_fallback(
+    world: World, database_url, sessions
+):
+    emu = world.emu
+    clock = MovableClock(START)
+    emu.clock = clock.time
+    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    async with running_bot(settings, emu, clock=clock) as bot:
+        a, b, thread = await _team(world)
+        await add_endpoint(emu, a, "GET", "/api/orders", "List orders")
+        set_up = emu.reply(await emu.command(a, "checkin setup", days="mon,tue", time="11:00"))
+        assert set_up.ephemeral and "mon,tue" in set_up.content and "Africa/Lagos" in set_up.content
+        clock.advance(timedelta(minutes=59))  # 09:59 UTC: 10:59 in Lagos
+        assert await run_pass(bot) == 0
+        clock.advance(timedelta(minutes=2))  # 10:01 UTC: 11:01 in Lagos, 05:01 in New York
+        assert await run_pass(bot) == 1
+        assert len(dm_prompts(emu, a)) == 1 and dm_prompts(emu, b) == []
+        assert await run_pass(bot) == 0  # claimed once
+        clock.advance(timedelta(hours=6))  # 16:01 UTC: 11:01 in New York
+        assert await run_pass(bot) == 1
+        assert len(dm_prompts(emu, b)) == 1 and len(dm_prompts(emu, a)) == 1
+        # someone else's prompt refuses them; an empty check-in is refused and records nothing
+        refused = emu.reply(await emu.click(b.user, dm_prompts(emu, a)[0], "Check in"))
+        assert refused.ephemeral and "only they can answer" in refused.content
+        empty = await answer(emu, a, dm_prompts(emu, a)[0], " ", "", "")
+        assert empty.ephemeral and "empty" in empty.content
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(CheckinAnswer)) == 0
+        done = await answer(emu, a, dm_prompts(emu, a)[0], "Built the orders table", "Seed data")
+        assert "recorded" in done.content
+        await bot.delivery.settled()
+        assert reports(emu, thread) == []  # b has not answered yet
+        await answer(emu, b, dm_prompts(emu, b)[0], "Mocked the page", "Wire the API", "waiting on /api/orders")
+        await bot.delivery.settled()
+        (report,) = reports(emu, thread)
+        text = report.text()
+        assert "Built the orders table" in text and "Mocked the page" in text and a.mention in text
+        assert "`GET /api/orders` (endpoint #" in text and "⛔ open" in text
+        assert not report.pings().users  # the report pings nobody
+        listed = emu.reply(await emu.command(world.admin, "cohort blockers")).text()
+        assert "GET /api/orders" in listed and b.mention in listed and "Job Board" in listed
+        # Tuesday: b's DMs are closed, so b is prompted in the thread, mentioning only b
+        emu.close_dms(b)
+        clock.set(datetime(2026, 3, 3, 10, 1, tzinfo=UTC))
+        assert await run_pass(bot) == 1
+        clock.set(datetime(2026, 3, 3, 16, 1, tzinfo=UTC))
+        assert await run_pass(bot) == 1
+        (in_thread,) = prompts_in(emu, thread)
+        assert in_thread.pings().users == {b.id} and b.mention in in_thread.content
+        await answer(emu, a, dm_prompts(emu, a)[1], "Seeded", "Pagination")
+        clock.set(datetime(2026, 3, 3, 22, 2, tzinfo=UTC))  # 12 hours after the earliest prompt
+        await run_pass(bot)
+        second = reports(emu, thread)[1]
+        assert "Seeded" in second.text() and "No answer" in second.text() and b.mention in second.text()
+        late = await answer(emu, b, in_thread, "Styled the list", "Filters")
+        assert "now shows your answers" in late.content
+        await bot.delivery.settled()
+        assert len(reports(emu, thread)) == 2  # edited, not posted again
+        edited = emu.channel_messages(thread)
+        assert any("Styled the list" in m.text() for m in edited if m.id == second.id)
+        # the blocker closes from the first report's button, and leaves /cohort blockers
+        closed = emu.reply(await emu.click(a.user, reports(emu, thread)[0], reports(emu, thread)[0].buttons()[0]))
+        assert "closed" in closed.content
+        await bot.delivery.settled()
+        assert "✅ closed" in reports(emu, thread)[0].text()
+        assert "No open blockers" in emu.reply(await emu.command(world.admin, "cohort blockers")).text()
+        history = emu.reply(await emu.command(a, "checkin history"))
+        assert history.ephemeral and "Seeded" in history.text() and "Built the orders table" in history.text()
+        progress = emu.reply(await emu.command(b, "nexus progress")).text()
+        assert "Check-in streak" in progress and "2 in a row" in progress
+        exported = emu.reply(await emu.command(a, "nexus export"))
+        assert exported.attachments, exported.content
+        readme = exported.attachments[0].data.decode()
+        assert "**Check-ins:** answered 2 of 2 (streak 2)" in readme
+        # forget-me removes b's answers, and the reports no longer show them
+        confirm = emu.reply(await emu.command(b, "nexus forget-me"))
+        gone = emu.reply(await emu.click(b, confirm, "Forget me"))
+        assert "2 check-in answers" in gone.content
+        await bot.delivery.settled()
+        assert all(
+            "Styled the list" not in m.text() and "Mocked the page" not in m.text() for m in reports(emu, thread)
+        )
+    async with sessions() as session:
+        assert (
+            await session.scalar(select(func.count()).select_from(CheckinAnswer).where(CheckinAnswer.user_id == b.id))
+            == 0
+        )
+        assert await session.scalar(select(func.count()).select_from(CheckinAnswer)) == 2
+        assert await session.scalar(select(func.count()).select_from(CheckinPrompt)) == 2
+
+
+async def test_silence_flags_once_and_bad_input_changes_nothing(world: World, database_url, sessions):
+    emu = world.emu
+    clock = MovableClock(START)
+    emu.clock = clock.time
+    staff = emu.add_channel(world.guild, "facilitators")
+    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    async with running_bot(settings, emu, clock=clock) as bot:
+        await emu.command(world.admin, "setup staff-channel", channel=staff)
+        a, b, _thread = await _team(world)
+        outsider = world.learners[3]
+        for who, days, at, words in (
+            (a, "mon", "25:00", "not a time of day"),
+            (a, " ", "09:00", "at least one day"),
+            (a, "someday", "09:00", "not a day"),
+            (outsider, "mon", "09:00", "not in one"),
+        ):
+            refused = emu.reply(await emu.command(who, "checkin setup", days=days, time=at))
+            assert refused.ephemeral and words in refused.content
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(CheckinSchedule)) == 0
+        await emu.command(a, "checkin setup", days="mon,tue,wed,thu,fri,sat,sun", time="11:00")
+        paused = emu.reply(await emu.command(b, "checkin pause"))
+        assert "paused" in paused.content
+        refused = emu.reply(await emu.command(a, "checkin now"))
+        assert refused.ephemeral and "paused" in refused.content
+        clock.advance(timedelta(days=2))
+        assert await run_pass(bot) == 0  # a paused team gets no prompts
+        assert dm_prompts(emu, a) == [] and dm_prompts(emu, b) == []
+        await emu.command(b, "checkin resume")
+        now = emu.reply(await emu.command(a, "checkin now"))
+        assert "Prompted 2 member(s)" in now.content
+        assert len(dm_prompts(emu, a)) == 1 and len(dm_prompts(emu, b)) == 1
+        await answer(emu, a, dm_prompts(emu, a)[0], "Routes", "Tests")
+        # b stays silent through two check-ins: the team is flagged once
+        for _ in range(4):
+            clock.advance(timedelta(hours=13))
+            await run_pass(bot)
+        flags = [m for m in emu.channel_messages(staff) if m.embeds and "went silent" in m.embeds[0].get("title", "")]
+        assert len(flags) == 1 and b.mention in flags[0].text() and a.mention not in flags[0].text()
+        assert not flags[0].pings().users
+        clock.advance(timedelta(days=3))
+        await run_pass(bot)
+        await run_pass(bot)
+        assert (
+            len([m for m in emu.channel_messages(staff) if m.embeds and "went silent" in m.embeds[0].get("title", "")])
+            == 1
+        )
+        roster = emu.reply(await emu.command(world.admin, "cohort roster")).text()
+        assert "check-in streak 0" in roster
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(CheckinFlag)) == 1
+
+
+async def test_the_check_in_button_works_after_a_restart(world: World, database_url):
+    emu = world.emu
+    clock = MovableClock(START)
+    emu.clock = clock.time
+    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    async with running_bot(settings, emu, clock=clock) as bot:
+        a, b, thread = await _team(world)
+        await emu.command(a, "checkin setup", days="mon", time="11:00")
+        await emu.command(a, "checkin now")
+        await bot.delivery.settled()
+    async with running_bot(settings, emu, clock=clock) as bot:
+        await answer(emu, a, dm_prompts(emu, a)[0], "Before the restart", "After it")
+        done = await answer(emu, b, dm_prompts(emu, b)[0], "Also", "More")
+        assert "recorded" in done.content
+        await bot.delivery.settled()
+        (report,) = reports(emu, thread)
+        assert "Before the restart" in report.text()
