@@ -66,6 +66,12 @@ def safe_text(text: str, *, limit: int | None = None) -> str:
     return cleaned
 
 
+def code_span(text: str) -> str:
+    """`text` as inline code with its backticks removed, so member text inside can neither close the
+    span early nor become a masked link or other markup."""
+    return f"`{text.replace('`', '')}`"
+
+
 def truncate(text: str, limit: int) -> str:
     """Cut `text` to at most `limit` characters, marking the cut with an ellipsis."""
     if len(text) <= limit:

@@ -11,7 +11,7 @@ import discord
 from bot.domain.api_contract import DESCRIPTION_MAX, QUERY_TEXT_MAX, EndpointForm, EndpointSpec, query_text
 from bot.domain.api_diff import describe_diff
 from bot.domain.api_examples import EXAMPLE_DEPTH_MAX, EXAMPLE_MAX_CHARS, SchemaField, infer_schema, schema_fields
-from bot.domain.text import safe_text, truncate
+from bot.domain.text import code_span, safe_text, truncate
 from bot.observability.interactions import completed
 from bot.services.api_queries import ChangeView, Contract, EndpointView
 from bot.ui.drafts import refuse_form
@@ -28,10 +28,6 @@ NOTICE_TEXT_MAX = 1900
 """Characters of a change notice (a DM holds 2,000)."""
 
 
-def _code(text: str) -> str:
-    return f"`{text.replace('`', '')}`"
-
-
 def endpoint_title(spec: EndpointSpec) -> str:
     return f"{spec.method} {spec.path}"
 
@@ -44,7 +40,7 @@ def contract_pages(contract: Contract) -> list[discord.Embed]:
             mark = "✅"
         else:
             mark = f"{'✏️ changed · ' if e.changed_since_agreement else ''}⏳ {len(e.agreed_by)}/{len(e.members)}"
-        lines.append(f"`#{e.id}` **{e.method}** {_code(e.path)} {safe_text(e.summary)} · {e.spec.status} · {mark}")
+        lines.append(f"`#{e.id}` **{e.method}** {code_span(e.path)} {safe_text(e.summary)} · {e.spec.status} · {mark}")
     blocks = chunk_lines(lines, CONTRACT_PAGE_CHARS) or ["No endpoints yet: `/api add`."]
     state = "agreed by everyone" if contract.agreed else "not agreed yet"
     pages = []
@@ -67,7 +63,7 @@ def contract_embed(contract: Contract) -> discord.Embed:
 
 def field_lines(fields: list[SchemaField]) -> list[str]:
     """A compact field list: `name` type (optional)."""
-    lines = [f"{_code(f.name)} {f.type}{'' if f.required else ' · optional'}" for f in fields[:SHOWN_FIELDS_MAX]]
+    lines = [f"{code_span(f.name)} {f.type}{'' if f.required else ' · optional'}" for f in fields[:SHOWN_FIELDS_MAX]]
     if len(fields) > SHOWN_FIELDS_MAX:
         lines.append(f"… and {len(fields) - SHOWN_FIELDS_MAX} more")
     return lines
@@ -89,7 +85,7 @@ def endpoint_embed(endpoint: EndpointView) -> discord.Embed:
     )
     embed.add_field(name="Status", value=str(spec.status))
     if spec.path_params:
-        embed.add_field(name="Path parameters", value=", ".join(_code(p) for p in spec.path_params))
+        embed.add_field(name="Path parameters", value=", ".join(code_span(p) for p in spec.path_params))
     if spec.query:
         embed.add_field(name="Query parameters", value=truncate(safe_text(query_text(spec.query)), EMBED_FIELD_LIMIT))
     for name, value in (("Request body", spec.request_value), ("Response", spec.response_value)):
@@ -117,14 +113,14 @@ def api_change_text(change: ChangeView) -> str:
     """What a teammate is told: who changed which endpoint, the diff, and what to do next."""
     who = f"<@{change.actor_id}>" if change.actor_id else "A former member"
     lines = describe_diff(change.changes) if change.action == "changed" else []
-    body = "\n".join(f"`{line}`" for line in lines)
+    body = "\n".join(code_span(line) for line in lines)
     todo = (
         "Nothing to agree: it is gone."
         if change.after is None
         else f"Look at it with `/api show id:{change.endpoint_id}` and agree again with `/api agree id:{change.endpoint_id}`."
     )
     text = (
-        f"📝 {who} {change.action} {_code(endpoint_title(change.endpoint))} in the {safe_text(change.project_name)} "
+        f"📝 {who} {change.action} {code_span(endpoint_title(change.endpoint))} in the {safe_text(change.project_name)} "
         f"API contract (now v{change.version}).\n{body}{chr(10) if body else ''}{todo}"
     )
     return truncate(text, NOTICE_TEXT_MAX)
@@ -142,7 +138,7 @@ def history_pages(changes: list[ChangeView]) -> list[discord.Embed]:
             who = f"<@{change.actor_id}>" if change.actor_id else "a former member"
             diff = describe_diff(change.changes, limit=8) if change.action == "changed" else []
             value = f"by {who} · {discord.utils.format_dt(change.created_at, 'R')}" + "".join(
-                f"\n`{line}`" for line in diff
+                f"\n{code_span(line)}" for line in diff
             )
             embed.add_field(
                 name=truncate(change_heading(change), 256), value=truncate(value, EMBED_FIELD_LIMIT), inline=False

@@ -11,7 +11,7 @@ from bot.app import app_of
 from bot.domain.api_diff import describe_diff
 from bot.domain.matching import ProjectOutcome
 from bot.domain.teams import TeamStatus, describe_ending
-from bot.domain.text import safe_text, truncate
+from bot.domain.text import code_span, safe_text, truncate
 from bot.domain.unplaced import describe_unplaced
 from bot.services.api_queries import ContractHealth
 from bot.services.matching import TeamView, Waiting
@@ -67,8 +67,8 @@ def contract_line(team: TeamView) -> str:
     if change is not None:
         who = mention(change.actor_id) if change.actor_id else "a former member"
         lines = describe_diff(change.changes, limit=CONTRACT_DIFF_LINES) if change.action == "changed" else []
-        text += f"\nLast change: {who} {change.action} `{endpoint_title(change.endpoint)}`"
-        text += "".join(f"\n`{line}`" for line in lines)
+        text += f"\nLast change: {who} {change.action} {code_span(endpoint_title(change.endpoint))}"
+        text += "".join(f"\n{code_span(line)}" for line in lines)
     return truncate(text, EMBED_FIELD_LIMIT)
 
 

@@ -332,3 +332,36 @@ async def test_refusals_are_clear_ephemeral_and_change_nothing(nexus, world: Wor
     assert late.ephemeral and "formed team" in late.content
     assert await contract_state(sessions) == after
     assert after[0] == before[0] and after[2] == before[2]  # leaving changed no endpoint and no version
+
+
+LINK = re.compile(r"\]\(\s*<?https?://")
+
+
+def outside_code(text: str) -> str:
+    """`text` without its inline code spans: what Discord renders as markdown."""
+    return re.sub(r"`[^`]*`", "", text)
+
+
+async def test_member_text_in_a_change_never_becomes_a_link(nexus, world: World):
+    """A summary or a JSON key carrying backticks cannot close the diff's code span and become a
+    masked link, in the teammate's DM, the team's post in the project channel, or the history."""
+    emu = world.emu
+    emu.deny_bot(world.project, CREATE_PRIVATE_THREADS)  # a team without a thread: told by DM
+    backend, frontend = await team_of_two(world)
+    listed = await add_endpoint(emu, backend, "GET", "/jobs", "List jobs", response=JOBS)
+    jobs_id = endpoint_id(emu.reply(listed))
+    evil = "x` [Claim your prize](https://evil.example) `y"
+    opened = await emu.command(backend, "api edit", id=jobs_id, summary=evil)
+    assert opened.modal is not None
+    evil_key = json.dumps([{"id": 7, "a` [win](https://evil.example) `b": 1}])
+    changed = emu.reply(await emu.submit_modal(backend, opened, {API_FORM_LABELS["response"]: evil_key}))
+    assert "Changed" in changed.content
+    assert await eventually(lambda: len(dms(world, frontend)) == 2)
+    told = dms(world, frontend)[1].content
+    assert "evil.example" in told  # shown, as text
+    assert not LINK.search(outside_code(told)), told
+    team_posts = [m for m in emu.channel_messages(world.project) if "Last change" in m.text()]
+    assert team_posts and "evil.example" in team_posts[-1].text()
+    assert not LINK.search(outside_code(team_posts[-1].text())), team_posts[-1].text()
+    history = emu.reply(await emu.command(frontend, "api history")).text()
+    assert "evil.example" in history and not LINK.search(outside_code(history)), history
