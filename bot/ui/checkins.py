@@ -232,7 +232,7 @@ def checkin_flag_embed(flag: CheckinFlagView) -> discord.Embed:
     """The staff-channel post for a team with a member silent on two check-ins in a row."""
     return discord.Embed(
         title=f"🚩 Check-ins: a {safe_text(flag.project_name)} team went silent",
-        description="Missed two check-ins in a row: " + ", ".join(_mention(uid) for uid in flag.silent),
+        description="Missed two check-ins in a row: " + (", ".join(_mention(uid) for uid in flag.silent) or "a former member"),
         colour=FLAG_COLOUR,
     ).set_footer(text=f"Team #{flag.team_id} · flagged once")
 

@@ -206,6 +206,16 @@ async def test_silence_flags_once_and_bad_input_changes_nothing(world: World, da
         )
         roster = emu.reply(await emu.command(world.admin, "cohort roster")).text()
         assert "check-in streak 0" in roster
+        # forget-me: the silent member leaves the staff flag (edited), then whoever set the check-ins
+        for member in (b, a):
+            confirm = emu.reply(await emu.command(member, "nexus forget-me"))
+            await emu.click(member, confirm, "Forget me")
+            await bot.delivery.settled()
+        (flag,) = [m for m in emu.channel_messages(staff) if m.embeds and "went silent" in m.embeds[0].get("title", "")]
+        assert b.mention not in flag.text() and "a former member" in flag.text()
+        async with sessions() as session:
+            assert list(await session.scalars(select(CheckinFlag.silent))) == [""]
+            assert {a.id, b.id}.isdisjoint(set(await session.scalars(select(CheckinSchedule.set_by))))
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(CheckinFlag)) == 1
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import transaction
 from bot.domain.checkins import CheckinPlan, EndpointRef, ensure_answers, linked_endpoint, streak
 from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
-from bot.domain.events import CheckinReportChanged, Event
+from bot.domain.events import CheckinFlagged, CheckinReportChanged, Event
 from bot.domain.readme import CheckinSummary
 from bot.services.checkins.prompts import CheckinPrompts, ClaimedPrompt, answered_runs, member_zones, reschedule
 from bot.services.checkins.views import (
@@ -30,6 +30,7 @@ from bot.services.team_queries import current_members, formed_team_of
 from models import (
     ApiEndpoint,
     CheckinAnswer,
+    CheckinFlag,
     CheckinMember,
     CheckinPrompt,
     CheckinReport,
@@ -37,6 +38,9 @@ from models import (
     Project,
     Team,
 )
+
+FORGOTTEN_MEMBER_ID = 0
+"""Who set a team's check-ins, once that member is forgotten."""
 
 NOT_IN_TEAM = "Check-ins are for a formed team: you are not in one (`/partner find` finds partners)."
 PAUSED = "Your team's check-ins are paused: `/checkin resume` starts them again."
@@ -311,4 +315,16 @@ async def forget_checkins(session: AsyncSession, guild_id: int, user_id: int) ->
         )
         if bumped is not None:
             events.append(CheckinReportChanged(report_id))
+    # the staff flag names the silent members: drop her, and edit the post
+    for flag in await session.scalars(select(CheckinFlag).where(CheckinFlag.guild_id == guild_id)):
+        silent = [part for part in flag.silent.split(",") if part]
+        if str(user_id) in silent:
+            flag.silent = ",".join(part for part in silent if part != str(user_id))
+            flag.revision += 1
+            events.append(CheckinFlagged(flag.id))
+    await session.execute(
+        update(CheckinSchedule)
+        .where(CheckinSchedule.guild_id == guild_id, CheckinSchedule.set_by == user_id)
+        .values(set_by=FORGOTTEN_MEMBER_ID)
+    )
     return removed, events
