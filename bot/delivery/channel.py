@@ -149,6 +149,8 @@ async def show_in(
                 return PostOutcome(channel.id, message_id, guild_id=guild.id)
             except discord.NotFound:
                 log.info("Message %s vanished from %s; posting a new one", message_id, channel.id)
+                if file is not None:
+                    file.reset()  # the failed edit read the image; the post sends it again
         # the nonce makes Discord return the first message if a post is retried after a crash
         sent = await channel.send(content, embed=embed, file=file or MISSING, nonce=nonce or MISSING, **extra)
         return PostOutcome(channel.id, sent.id, guild_id=guild.id)

@@ -72,7 +72,10 @@ async def show_checkin_report(
     if not (footer and footer.endswith(marker)):
         rendered.embed.set_footer(text=f"{footer} · {marker}" if footer else marker)
     thread = await known_thread(guild, rendered.channel_id) if rendered.channel_id is not None else None
-    # a locked thread (the team ended) keeps its posted report up to date, but takes no new one
+    # a locked thread (the team ended) keeps its posted report up to date, but takes no new one; nor
+    # does the public project channel: an ended team's answers stay in its thread or nowhere
+    if thread is not None and thread.locked and rendered.message_id is None:
+        return PostOutcome(guild_id=guild.id)
     if thread is not None and (not thread.locked or rendered.message_id is not None):
         locked = thread.locked
         try:

@@ -182,11 +182,10 @@ def report_embed(report: ReportView) -> discord.Embed:
     return embed
 
 
-def report_view(report: ReportView) -> discord.ui.View | None:
-    """Close buttons for the report's open blockers."""
+def report_view(report: ReportView) -> discord.ui.View:
+    """Close buttons for the report's open blockers; an empty view once all are closed, so an edit
+    takes the old buttons off."""
     open_ = [a.blocker for a in report.answers if a.blocker is not None and not a.blocker.closed]
-    if not open_:
-        return None
     view = discord.ui.View(timeout=None)
     for blocker in open_[:CLOSE_BUTTONS_MAX]:
         view.add_item(CloseBlockerButton(blocker.answer_id, f"Close blocker #{blocker.answer_id}"))
@@ -232,7 +231,8 @@ def checkin_flag_embed(flag: CheckinFlagView) -> discord.Embed:
     """The staff-channel post for a team with a member silent on two check-ins in a row."""
     return discord.Embed(
         title=f"🚩 Check-ins: a {safe_text(flag.project_name)} team went silent",
-        description="Missed two check-ins in a row: " + (", ".join(_mention(uid) for uid in flag.silent) or "a former member"),
+        description="Missed two check-ins in a row: "
+        + (", ".join(_mention(uid) for uid in flag.silent) or "a former member"),
         colour=FLAG_COLOUR,
     ).set_footer(text=f"Team #{flag.team_id} · flagged once")
 

@@ -78,6 +78,9 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_nudge_posts_guild_id"), table_name="nudge_posts")
     op.drop_table("nudge_posts")
     op.drop_table("reminder_optouts")
+    # the code before 0012 posts only text schedules: Nexus's own posts (kickoff, nudge, digest) go
+    op.execute("DELETE FROM schedule_runs WHERE schedule_id IN (SELECT id FROM schedules WHERE post <> 'text')")
+    op.execute("DELETE FROM schedules WHERE post <> 'text'")
     with op.batch_alter_table("schedules", schema=None) as batch_op:
         batch_op.drop_column("delivery")
         batch_op.drop_column("post")

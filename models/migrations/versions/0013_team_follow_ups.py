@@ -94,6 +94,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # the code before 0013 knows no follow-up notice kind: those notices go with the follow-ups
+    op.execute(
+        "DELETE FROM notice_members WHERE notice_id IN (SELECT id FROM channel_notices WHERE kind = 'follow_up')"
+    )
+    op.execute("DELETE FROM channel_notices WHERE kind = 'follow_up'")
     op.drop_index(op.f("ix_follow_up_flags_guild_id"), table_name="follow_up_flags")
     op.drop_table("follow_up_flags")
     op.drop_index(op.f("ix_follow_up_replies_guild_id"), table_name="follow_up_replies")
