@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.db import transaction
-from bot.domain.events import Event, MemberForgotten, NoticeStored, NudgePostStored, PostRetired, TeamChanged
+from bot.domain.events import (
+    Event,
+    FollowUpFlagged,
+    MemberForgotten,
+    NoticeStored,
+    NudgePostStored,
+    PostRetired,
+    ScheduledRunClaimed,
+    TeamChanged,
+)
+from bot.domain.schedules import ScheduledPost
 from bot.domain.teams import TeamEvent
 from bot.services.checkins import forget_checkins
 from bot.services.matching import end_membership
@@ -21,6 +31,7 @@ from models import (
     ApiChange,
     ApiEndpoint,
     ChannelNotice,
+    FollowUpFlag,
     FollowUpReply,
     Learner,
     Note,
@@ -28,6 +39,8 @@ from models import (
     NoticeMember,
     PairHistory,
     PoolEntry,
+    Schedule,
+    ScheduleRun,
     Team,
     TeamMember,
 )
@@ -144,8 +157,41 @@ async def _scrub_posts(session: AsyncSession, guild_id: int, user_id: int) -> li
     await session.execute(
         delete(NoticeMember).where(NoticeMember.guild_id == guild_id, NoticeMember.user_id == user_id)
     )
+    # a notice of an API change she made names her as its author
+    authored = select(ApiChange.id).where(ApiChange.guild_id == guild_id, ApiChange.actor_id == user_id)
+    addressed |= set(
+        await session.scalars(
+            select(ChannelNotice.id).where(
+                ChannelNotice.guild_id == guild_id, ChannelNotice.api_change_id.in_(authored)
+            )
+        )
+    )
     notice_ids = await _bump_naming(session, ChannelNotice, ChannelNotice.actor_id, addressed, guild_id, user_id)
-    return [*(TeamChanged(t) for t in sorted(team_ids)), *(NoticeStored(n) for n in sorted(notice_ids))]
+    # a follow-up's staff flag lists its team's members; a weekly digest names new teams and note authors
+    flag_ids = await _bump(session, FollowUpFlag, FollowUpFlag.team_id.in_(member_of), guild_id)
+    digests = select(Schedule.id).where(Schedule.guild_id == guild_id, Schedule.post == ScheduledPost.DIGEST.value)
+    run_ids = await _bump(
+        session, ScheduleRun, ScheduleRun.schedule_id.in_(digests) & ScheduleRun.message_id.is_not(None), guild_id
+    )
+    await session.execute(
+        update(Schedule).where(Schedule.guild_id == guild_id, Schedule.author_id == user_id).values(author_id=0)
+    )
+    return [
+        *(TeamChanged(t) for t in sorted(team_ids)),
+        *(NoticeStored(n) for n in sorted(notice_ids)),
+        *(FollowUpFlagged(f) for f in flag_ids),
+        *(ScheduledRunClaimed(r) for r in run_ids),
+    ]
+
+
+async def _bump(
+    session: AsyncSession, model: type[FollowUpFlag] | type[ScheduleRun], where: ColumnElement[bool], guild_id: int
+) -> list[int]:
+    """Give the guild's records matching `where` a new revision, so their posts are shown again."""
+    ids = sorted(await session.scalars(select(model.id).where(model.guild_id == guild_id, where)))
+    if ids:
+        await session.execute(update(model).where(model.id.in_(ids)).values({model.revision: model.revision + 1}))
+    return ids
 
 
 async def _bump_naming(

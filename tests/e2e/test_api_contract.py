@@ -203,6 +203,11 @@ async def test_dms_closed_the_change_is_told_in_the_channel(nexus, world: World)
     assert frontend.mention in notice.content and backend.mention not in notice.content
     assert "added `GET /jobs`" in notice.text()
     assert notice.pings().users == {frontend.id}
+    # forget-me of the change's author: the notice is edited without her
+    assert backend.mention in notice.text()
+    confirm = emu.reply(await emu.command(backend, "nexus forget-me"))
+    await emu.click(backend, confirm, "Forget me")
+    assert await eventually(lambda: backend.mention not in notices()[0].text()), notices()[0].text()
 
 
 async def test_exports_validate_and_their_schemas_accept_the_examples(nexus, world: World):

@@ -114,6 +114,13 @@ async def test_a_team_is_asked_after_48_hours_and_flagged_once_after_two_not_yet
         assert "🚩" in flagged and a.mention in flagged and b.mention in flagged
         shown = emu.reply(await emu.command(world.admin, "setup show")).text()
         assert "Teams flagged by a follow-up" in shown and "Job Board" in shown
+        # forget-me: the staff flag is edited without her
+        assert b.mention in flags(emu, staff)[0].text()
+        confirm = emu.reply(await emu.command(b, "nexus forget-me"))
+        await emu.click(b, confirm, "Forget me")
+        await bot.delivery.settled()
+        (flag,) = flags(emu, staff)
+        assert b.mention not in flag.text() and "ended" in flag.text()  # she left: the team ended
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(FollowUpAsk)) == 2
         assert await session.scalar(select(func.count()).select_from(FollowUpFlag)) == 1
