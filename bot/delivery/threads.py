@@ -171,9 +171,8 @@ async def _opening(
 
 
 async def _close(thread: discord.Thread, kind: PostKind, record_id: int, rendered: Rendered) -> PostOutcome:
-    """The opening message says the team ended, then the thread is archived and locked."""
-    if thread.archived and thread.locked:
-        return PostOutcome(thread.id, rendered.message_id, guild_id=thread.guild.id)
+    """The opening message says the team ended (and names only who is left: forget-me edits it
+    again), then the thread is archived and locked; Manage Threads lets Nexus reopen a locked one."""
     outcome = PostOutcome(thread.id, rendered.message_id, guild_id=thread.guild.id)
     try:
         if thread.archived:

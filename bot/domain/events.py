@@ -270,8 +270,11 @@ def follow_ups(events: Iterable[Event]) -> FollowUps:
                 call = PoolCall(event.project_id, event.user_id)
             case Withdrew():
                 post = (PostKindName.ANNOUNCEMENT, event.announcement_id)
-            case ProposalMade() | ProposalAnswered() | TeamChanged():
+            case ProposalMade() | ProposalAnswered():
                 post = (PostKindName.TEAM, event.team_id)
+            case TeamChanged():
+                post = (PostKindName.TEAM, event.team_id)
+                then = (PostKindName.TEAM_THREAD, event.team_id)  # its opening names the members too
             case TeamFormed():
                 post = (PostKindName.TEAM, event.team_id)
                 then = (PostKindName.TEAM_THREAD, event.team_id)  # made, or a trio newcomer added

@@ -43,6 +43,7 @@ from models import (
     ScheduleRun,
     Team,
     TeamMember,
+    TeamThread,
 )
 
 ANONYMOUS_USER_ID = 0
@@ -169,6 +170,7 @@ async def _scrub_posts(session: AsyncSession, guild_id: int, user_id: int) -> li
     notice_ids = await _bump_naming(session, ChannelNotice, ChannelNotice.actor_id, addressed, guild_id, user_id)
     # a follow-up's staff flag lists its team's members; a weekly digest names new teams and note authors
     flag_ids = await _bump(session, FollowUpFlag, FollowUpFlag.team_id.in_(member_of), guild_id)
+    await _bump(session, TeamThread, TeamThread.id.in_(member_of), guild_id)  # TeamChanged shows it again
     digests = select(Schedule.id).where(Schedule.guild_id == guild_id, Schedule.post == ScheduledPost.DIGEST.value)
     run_ids = await _bump(
         session, ScheduleRun, ScheduleRun.schedule_id.in_(digests) & ScheduleRun.message_id.is_not(None), guild_id
@@ -185,7 +187,10 @@ async def _scrub_posts(session: AsyncSession, guild_id: int, user_id: int) -> li
 
 
 async def _bump(
-    session: AsyncSession, model: type[FollowUpFlag] | type[ScheduleRun], where: ColumnElement[bool], guild_id: int
+    session: AsyncSession,
+    model: type[FollowUpFlag] | type[ScheduleRun] | type[TeamThread],
+    where: ColumnElement[bool],
+    guild_id: int,
 ) -> list[int]:
     """Give the guild's records matching `where` a new revision, so their posts are shown again."""
     ids = sorted(await session.scalars(select(model.id).where(model.guild_id == guild_id, where)))

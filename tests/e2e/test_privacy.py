@@ -64,6 +64,13 @@ async def test_forget_me_removes_everything_and_tells_the_partner(nexus, world: 
         assert await session.scalar(select(func.count()).where(ApiChange.actor_id == a.id)) == 0
     again = emu.reply(await emu.click(a, emu.reply(await emu.command(a, "nexus forget-me")), "Forget me"))
     assert "nothing stored" in again.content
+    opening = emu.channel_messages(thread)[0]
+    assert a.mention not in opening.text() and b.mention in opening.text()
+    # b, forgotten after the team ended: its locked thread's opening is edited without b, and stays locked
+    await emu.click(b, emu.reply(await emu.command(b, "nexus forget-me")), "Forget me")
+    await nexus.delivery.settled()
+    assert b.mention not in emu.channel_messages(thread)[0].text()
+    assert thread.thread.archived and thread.thread.locked
 
 
 async def test_forget_me_cancel_keeps_everything(nexus, world: World, sessions):
