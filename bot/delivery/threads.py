@@ -137,8 +137,36 @@ async def _make_thread(
             if notice_id is not None:
                 await app.delivery.deliver(guild.id, [StaffNoticeStored(notice_id)])
             return None, PostOutcome(guild_id=guild.id)
+    thread = await _only_thread(guild, channel, record_id, thread)
     await app.services.team_threads.made(record_id, thread.id, channel.id)
     return thread, PostOutcome(thread.id, guild_id=guild.id)
+
+
+async def _only_thread(
+    guild: discord.Guild, channel: discord.TextChannel, record_id: int, made: discord.Thread
+) -> discord.Thread:
+    """The team's one thread. Making a thread takes no nonce, so should another have been made for
+    it (discord.py retries a 502 or 504 on its own; two processes overlapping in a rolling restart),
+    the oldest is kept and the others deleted: every process picks the same one."""
+    marker = thread_marker(record_id)
+    try:
+        threads = await guild.active_threads()
+    except discord.HTTPException as exc:
+        log.info("Could not list the active threads of %s to check team %s has one: %s", guild.id, record_id, exc)
+        return made
+    ours = sorted(
+        (t for t in threads if t.parent_id == channel.id and t.owner_id == guild.me.id and t.name.endswith(marker)),
+        key=lambda t: t.id,
+    )
+    if not ours:
+        return made
+    for extra in ours[1:]:
+        try:
+            await extra.delete()
+            log.info("Deleted a second thread %s made for team %s", extra.id, record_id)
+        except discord.HTTPException as exc:
+            log.warning("Could not delete the second thread %s of team %s: %s", extra.id, record_id, exc)
+    return ours[0]
 
 
 async def _earlier_thread(guild: discord.Guild, channel: discord.TextChannel, record_id: int) -> discord.Thread | None:

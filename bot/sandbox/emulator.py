@@ -260,7 +260,8 @@ class DiscordEmulator:
         before the bot syncs; the REST routes answer with the synced command ids."""
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
-        """Users whose DMs are closed to the bot: a DM to them is refused with 403/50007."""
+        self.deleted_threads: list[EmuChannel] = []
+        """Threads deleted through DELETE /channels/{id}, oldest first."""
         self.clock = clock
         """time.time() or a test's stand-in: what the nonce window is measured with."""
         self.channel_post_limit: tuple[int, float] | None = None
@@ -332,6 +333,7 @@ class DiscordEmulator:
         r.add_post(f"{p}/webhooks/{{app}}/{{token}}", self._webhook_followup)
         r.add_get(f"{p}/channels/{{cid}}", self._get_channel)
         r.add_patch(f"{p}/channels/{{cid}}", self._patch_channel)
+        r.add_delete(f"{p}/channels/{{cid}}", self._delete_thread)
         r.add_post(f"{p}/channels/{{cid}}/threads", self._create_thread)
         r.add_put(f"{p}/channels/{{cid}}/thread-members/{{uid}}", self._add_thread_member)
         r.add_get(f"{p}/channels/{{cid}}/thread-members", self._thread_members)
@@ -1399,6 +1401,26 @@ class DiscordEmulator:
             if not thread.archived:
                 thread.last_activity = thread.archive_timestamp
         self._dispatch_guild(guild.id, "THREAD_UPDATE", channel.payload())
+        await self._notify()
+        return self._json(channel.payload())
+
+    async def _delete_thread(self, request: web.Request) -> web.Response:
+        """DELETE /channels/{id}: the emulator deletes threads only, which takes Manage Threads."""
+        channel, thread = self._thread(request)
+        assert channel.guild_id is not None
+        guild = self.guilds[channel.guild_id]
+        if not guild.channel_permissions(guild.members[self.bot_user.id], channel) & MANAGE_THREADS:
+            raise DiscordAPIError(403, 50013, "Missing Permissions")
+        guild.threads.pop(channel.id, None)
+        self.channels.pop(channel.id, None)
+        self.deleted_threads.append(channel)
+        event = {
+            "id": str(channel.id),
+            "guild_id": str(guild.id),
+            "parent_id": str(thread.parent_id),
+            "type": channel.type,
+        }
+        self._dispatch_guild(guild.id, "THREAD_DELETE", event)
         await self._notify()
         return self._json(channel.payload())
 

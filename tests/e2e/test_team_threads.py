@@ -187,3 +187,20 @@ async def test_an_idle_thread_is_archived_and_reopened_by_the_next_change(nexus,
 
 def test_the_marker_is_what_names_end_with():
     assert thread_marker(3) == " · team 3"
+
+
+async def test_a_thread_made_twice_by_a_retried_502_is_made_once(nexus, world: World, sessions):
+    """discord.py retries a 502 by itself, and making a thread takes no nonce: Discord made the first
+    thread but its answer was lost, so the retry makes a second. Nexus keeps the oldest."""
+    emu = world.emu
+    emu.lose_answer(r"/channels/\d+/threads$", 502, method="POST")
+    backend, frontend = await team_of_two(world)
+    await settled(nexus)
+    assert len(emu.requests_to(r"/channels/\d+/threads$", "POST")) == 2  # both made on Discord's side
+    (thread,) = team_threads(world)
+    (deleted,) = emu.deleted_threads
+    assert thread.id < deleted.id  # the oldest is kept
+    assert member_ids(thread) == {emu.bot_user.id, backend.id, frontend.id}
+    assert len(emu.channel_messages(thread)) == 1
+    async with sessions() as session:
+        assert (await session.scalars(select(TeamThread.channel_id))).one() == thread.id
