@@ -25,6 +25,7 @@ from bot.services.checkins.views import (
     open_blockers,
     report_view,
     team_history,
+    with_project_name,
 )
 from bot.services.team_queries import current_members, formed_team_of
 from models import (
@@ -35,7 +36,6 @@ from models import (
     CheckinPrompt,
     CheckinReport,
     CheckinSchedule,
-    Project,
     Team,
 )
 
@@ -145,17 +145,9 @@ class CheckinService(CheckinPrompts):
     async def prompt(self, prompt_id: int) -> PromptInfo:
         """A prompt as its member reads it."""
         async with self._sessions() as session:
-            found = (
-                await session.execute(
-                    select(CheckinPrompt, Project.name)
-                    .join(Team, Team.id == CheckinPrompt.team_id)
-                    .join(Project, Project.id == Team.project_id)
-                    .where(CheckinPrompt.id == prompt_id)
-                )
-            ).first()
-            if found is None:
-                raise NotFoundError("That check-in no longer exists.")
-            prompt, project_name = found
+            prompt, project_name = await with_project_name(
+                session, CheckinPrompt, prompt_id, "That check-in no longer exists."
+            )
             view = await report_view(session, prompt.report_id)
             return PromptInfo(
                 prompt.id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,19 +100,30 @@ def _blocker(answer: CheckinAnswer, project_name: str, endpoint: ApiEndpoint | N
     )
 
 
-async def report_view(session: AsyncSession, report_id: int) -> ReportView:
-    """The report with its prompts and answers."""
+TeamRecord = TypeVar("TeamRecord", CheckinPrompt, CheckinReport, CheckinFlag)
+
+
+async def with_project_name(
+    session: AsyncSession, model: type[TeamRecord], record_id: int, missing: str
+) -> tuple[TeamRecord, str]:
+    """A check-in record of a team, with the name of the team's project; NotFoundError(`missing`)."""
     found = (
         await session.execute(
-            select(CheckinReport, Project.name)
-            .join(Team, Team.id == CheckinReport.team_id)
+            select(model, Project.name)
+            .join(Team, Team.id == model.team_id)
             .join(Project, Project.id == Team.project_id)
-            .where(CheckinReport.id == report_id)
+            .where(model.id == record_id)
         )
     ).first()
     if found is None:
-        raise NotFoundError("That check-in no longer exists.")
-    report, project_name = found
+        raise NotFoundError(missing)
+    record, project_name = found
+    return record, project_name
+
+
+async def report_view(session: AsyncSession, report_id: int) -> ReportView:
+    """The report with its prompts and answers."""
+    report, project_name = await with_project_name(session, CheckinReport, report_id, "That check-in no longer exists.")
     prompted = list(
         await session.scalars(
             select(CheckinPrompt.user_id).where(CheckinPrompt.report_id == report_id).order_by(CheckinPrompt.due_at)
@@ -190,17 +202,7 @@ async def guild_streaks(session: AsyncSession, guild_id: int, user_ids: Sequence
 
 
 async def flag_view(session: AsyncSession, flag_id: int) -> CheckinFlagView:
-    found = (
-        await session.execute(
-            select(CheckinFlag, Project.name)
-            .join(Team, Team.id == CheckinFlag.team_id)
-            .join(Project, Project.id == Team.project_id)
-            .where(CheckinFlag.id == flag_id)
-        )
-    ).first()
-    if found is None:
-        raise NotFoundError("That flag no longer exists.")
-    flag, project_name = found
+    flag, project_name = await with_project_name(session, CheckinFlag, flag_id, "That flag no longer exists.")
     return CheckinFlagView(
         flag.id,
         flag.guild_id,
