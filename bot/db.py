@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from sqlalchemy.pool import ConnectionPoolEntry, Pool
 
 from bot.config import sqlite_path
-from bot.sqlite_adapter import OneTripConnection, one_trip_dbapi
+from bot.sqlite_adapter import InlineReader, OneTripConnection, one_trip_dbapi
 from models.base import CLOCK_OPTION
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -80,7 +80,21 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     if database_url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    if path is not None and database_url.startswith("sqlite+aiosqlite"):
+        reader = _inline_readers[engine.sync_engine.dialect] = InlineReader(path)
+        event.listen(engine.sync_engine, "engine_disposed", lambda _engine: reader.close())
     return engine
+
+
+# keyed by the dialect, which an engine shares with the engines its execution options make (the
+# clock's, the unwrapped reads'), and which outlives dispose() (the reader then reopens when used)
+_inline_readers: weakref.WeakKeyDictionary[object, InlineReader] = weakref.WeakKeyDictionary()
+
+
+def inline_reader(engine: AsyncEngine) -> InlineReader | None:
+    """The reader for one-statement reads on the calling thread (see InlineReader): only for a
+    SQLite file engine made by `create_engine`; None otherwise (PostgreSQL, in-memory SQLite)."""
+    return _inline_readers.get(engine.sync_engine.dialect)
 
 
 def _sqlite_begin(connection: Connection) -> None:

@@ -53,6 +53,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def utc_from_text(value: str) -> datetime:
+    """A UTCDateTime as SQLite stores it (ISO 8601 text, no zone), read back as UTCDateTime reads it:
+    for rows fetched with the plain driver (bot.sqlite_adapter.InlineReader)."""
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
 Snowflake = BigInteger
 """Discord ids are 64-bit integers."""
 

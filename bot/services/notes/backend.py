@@ -45,6 +45,13 @@ class SearchBackend(Protocol):
         Usually one statement, built once per filter shape; `connection` may hold no transaction."""
         ...
 
+    def ranked_now(
+        self, words: Sequence[str], where: NoteFilter, *, limit: int, any_word: bool
+    ) -> tuple[RankedNote, ...] | None:
+        """`ranked`, run at once on the calling thread without a pooled connection when this engine
+        can do that for these words now; None when it cannot (the caller then awaits `ranked`)."""
+        ...
+
     async def completions(
         self,
         session: AsyncSession,

@@ -18,11 +18,22 @@ from sqlalchemy import (
     select,
     table,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from bot.db import inline_reader
 from bot.services.notes.backend import RankedNote
-from bot.services.notes.records import NoteFilter, NoteSummary, filter_clauses, summary, summary_at, summary_columns
+from bot.services.notes.records import (
+    KINDS,
+    NoteFilter,
+    NoteSummary,
+    filter_clauses,
+    summary,
+    summary_at,
+    summary_columns,
+)
+from bot.sqlite_adapter import InlineReader
 from models import Note, NoteVote
+from models.base import utc_from_text
 
 SEARCH_OVERFETCH = 4
 """Ranked hits fetched per hit shown, before the visibility and filter checks."""
@@ -51,7 +62,40 @@ def fts5_match(tokens: Iterable[str], *, any_word: bool = False, prefix: bool = 
 
 
 class Fts5Search:
-    """SearchBackend for SQLite."""
+    """SearchBackend for SQLite. On a file engine, `ranked_now` runs the same statements on the
+    calling thread through the engine's InlineReader."""
+
+    def __init__(self, engine: AsyncEngine | None = None) -> None:
+        self._reader: InlineReader | None = inline_reader(engine) if engine is not None else None
+
+    def ranked_now(
+        self, words: Sequence[str], where: NoteFilter, *, limit: int, any_word: bool
+    ) -> tuple[RankedNote, ...] | None:
+        """`ranked`, run at once with the plain driver; None when it cannot run without waiting."""
+        reader = self._reader
+        if reader is None:
+            return None
+        params = where.params() | {"match": fts5_match(words, any_word=any_word)}
+        overfetch = limit * SEARCH_OVERFETCH
+        rows = reader.rows(_page(where.shape, limit, overfetch), params)
+        if rows is not None and len(rows) < limit:
+            found = reader.rows(_overfetched(overfetch), params)
+            if found is None:
+                return None
+            if found[0][0] == overfetch:
+                rows = reader.rows(_page(where.shape, limit, None), params)
+        if rows is None:
+            return None
+        # the plain driver's values: the kind's text, 0/1 for private, the time as SQLite's text
+        return tuple(
+            RankedNote(
+                NoteSummary(r[0], r[1], KINDS[r[2]], r[3], r[4], bool(r[5]), utc_from_text(r[6]), r[10]),
+                r[8],
+                r[9],
+                r[7],
+            )
+            for r in rows
+        )
 
     async def ranked(
         self,

@@ -122,7 +122,7 @@ def summary_columns() -> Select[*tuple[Any, ...]]:
     ).join(NoteTopic, NoteTopic.id == Note.topic_id)
 
 
-_KINDS = {kind.value: kind for kind in NoteKind}
+KINDS = {kind.value: kind for kind in NoteKind}
 """NoteKind by stored value: a dict lookup costs a fraction of calling the enum, once per row."""
 
 
@@ -131,7 +131,7 @@ def summary(row: Any, helpful: int = 0) -> NoteSummary:
     return NoteSummary(
         id=row.id,
         title=row.title,
-        kind=_KINDS[row.kind],
+        kind=KINDS[row.kind],
         topic=row.topic,
         author_id=row.author_id,
         is_private=row.is_private,
@@ -144,7 +144,7 @@ def summary_at(row: Sequence[Any], helpful: int) -> NoteSummary:
     """The summary of a row that starts with `summary_columns`, by position: for the rows of a
     search, where looking columns up by name is a measurable share of the time."""
     note_id, title, kind, topic, author_id, is_private, created_at = row[:7]
-    return NoteSummary(note_id, title, _KINDS[kind], topic, author_id, is_private, created_at, helpful)
+    return NoteSummary(note_id, title, KINDS[kind], topic, author_id, is_private, created_at, helpful)
 
 
 def view(note: Note, helpful: int) -> NoteView:

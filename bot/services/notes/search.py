@@ -32,7 +32,10 @@ SUGGESTION_TAG_SAMPLE = 500
 """How many recent notes' tags are considered for "did you mean" suggestions."""
 SNIPPET_WIDTH = 200
 
-SEARCH_BACKENDS: dict[str, Callable[[], SearchBackend]] = {"sqlite": Fts5Search, "postgresql": TsvectorSearch}
+SEARCH_BACKENDS: dict[str, Callable[[AsyncEngine], SearchBackend]] = {
+    "sqlite": Fts5Search,
+    "postgresql": TsvectorSearch,
+}
 """The search backend for each database engine Nexus runs on, by SQLAlchemy dialect name."""
 
 
@@ -44,7 +47,7 @@ def search_backend(sessions: async_sessionmaker[AsyncSession]) -> SearchBackend:
     backend = SEARCH_BACKENDS.get(bind.dialect.name)
     if backend is None:
         raise ValueError(f"note search does not support {bind.dialect.name} databases")
-    return backend()
+    return backend(bind)
 
 
 @dataclass(frozen=True)
@@ -109,17 +112,21 @@ class NoteSearch(NoteTopics):
         topic_id = await self._topic_id(guild_id, topic)
         await self._seed(guild_id)
         where = NoteFilter(guild_id, viewer_id, topic_id, kind, author_id)
-        ranked: tuple[RankedNote, ...] = ()
         matched_all = True
-        # one statement in the usual case, so no transaction around it (no BEGIN, no ROLLBACK)
-        async with unwrapped_reads(self._sessions) as connection:
-            if terms:
-                ranked = await self._backend.ranked(connection, terms, where, limit=limit, any_word=False)
-                if not ranked and len(terms) > 1:
-                    ranked = await self._backend.ranked(connection, terms, where, limit=limit, any_word=True)
-                    matched_all = False
-            tags = await _recent_tags(connection, guild_id, viewer_id) if not ranked else []
-        hits = tuple(_hit(found, words) for found in ranked)
+        tags: list[str] = []
+        # the usual case, hits for every word: at once, when the engine can run it without waiting
+        ranked = self._backend.ranked_now(terms, where, limit=limit, any_word=False) if terms else None
+        if not ranked:
+            # one statement in the usual case, so no transaction around it (no BEGIN, no ROLLBACK)
+            async with unwrapped_reads(self._sessions) as connection:
+                if terms:
+                    ranked = await self._backend.ranked(connection, terms, where, limit=limit, any_word=False)
+                    if not ranked and len(terms) > 1:
+                        ranked = await self._backend.ranked(connection, terms, where, limit=limit, any_word=True)
+                        matched_all = False
+                if not ranked:
+                    tags = await _recent_tags(connection, guild_id, viewer_id)
+        hits = tuple(_hit(found, words) for found in ranked or ())
         suggestions: tuple[str, ...] = ()
         if not hits:
             # the topics come from the cache after the session is closed: a cache miss opens its own

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnClause, ColumnElement, Select, String, bindparam, func, literal_column, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bot.services.notes.backend import RankedNote, like_pattern
 from bot.services.notes.records import NoteFilter, NoteSummary, filter_clauses, summary, summary_at, summary_columns
@@ -28,6 +28,15 @@ def _tsquery(terms: Sequence[str | ColumnElement[str]], *, any_word: bool = Fals
 
 class TsvectorSearch:
     """SearchBackend for PostgreSQL."""
+
+    def __init__(self, engine: AsyncEngine | None = None) -> None:
+        pass  # every statement goes through the pool (asyncpg has no blocking driver to run inline)
+
+    def ranked_now(
+        self, words: Sequence[str], where: NoteFilter, *, limit: int, any_word: bool
+    ) -> tuple[RankedNote, ...] | None:
+        """Never at once: `ranked` it is."""
+        return None
 
     async def ranked(
         self,
