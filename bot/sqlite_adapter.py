@@ -52,6 +52,11 @@ _SQLITE = SQLiteDialect_pysqlite()
 """What InlineReader compiles statements for: the plain driver's qmark parameters."""
 COMPILED_STATEMENTS = 64
 """Most statements an InlineReader keeps compiled (a search has a handful, one per filter shape)."""
+INLINE_READER_PRAGMAS = ("PRAGMA busy_timeout=0", "PRAGMA query_only=1", "PRAGMA cache_size=-16384")
+"""An InlineReader never waits for a lock and never writes; its page cache holds up to 16 MiB (8x
+SQLite's default), enough for the full-text index's hot pages and its document-size table at
+100,000 notes, so a search rarely reads a page from the OS again (bench/search.py: the raw query's
+median 4.3-4.6 ms with the default cache, 3.8 ms with this one)."""
 
 INLINE_STATEMENTS = 32
 """Most statements of one write transaction that run on the event loop's thread (see below)."""
@@ -336,8 +341,8 @@ class InlineReader:
 
     def _open(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self._uri, uri=True, isolation_level=None, check_same_thread=False)
-        connection.execute("PRAGMA busy_timeout=0")
-        connection.execute("PRAGMA query_only=1")
+        for pragma in INLINE_READER_PRAGMAS:
+            connection.execute(pragma)
         self._connection = connection
         return connection
 
