@@ -55,8 +55,8 @@ COMPILED_STATEMENTS = 64
 INLINE_READER_PRAGMAS = ("PRAGMA busy_timeout=0", "PRAGMA query_only=1", "PRAGMA cache_size=-16384")
 """An InlineReader never waits for a lock and never writes; its page cache holds up to 16 MiB (8x
 SQLite's default), enough for the full-text index's hot pages and its document-size table at
-100,000 notes, so a search rarely reads a page from the OS again (bench/search.py: the raw query's
-median 4.3-4.6 ms with the default cache, 3.8 ms with this one)."""
+100,000 notes, so a search rarely reads a page from the OS again (the raw query at 100,000 notes,
+between LIKE scans: a median 4.3-4.6 ms with SQLite's default 2 MiB, 3.8 ms with this)."""
 
 INLINE_STATEMENTS = 32
 """Most statements of one write transaction that run on the event loop's thread (see below)."""
@@ -294,8 +294,10 @@ class InlineReader:
     thread round trip. `bot.db.inline_reader` gives each file engine one.
 
     A search spent more CPU in the pool checkout, SQLAlchemy's execution and the busy-timeout
-    toggling around its statement than SQLite spent running it (bench/interactions.py --cost:
-    about 1.9 ms of CPU per search with the pooled path, 0.9 ms with this one, on a cold cache).
+    toggling around its statement than SQLite spent running it: at 2,000 notes, with the pauses
+    between searches a bot has, 1.9 ms of CPU per search on the pooled path and 0.9 ms on this one;
+    `bench/interactions.py --mix search --cost 300` went from 3.7-4.0 ms per search interaction
+    (2.2x the bare discord.py bot's) to 2.8 ms (1.4x).
 
     Read only (PRAGMA query_only) and never waits: a statement that finds SQLite busy, or the
     reader in use by another thread, gets None, and the caller takes the pooled path, which waits
