@@ -393,8 +393,8 @@ async def measure(url: str, repeat: int) -> None:
     # aiosqlite the scan ran on another thread while this one idled for ~90 ms, and on this machine
     # a core that has just idled runs the next few milliseconds of work up to 1.5x slower, which the
     # search after each scan then paid (a search timed right after another does not)
-    scan_engine = create_engine(url)
-    scans = create_sessionmaker(scan_engine)
+    scan_engine = create_engine(url) if postgres else None
+    scans = create_sessionmaker(scan_engine) if scan_engine is not None else None
     scan_path = make_url(url).database if not postgres else None
     plain_scan = sqlite3.connect(scan_path) if scan_path is not None else None
     raw = RawEngine(url)
@@ -436,7 +436,7 @@ async def measure(url: str, repeat: int) -> None:
             started = time.perf_counter()
             if plain_scan is not None:
                 plain_scan.execute(plain_sql, params).fetchall()
-            else:
+            elif scans is not None:
                 async with scans() as session:
                     (await session.execute(statement, params)).all()
             scan.append(time.perf_counter() - started)
@@ -448,7 +448,8 @@ async def measure(url: str, repeat: int) -> None:
         )
     await raw.close()
     await engine.dispose()
-    await scan_engine.dispose()
+    if scan_engine is not None:
+        await scan_engine.dispose()
     if plain_scan is not None:
         plain_scan.close()
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Insert, event
+from sqlalchemy import Connection, Insert, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -178,19 +178,14 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
         yield session
 
 
-_unwrapped_engines: weakref.WeakKeyDictionary[Engine, AsyncEngine] = weakref.WeakKeyDictionary()
-
-
 def _unwrapped_engine(bind: AsyncEngine) -> AsyncEngine:
-    """`bind` with the unwrapped-read options set once (it shares `bind`'s pool): setting them on
-    each connection would cost a call through SQLAlchemy's greenlet bridge per read."""
-    engine = _unwrapped_engines.get(bind.sync_engine)
-    if engine is None:
-        options: dict[str, Any] = {UNWRAPPED_OPTION: True}
-        if bind.dialect.name == "postgresql":
-            options["isolation_level"] = "AUTOCOMMIT"  # asyncpg: no BEGIN, no ROLLBACK
-        engine = _unwrapped_engines[bind.sync_engine] = bind.execution_options(**options)
-    return engine
+    """`bind` with the unwrapped-read options (it shares `bind`'s pool). Made per read (about 10 µs):
+    a cache keyed by the engine would keep every engine alive, since the options engine holds its
+    parent (searches on a SQLite file take the InlineReader and come here only when it cannot run)."""
+    options: dict[str, Any] = {UNWRAPPED_OPTION: True}
+    if bind.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"  # asyncpg: no BEGIN, no ROLLBACK
+    return bind.execution_options(**options)
 
 
 @asynccontextmanager

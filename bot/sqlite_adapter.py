@@ -21,6 +21,7 @@ and the stock adapter is used.
 from __future__ import annotations
 
 import collections
+import logging
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
@@ -46,6 +47,8 @@ from sqlalchemy.sql.compiler import SQLCompiler  # noqa: E402
 from sqlalchemy.sql.elements import ClauseElement  # noqa: E402
 from sqlalchemy.util import EMPTY_DICT  # noqa: E402
 from sqlalchemy.util.concurrency import await_  # noqa: E402
+
+log = logging.getLogger("nexus.db")
 
 _Outcome = tuple[Any, int, int | None, list[Any]]
 _SQLITE = SQLiteDialect_pysqlite()
@@ -326,9 +329,13 @@ class InlineReader:
         try:
             connection = self._connection or self._open()
             return connection.execute(sql, parameters).fetchall()
-        except sqlite3.OperationalError as exc:
+        except sqlite3.Error as exc:
+            # busy: the pooled path waits for the lock. Anything else (a disk error, a damaged
+            # file, a table a migration is rebuilding): this connection is dropped, and the pooled
+            # path answers or raises the error the bot knows how to tell members about
             if not _busy(exc):
-                raise
+                log.warning("Inline read failed (%s); the pooled path takes it", exc)
+                self._discard()
             return None
         finally:
             self._lock.release()
@@ -351,11 +358,15 @@ class InlineReader:
     def close(self) -> None:
         """Close the connection (the next read opens another)."""
         with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+            self._discard()
+
+    def _discard(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
 
-def _busy(error: sqlite3.OperationalError) -> bool:
-    text = str(error)
-    return "locked" in text or "busy" in text or "unable to open" in text
+def _busy(error: sqlite3.Error) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED, extended codes included: another connection holds a lock."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)

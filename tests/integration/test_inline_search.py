@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, text
+from sqlalchemy.exc import OperationalError as SQLAlchemyOperationalError
 
 from bot.db import create_engine, create_sessionmaker, inline_reader, upgrade_database
 from bot.domain.notes import NoteKind
@@ -126,11 +127,11 @@ async def test_the_reader_closes_with_the_engine_and_reopens_when_used_again(not
 
 
 async def test_the_reader_reads_only(notes):
-    _, engine, _ = notes
+    _, engine, path = notes
     reader = inline_reader(engine)
     assert reader is not None
-    with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
-        reader.rows(text("DELETE FROM notes"), {})
+    assert reader.rows(text("DELETE FROM notes"), {}) is None  # refused (query_only): the pooled path's job
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM notes").fetchone()[0] == len(NOTES)
 
 
 def test_no_reader_for_postgresql():
@@ -154,3 +155,51 @@ async def test_times_read_with_the_plain_driver_match_the_models(notes, moment):
     stored = sqlite3.connect(path).execute("SELECT created_at FROM notes WHERE id = 1").fetchone()[0]
     async with create_sessionmaker(engine)() as session:
         assert (await session.scalar(select(Note.created_at).where(Note.id == 1))) == utc_from_text(stored) == moment
+
+
+async def test_the_exact_ranking_runs_when_the_overfetch_is_all_hidden(notes):
+    """The top 100 by bm25 are someone else's private notes: the filtered over-fetch keeps none, so
+    both paths rank again with the filters inside the ranking, and agree."""
+    service, engine, _ = notes
+    for i in range(110):
+        await service.create_note(
+            GUILD, BOB, topic="Django", kind=NoteKind.TIP, title=f"JWT JWT {i}", body="JWT JWT JWT", private=True
+        )
+    for i in range(30):
+        await service.create_note(
+            GUILD, ALICE, topic="Django", kind=NoteKind.TIP, title=f"Tokens {i}", body=f"About jwt, {i}.", private=False
+        )
+    inline = await service.search(GUILD, ALICE, "jwt", author_id=ALICE)
+    pooled = await _pooled_only(NoteService(create_sessionmaker(engine))).search(GUILD, ALICE, "jwt", author_id=ALICE)
+    assert inline == pooled and len(inline.hits) == 25
+    everyone = await service.search(GUILD, ALICE, "jwt")
+    assert len(everyone.hits) == 25 and not any(
+        hit.note.author_id == BOB and hit.note.is_private for hit in everyone.hits
+    )
+    assert everyone == await _pooled_only(NoteService(create_sessionmaker(engine))).search(GUILD, ALICE, "jwt")
+
+
+async def test_a_search_without_hits_ranks_once(notes):
+    service, engine, _ = notes
+    await service.search(GUILD, ALICE, "jwt")
+    pooled: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: pooled.append(args[2]))
+    result = await service.search(GUILD, ALICE, "kubernetes helm")
+    assert result.hits == () and not result.matched_all_words
+    assert pooled and not any("notes_fts" in statement for statement in pooled)  # only the tags, for suggestions
+
+
+async def test_a_failing_reader_is_dropped_and_the_pooled_path_answers(notes, caplog):
+    service, engine, path = notes
+    reader = inline_reader(engine)
+    assert reader is not None
+    await service.search(GUILD, ALICE, "jwt")
+    assert reader._connection is not None
+    broken = sqlite3.connect(path)
+    broken.execute("DROP TABLE notes_fts")  # what the inline statement needs is gone
+    broken.commit()
+    broken.close()
+    with pytest.raises(SQLAlchemyOperationalError):  # the error bot/errors.py tells members about
+        await service.search(GUILD, ALICE, "jwt")
+    assert reader._connection is None
+    assert "the pooled path takes it" in caplog.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnClause,
@@ -31,9 +31,11 @@ from bot.services.notes.records import (
     summary_at,
     summary_columns,
 )
-from bot.sqlite_adapter import InlineReader
 from models import Note, NoteVote
 from models.base import utc_from_text
+
+if TYPE_CHECKING:
+    from bot.sqlite_adapter import InlineReader
 
 SEARCH_OVERFETCH = 4
 """Ranked hits fetched per hit shown, before the visibility and filter checks."""

@@ -112,16 +112,14 @@ class NoteSearch(NoteTopics):
         topic_id = await self._topic_id(guild_id, topic)
         await self._seed(guild_id)
         where = NoteFilter(guild_id, viewer_id, topic_id, kind, author_id)
-        matched_all = True
+        ranked, matched_all = self._ranked_now(terms, where, limit)
         tags: list[str] = []
-        # the usual case, hits for every word: at once, when the engine can run it without waiting
-        ranked = self._backend.ranked_now(terms, where, limit=limit, any_word=False) if terms else None
         if not ranked:
             # one statement in the usual case, so no transaction around it (no BEGIN, no ROLLBACK)
             async with unwrapped_reads(self._sessions) as connection:
-                if terms:
-                    ranked = await self._backend.ranked(connection, terms, where, limit=limit, any_word=False)
-                    if not ranked and len(terms) > 1:
+                if ranked is None:  # the engine could not rank at once: every word, then any of them
+                    ranked = await self._backend.ranked(connection, terms, where, limit=limit, any_word=not matched_all)
+                    if not ranked and matched_all and len(terms) > 1:
                         ranked = await self._backend.ranked(connection, terms, where, limit=limit, any_word=True)
                         matched_all = False
                 if not ranked:
@@ -133,6 +131,18 @@ class NoteSearch(NoteTopics):
             # session, and one use case must never hold two pooled connections at once
             suggestions = suggest(cleaned.text, [*await self.topics(guild_id), *tags])
         return SearchResult(words, hits, matched_all, suggestions, cleaned.ignored_invisible, cleaned.cut)
+
+    def _ranked_now(
+        self, terms: tuple[str, ...], where: NoteFilter, limit: int
+    ) -> tuple[tuple[RankedNote, ...] | None, bool]:
+        """The ranked hits for every word (for any of them when none has them all, which the second
+        value says), run at once when the engine can: None where it could not, for the pooled path."""
+        if not terms:
+            return (), True
+        ranked = self._backend.ranked_now(terms, where, limit=limit, any_word=False)
+        if ranked == () and len(terms) > 1:
+            return self._backend.ranked_now(terms, where, limit=limit, any_word=True), False
+        return ranked, True
 
     async def autocomplete(
         self, guild_id: int, viewer_id: int, typed: str, *, own_only: bool = False
