@@ -16,6 +16,7 @@ from bot.domain.team_follow_ups import FOLLOW_UP_HOURS_MAX, FOLLOW_UP_HOURS_MIN
 from bot.domain.text import truncate
 from bot.domain.threads import MAX_ACTIVE_THREADS, StaffNoticeKind
 from bot.domain.timezones import timezone_choices
+from bot.ui.checkins import blockers_summary
 from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR
 from bot.ui.follow_ups import flags_summary, interval_text
 
@@ -225,12 +226,17 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
             value=truncate(flags_summary(flagged), EMBED_FIELD_LIMIT),
             inline=False,
         )
+        blockers = await self.bot.services.checkins.blockers(guild.id)
+        embed.add_field(name="Open check-in blockers", value=blockers_summary(blockers), inline=False)
         await interaction.followup.send(embed=embed, ephemeral=True)
 
     @staticmethod
     def _staff_channel_state(guild: discord.Guild, channel_id: int | None) -> str:
         if channel_id is None:
-            return "not set: staff flags show in `/setup show` and `/cohort roster` only (`/setup staff-channel`)"
+            return (
+                "not set: staff flags show in `/setup show`, `/cohort roster` and `/cohort blockers` only "
+                "(`/setup staff-channel`)"
+            )
         channel = guild.get_channel(channel_id)
         if not isinstance(channel, discord.TextChannel):
             return "⚠️ the channel that was set no longer exists. Use `/setup staff-channel`."

@@ -162,6 +162,18 @@ def blocker_line(blocker: BlockerView) -> str:
     return f"{state}{linked}: {truncate(safe_text(blocker.text), 300)}"
 
 
+def blockers_summary(blockers: Sequence[BlockerView]) -> str:
+    """Open check-in blockers, as `/setup show` counts them (`/cohort blockers` lists them)."""
+    if not blockers:
+        return "none"
+    oldest = blockers[0]  # oldest first
+    teams = len({blocker.team_id for blocker in blockers})
+    return (
+        f"⛔ {len(blockers)} open in {teams} team(s), the oldest since <t:{int(oldest.since.timestamp())}:R> "
+        f"({safe_text(oldest.project_name)}, team #{oldest.team_id}). `/cohort blockers` lists them."
+    )
+
+
 def report_embed(report: ReportView) -> discord.Embed:
     """A check-in report: each member's answers, blockers marked; silent members named."""
     embed = discord.Embed(

@@ -107,6 +107,8 @@ async def test_two_zones_one_report_late_answers_blockers_and_the_closed_dm_fall
         assert not report.pings().users  # the report pings nobody
         listed = emu.reply(await emu.command(world.admin, "cohort blockers")).text()
         assert "GET /api/orders" in listed and b.mention in listed and "Job Board" in listed
+        shown = emu.reply(await emu.command(world.admin, "setup show")).text()
+        assert "Open check-in blockers" in shown and "1 open in 1 team(s)" in shown and "Job Board" in shown
         # Tuesday: b's DMs are closed, so b is prompted in the thread, mentioning only b
         emu.close_dms(b)
         clock.set(datetime(2026, 3, 3, 10, 1, tzinfo=UTC))
@@ -132,6 +134,8 @@ async def test_two_zones_one_report_late_answers_blockers_and_the_closed_dm_fall
         await bot.delivery.settled()
         assert "✅ closed" in reports(emu, thread)[0].text()
         assert "No open blockers" in emu.reply(await emu.command(world.admin, "cohort blockers")).text()
+        shown = emu.reply(await emu.command(world.admin, "setup show")).text()
+        assert "Open check-in blockers: none" in shown
         history = emu.reply(await emu.command(a, "checkin history"))
         assert history.ephemeral and "Seeded" in history.text() and "Built the orders table" in history.text()
         progress = emu.reply(await emu.command(b, "nexus progress")).text()
