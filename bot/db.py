@@ -80,7 +80,8 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     if database_url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
-    if path is not None and database_url.startswith("sqlite+aiosqlite"):
+    if path is not None and database_url.startswith("sqlite+aiosqlite") and "?" not in database_url:
+        # a plain file path (a URL with driver options, such as a `file:` URI, keeps the pooled path)
         reader = _inline_readers[engine.sync_engine.dialect] = InlineReader(path)
         event.listen(engine.sync_engine, "engine_disposed", lambda _engine: reader.close())
     return engine

@@ -134,10 +134,14 @@ async def test_the_reader_reads_only(notes):
     assert sqlite3.connect(path).execute("SELECT count(*) FROM notes").fetchone()[0] == len(NOTES)
 
 
-def test_no_reader_for_postgresql():
+async def test_no_reader_for_postgresql_nor_a_sqlite_url_with_options(tmp_path: Path):
     engine = create_engine("postgresql+asyncpg://nexus@127.0.0.1/nexus")
     assert inline_reader(engine) is None
     assert Fts5Search(None).ranked_now(["jwt"], None, limit=25, any_word=False) is None  # type: ignore[arg-type]
+    with_options = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}?timeout=5")
+    assert inline_reader(with_options) is None
+    await engine.dispose()
+    await with_options.dispose()
 
 
 @pytest.mark.parametrize(
