@@ -74,7 +74,11 @@ class CheckinPrompt(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     via: Mapped[str | None] = mapped_column(String(8), nullable=True)
-    """`dm`, or `thread` when the member's DMs were closed."""
+    """`dm`; when the member's DMs were closed, `thread` (the team's) or `channel` (the project
+    channel, for a team without a thread); `none` when neither took it."""
+    channel_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The post in a thread or the project channel (not a DM), which forget-me deletes."""
 
 
 class CheckinAnswer(Base):

@@ -1,6 +1,7 @@
 """Check-ins in Discord: each claimed prompt sent to its member by DM with the check-in button, or,
-when their DMs are closed, in the team's thread mentioning only them; and the report shown in the
-team's thread (the project channel when the team has none)."""
+when their DMs are closed, posted mentioning only them in the team's thread (the project channel
+when the team has none, as its reports are); and the report shown in the team's thread (the project
+channel when the team has none)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.app import NexusApp
-from bot.delivery.channel import post_or_edit, show_in
+from bot.delivery.channel import post_or_edit, project_channel, show_in
 from bot.delivery.outcome import PostOutcome
 from bot.delivery.threads import known_thread
+from bot.domain.checkins import VIA_CHANNEL, VIA_DM, VIA_NONE, VIA_THREAD
 from bot.ui.checkins import prompt_text, prompt_view
 
 if TYPE_CHECKING:
@@ -21,45 +23,55 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nexus.delivery")
 
-VIA_DM = "dm"
-VIA_THREAD = "thread"
-VIA_NONE = "none"
-"""Neither a DM nor the team's thread took the prompt: the member answers nothing this time."""
-
 
 async def prompt_members(app: NexusApp, guild: discord.Guild, prompt_ids: Sequence[int]) -> None:
     """Send each claimed prompt and record how it went; a failure leaves it to the next pass."""
     for prompt_id in prompt_ids:
         try:
-            via = await _send_prompt(app, guild, prompt_id)
-            await app.services.checkins.mark_delivered(prompt_id, via)
+            via, post = await _send_prompt(app, guild, prompt_id)
+            channel_id, message_id = (post.channel.id, post.id) if post is not None else (None, None)
+            await app.services.checkins.mark_delivered(prompt_id, via, channel_id, message_id)
         except Exception:
             log.exception("Sending check-in prompt %s failed; a pass sends it after the lease", prompt_id)
 
 
-async def _send_prompt(app: NexusApp, guild: discord.Guild, prompt_id: int) -> str:
+async def _send_prompt(app: NexusApp, guild: discord.Guild, prompt_id: int) -> tuple[str, discord.Message | None]:
+    """How the prompt went, and its post when it was posted in a channel (not a DM)."""
     info = await app.services.checkins.prompt(prompt_id)
     text = prompt_text(info)
     try:
         user = app.get_user(info.user_id) or await app.fetch_user(info.user_id)
         await user.send(text, view=prompt_view(info.id))
-        return VIA_DM
+        return VIA_DM, None
     except discord.HTTPException as exc:
-        log.info("Could not DM check-in prompt %s (%s); trying the team's thread", prompt_id, exc)
-    thread = await known_thread(guild, info.thread_id) if info.thread_id is not None else None
-    if thread is None or thread.locked:
-        return VIA_NONE
-    member = discord.Object(info.user_id)
+        log.info("Could not DM check-in prompt %s (%s); posting it for them", prompt_id, exc)
+    if info.thread_id is not None:
+        thread = await known_thread(guild, info.thread_id)
+        if thread is None or thread.locked:
+            return VIA_NONE, None  # the thread is gone or the team ended: not the public channel
+        return await _post_prompt(thread, info.user_id, text, prompt_id, VIA_THREAD)
+    channel, problem = await project_channel(app, guild)
+    if channel is None:
+        log.info("Check-in prompt %s has nowhere to go: %s", prompt_id, problem)
+        return VIA_NONE, None
+    return await _post_prompt(channel, info.user_id, text, prompt_id, VIA_CHANNEL)
+
+
+async def _post_prompt(
+    channel: discord.Thread | discord.TextChannel, user_id: int, text: str, prompt_id: int, via: str
+) -> tuple[str, discord.Message | None]:
+    """The prompt posted in `channel`, mentioning (and pinging) only its member."""
+    member = discord.Object(user_id)
     try:
-        await thread.send(
-            f"<@{info.user_id}> {text}",
-            view=prompt_view(info.id),
+        post = await channel.send(
+            f"<@{user_id}> {text}",
+            view=prompt_view(prompt_id),
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[member]),
         )
     except discord.HTTPException as exc:
-        log.info("Could not post check-in prompt %s in the team's thread: %s", prompt_id, exc)
-        return VIA_NONE
-    return VIA_THREAD
+        log.info("Could not post check-in prompt %s in %s: %s", prompt_id, channel.id, exc)
+        return VIA_NONE, None
+    return via, post
 
 
 async def show_checkin_report(

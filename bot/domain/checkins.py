@@ -35,6 +35,10 @@ ANSWER_MAX = 1000
 """Characters per answer (a modal's paragraph field)."""
 SILENT_RUNS_FLAGGED = 2
 """Check-ins in a row a member misses before their team is flagged to staff (once)."""
+VIA_DM, VIA_THREAD, VIA_CHANNEL, VIA_NONE = "dm", "thread", "channel", "none"
+"""How a prompt reached its member: by DM; when their DMs are closed, posted in the team's thread,
+or in the project channel for a team without a thread; or not at all (the thread locked, or no
+channel to post in). Forget-me deletes the project-channel posts."""
 _PATH = re.compile(r"/[A-Za-z0-9_\-./{}:]*")
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from bot.clock import MovableClock
 from bot.sandbox.emulator import DiscordEmulator
-from bot.sandbox.state import EmuChannel, EmuMember, EmuMessage
+from bot.sandbox.state import CREATE_PRIVATE_THREADS, EmuChannel, EmuMember, EmuMessage
 from models import CheckinAnswer, CheckinFlag, CheckinPrompt, CheckinSchedule
 from tests.e2e.test_matching import form_team, setup_learners
 from tests.harness import World, add_endpoint, bot_settings, running_bot
@@ -241,3 +241,40 @@ async def test_the_check_in_button_works_after_a_restart(world: World, database_
         await bot.delivery.settled()
         (report,) = reports(emu, thread)
         assert "Before the restart" in report.text()
+
+
+async def test_a_team_without_a_thread_is_prompted_in_the_channel_and_forget_me_deletes_it(
+    world: World, database_url, sessions
+):
+    emu = world.emu
+    clock = MovableClock(START)
+    emu.clock = clock.time
+    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    async with running_bot(settings, emu, clock=clock) as bot:
+        emu.deny_bot(world.project, CREATE_PRIVATE_THREADS)  # the team gets no thread
+        await emu.command(world.admin, "setup channel", channel=world.project)
+        await setup_learners(world, ["backend", "frontend"])
+        a, b = world.learners[:2]
+        await form_team(world, a, b)
+        await bot.delivery.settled()
+        assert emu.threads_in(world.project) == []
+        emu.close_dms(b)
+        await emu.command(a, "checkin setup", days="mon", time="11:00")
+        now = emu.reply(await emu.command(a, "checkin now"))
+        assert "Prompted 2 member(s)" in now.content
+        await bot.delivery.settled()
+        assert len(dm_prompts(emu, a)) == 1
+        (posted,) = prompts_in(emu, world.project)  # b's DMs are closed and there is no thread
+        assert posted.pings().users == {b.id} and b.mention in posted.content and a.mention not in posted.content
+        refused = emu.reply(await emu.click(a.user, posted, "Check in"))
+        assert refused.ephemeral and "only they can answer" in refused.content
+        done = await answer(emu, b, posted, "Styled the list", "Filters")
+        assert "recorded" in done.content
+        async with sessions() as session:
+            prompt = (await session.scalars(select(CheckinPrompt).where(CheckinPrompt.user_id == b.id))).one()
+            assert (prompt.via, prompt.channel_id, prompt.message_id) == ("channel", world.project.id, posted.id)
+        confirm = emu.reply(await emu.command(b, "nexus forget-me"))
+        await emu.click(b, confirm, "Forget me")
+        await bot.delivery.settled()
+        assert prompts_in(emu, world.project) == []  # the post that named her is deleted
+        assert len(dm_prompts(emu, a)) == 1  # a's DM is a's own

@@ -269,13 +269,22 @@ class CheckinPrompts:
         claimed = [c for due in await self.due(guild_ids) if (c := await self.claim(due)) is not None]
         return claimed + await self.undelivered(guild_ids)
 
-    async def mark_delivered(self, prompt_id: int, via: str) -> None:
-        """The member was prompted (by DM, or in the team's thread)."""
+    async def mark_delivered(
+        self, prompt_id: int, via: str, channel_id: int | None = None, message_id: int | None = None
+    ) -> None:
+        """The member was prompted: by DM, or posted in a channel (the team's thread, or the project
+        channel), where `channel_id` and `message_id` are the post."""
         async with transaction(self._sessions) as session:
             await session.execute(
                 update(CheckinPrompt)
                 .where(CheckinPrompt.id == prompt_id)
-                .values(delivered_at=self._clock.now(), via=via, lease_until=None)
+                .values(
+                    delivered_at=self._clock.now(),
+                    via=via,
+                    lease_until=None,
+                    channel_id=channel_id,
+                    message_id=message_id,
+                )
             )
 
     async def ready_pass(self, guild_ids: Sequence[int]) -> list[Event]:

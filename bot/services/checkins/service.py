@@ -11,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import transaction
-from bot.domain.checkins import CheckinPlan, EndpointRef, ensure_answers, linked_endpoint, streak
+from bot.domain.checkins import VIA_CHANNEL, CheckinPlan, EndpointRef, ensure_answers, linked_endpoint, streak
 from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
-from bot.domain.events import CheckinFlagged, CheckinReportChanged, Event
+from bot.domain.events import CheckinFlagged, CheckinReportChanged, Event, PostRetired
 from bot.domain.readme import CheckinSummary
 from bot.services.checkins.prompts import CheckinPrompts, ClaimedPrompt, answered_runs, member_zones, reschedule
 from bot.services.checkins.views import (
@@ -27,6 +27,7 @@ from bot.services.checkins.views import (
     team_history,
     with_project_name,
 )
+from bot.services.notices import retire_post
 from bot.services.team_queries import current_members, formed_team_of
 from models import (
     ApiEndpoint,
@@ -293,10 +294,20 @@ async def forget_checkins(session: AsyncSession, guild_id: int, user_id: int) ->
             select(CheckinPrompt.report_id).where(CheckinPrompt.guild_id == guild_id, CheckinPrompt.user_id == user_id)
         )
     )
+    events: list[Event] = []
+    # a prompt posted in the project channel (her DMs closed, her team without a thread) names her
+    for channel_id, message_id in await session.execute(
+        select(CheckinPrompt.channel_id, CheckinPrompt.message_id).where(
+            CheckinPrompt.guild_id == guild_id, CheckinPrompt.user_id == user_id, CheckinPrompt.via == VIA_CHANNEL
+        )
+    ):
+        deletion = retire_post(session, guild_id, channel_id, message_id)
+        if deletion is not None:
+            await session.flush()
+            events.append(PostRetired(deletion.id))
     await session.execute(
         delete(CheckinPrompt).where(CheckinPrompt.guild_id == guild_id, CheckinPrompt.user_id == user_id)
     )
-    events: list[Event] = []
     for report_id in sorted(set(reports)):
         bumped = await session.scalar(
             update(CheckinReport)
