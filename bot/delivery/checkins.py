@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("nexus.delivery")
 
 
+def prompt_nonce(prompt_id: int) -> str:
+    """The prompt's nonce: a re-send after a lease (a process that died before recording it) within
+    Discord's few minutes returns the first message instead of posting a second."""
+    return f"cp{prompt_id}"
+
+
 async def prompt_members(app: NexusApp, guild: discord.Guild, prompt_ids: Sequence[int]) -> None:
     """Send each claimed prompt and record how it went; a failure leaves it to the next pass."""
     for prompt_id in prompt_ids:
@@ -38,10 +44,12 @@ async def prompt_members(app: NexusApp, guild: discord.Guild, prompt_ids: Sequen
 async def _send_prompt(app: NexusApp, guild: discord.Guild, prompt_id: int) -> tuple[str, discord.Message | None]:
     """How the prompt went, and its post when it was posted in a channel (not a DM)."""
     info = await app.services.checkins.prompt(prompt_id)
+    if not info.deliverable:
+        return VIA_NONE, None  # the team ended, or the member left it, since the prompt was claimed
     text = prompt_text(info)
     try:
         user = app.get_user(info.user_id) or await app.fetch_user(info.user_id)
-        await user.send(text, view=prompt_view(info.id))
+        await user.send(text, view=prompt_view(info.id), nonce=prompt_nonce(info.id))
         return VIA_DM, None
     except discord.HTTPException as exc:
         log.info("Could not DM check-in prompt %s (%s); posting it for them", prompt_id, exc)
@@ -66,6 +74,7 @@ async def _post_prompt(
         post = await channel.send(
             f"<@{user_id}> {text}",
             view=prompt_view(prompt_id),
+            nonce=prompt_nonce(prompt_id),
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[member]),
         )
     except discord.HTTPException as exc:
@@ -78,7 +87,8 @@ async def show_checkin_report(
     app: NexusApp, guild: discord.Guild, kind: PostKind, record_id: int, rendered: Rendered, *, retry: bool
 ) -> PostOutcome:
     """Post or edit the report in the team's thread (`rendered.channel_id`), else the project channel."""
-    assert rendered.embed is not None
+    if rendered.embed is None:
+        return PostOutcome(guild_id=guild.id)  # the team ended before its report was shown: nowhere
     marker = kind.marker(record_id)
     footer = rendered.embed.footer.text
     if not (footer and footer.endswith(marker)):

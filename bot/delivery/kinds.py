@@ -159,6 +159,9 @@ async def _checkin_report(app: NexusApp, record_id: int) -> Rendered:
     report = await app.services.checkins.report(record_id)
     if report.revision == 0:
         return Rendered(0, 0, None, None)  # not ready yet: nothing to show
+    if not report.team_active and report.message_id is None:
+        # the team ended before its report was shown: not in the public channel (recorded as shown)
+        return Rendered(report.revision, report.posted_revision, None, None)
     where = report.channel_id if report.message_id is not None else report.thread_id
     return Rendered(
         report.revision,

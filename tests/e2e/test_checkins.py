@@ -278,3 +278,78 @@ async def test_a_team_without_a_thread_is_prompted_in_the_channel_and_forget_me_
         await bot.delivery.settled()
         assert prompts_in(emu, world.project) == []  # the post that named her is deleted
         assert len(dm_prompts(emu, a)) == 1  # a's DM is a's own
+
+
+async def test_a_team_that_ended_gets_no_late_prompt_nor_report_in_the_channel(world: World, database_url, sessions):
+    """A prompt claimed before the team ended (its process died before sending it) is not sent when
+    a pass takes it over; the team's report, ready after it ended, is shown nowhere: neither goes to
+    the public project channel in place of the team's closed thread."""
+    emu = world.emu
+    clock = MovableClock(START)
+    emu.clock = clock.time
+    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    async with running_bot(settings, emu, clock=clock) as bot:
+        a, b, thread = await _team(world)
+        await emu.command(a, "checkin setup", days="mon", time="11:00")
+        emu.close_dms(b)
+        claimed = await bot.services.checkins.prompt_now(world.guild.id, a.id)  # claimed, never sent
+        assert len(claimed) == 2
+        await emu.click(a, emu.reply(await emu.command(a, "partner leave")), "Leave team")
+        await bot.delivery.settled()
+        clock.advance(timedelta(minutes=3))  # the claim's lease is over: a pass takes the prompts over
+        await run_pass(bot)
+        assert prompts_in(emu, world.project) == [] and prompts_in(emu, thread) == []
+        assert dm_prompts(emu, a) == [] and dm_prompts(emu, b) == []
+        async with sessions() as session:
+            assert set(await session.scalars(select(CheckinPrompt.via))) == {"none"}
+        clock.advance(timedelta(hours=13))  # the report's time: ready, with nobody's answers
+        await run_pass(bot)
+        titled = [m for m in emu.channel_messages(world.project) if m.embeds and "Check-in" in m.embeds[0]["title"]]
+        assert titled == [] and reports(emu, thread) == []
+        shown = emu.reply(await emu.command(world.admin, "setup show")).text()
+        assert "Waiting posts" not in shown  # recorded as shown (nowhere), not waiting for ever
+
+
+async def test_a_prompt_sent_again_after_its_record_was_lost_is_one_post(
+    world: World, database_url, sessions, monkeypatch: pytest.MonkeyPatch
+):
+    """The process posts a prompt and dies before recording it; a pass takes the prompt over after
+    its lease and sends it again with the same nonce, so Discord returns the first post: one post,
+    recorded, which forget-me deletes."""
+    emu = world.emu
+    clock = MovableClock(START)
+    emu.clock = clock.time
+    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    async with running_bot(settings, emu, clock=clock) as bot:
+        emu.deny_bot(world.project, CREATE_PRIVATE_THREADS)
+        await emu.command(world.admin, "setup channel", channel=world.project)
+        await setup_learners(world, ["backend", "frontend"])
+        a, b = world.learners[:2]
+        await form_team(world, a, b)
+        await emu.command(a, "checkin setup", days="mon", time="11:00")
+        emu.close_dms(b)
+        service = bot.services.checkins
+        record = service.mark_delivered
+        lost: list[int] = []
+
+        async def dies_before_recording(prompt_id: int, via: str, *where: int | None) -> None:
+            if via == "channel" and not lost:
+                lost.append(prompt_id)
+                raise RuntimeError("the process stopped here")
+            await record(prompt_id, via, *where)
+
+        monkeypatch.setattr(service, "mark_delivered", dies_before_recording)
+        await emu.command(a, "checkin now")
+        await bot.delivery.settled()
+        (first,) = prompts_in(emu, world.project)
+        assert lost
+        clock.advance(timedelta(minutes=3))
+        await run_pass(bot)
+        assert prompts_in(emu, world.project) == [first]  # the same message, not a second one
+        async with sessions() as session:
+            prompt = await session.get(CheckinPrompt, lost[0])
+            assert prompt is not None and (prompt.via, prompt.message_id) == ("channel", first.id)
+        confirm = emu.reply(await emu.command(b, "nexus forget-me"))
+        await emu.click(b, confirm, "Forget me")
+        await bot.delivery.settled()
+        assert prompts_in(emu, world.project) == []

@@ -277,7 +277,7 @@ class CheckinPrompts:
         async with transaction(self._sessions) as session:
             await session.execute(
                 update(CheckinPrompt)
-                .where(CheckinPrompt.id == prompt_id)
+                .where(CheckinPrompt.id == prompt_id, CheckinPrompt.delivered_at.is_(None))  # the first post
                 .values(
                     delivered_at=self._clock.now(),
                     via=via,

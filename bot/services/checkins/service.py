@@ -67,6 +67,9 @@ class PromptInfo:
     report_id: int
     project_name: str
     thread_id: int | None
+    deliverable: bool = True
+    """The team is still active and the member still in it: a prompt claimed before the team ended
+    (or before they left), and sent after, goes nowhere."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ class CheckinService(CheckinPrompts):
                 session, CheckinPrompt, prompt_id, "That check-in no longer exists."
             )
             view = await report_view(session, prompt.report_id)
+            members = {member.user_id for member in await current_members(session, prompt.team_id)}
             return PromptInfo(
                 prompt.id,
                 prompt.guild_id,
@@ -158,6 +162,7 @@ class CheckinService(CheckinPrompts):
                 prompt.report_id,
                 project_name,
                 view.thread_id,
+                view.team_active and prompt.user_id in members,
             )
 
     async def answer(self, prompt_id: int, user_id: int, done: str, next_: str, blocked: str) -> CheckinAnswered:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.checkins import streak
 from bot.domain.errors import NotFoundError
+from bot.domain.teams import TeamStatus
 from bot.domain.threads import ThreadState
 from bot.services.checkins.prompts import answered_runs
 from bot.services.team_queries import current_members
@@ -61,6 +62,8 @@ class ReportView:
     posted_revision: int
     channel_id: int | None
     message_id: int | None
+    team_active: bool = True
+    """False once the team ended: a report not shown by then is shown nowhere (not the public channel)."""
 
     @property
     def silent(self) -> tuple[int, ...]:
@@ -153,7 +156,13 @@ async def report_view(session: AsyncSession, report_id: int) -> ReportView:
         report.posted_revision,
         report.channel_id,
         report.message_id,
+        await team_is_active(session, report.team_id),
     )
+
+
+async def team_is_active(session: AsyncSession, team_id: int) -> bool:
+    """Whether the team is formed and has not ended."""
+    return await session.scalar(select(Team.status).where(Team.id == team_id)) == TeamStatus.ACTIVE.value
 
 
 async def team_history(session: AsyncSession, team_id: int) -> list[ReportView]:
