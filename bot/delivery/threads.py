@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, cast
 import discord
 
 from bot.app import NexusApp
-from bot.delivery.channel import missing_post_permissions, missing_thread_permissions, project_channel, show_in
+from bot.delivery.channel import (
+    delete_message,
+    missing_post_permissions,
+    missing_thread_permissions,
+    project_channel,
+    show_in,
+)
 from bot.delivery.outcome import PostOutcome
 from bot.domain.events import StaffNoticeStored
 from bot.domain.threads import THREAD_CAP_CODE, thread_marker
@@ -245,3 +251,33 @@ async def show_staff_notice(
 async def known_thread(guild: discord.Guild, thread_id: int) -> discord.Thread | None:
     """The thread `thread_id` of `guild` (archived ones asked of Discord), or None if it is gone."""
     return await _known_thread(guild, thread_id)
+
+
+async def delete_post(
+    app: NexusApp, guild: discord.Guild, kind: PostKind, record_id: int, rendered: Rendered, *, retry: bool
+) -> PostOutcome:
+    """Delete a queued message (forget-me's), in a channel or in a thread. An archived or locked
+    thread (an ended team's) is reopened for it and closed again as it was, as the team thread's
+    last edit does; a message, channel or thread already gone counts as done."""
+    channel_id, message_id = rendered.channel_id, rendered.message_id
+    if channel_id is None or message_id is None or isinstance(guild.get_channel(channel_id), discord.TextChannel):
+        return await delete_message(guild, channel_id, message_id)
+    thread = await _known_thread(guild, channel_id)
+    if thread is None:
+        return PostOutcome(channel_id, message_id, guild_id=guild.id)
+    archived, locked = thread.archived, thread.locked
+    try:
+        if archived:
+            await thread.edit(archived=False)
+        await thread.get_partial_message(message_id).delete()
+    except discord.NotFound:
+        pass
+    except discord.HTTPException as exc:
+        return PostOutcome(problem=f"Discord did not delete the message just now ({exc.status})", guild_id=guild.id)
+    finally:
+        if archived:
+            try:
+                await thread.edit(archived=True, locked=locked)
+            except discord.HTTPException as exc:  # Discord archives an idle thread again by itself
+                log.info("Could not close thread %s again after a deletion: %s", thread.id, exc)
+    return PostOutcome(channel_id, message_id, guild_id=guild.id)

@@ -353,3 +353,28 @@ async def test_a_prompt_sent_again_after_its_record_was_lost_is_one_post(
         await emu.click(b, confirm, "Forget me")
         await bot.delivery.settled()
         assert prompts_in(emu, world.project) == []
+
+
+async def test_forget_me_deletes_her_prompt_in_the_team_thread_and_locks_it_again(world: World, database_url):
+    """Her DMs were closed, so her prompt was posted in the team's thread, naming her. Forget-me ends
+    her team (the thread is archived and locked); the prompt is still deleted, the thread reopened for
+    it and closed again as it was."""
+    emu = world.emu
+    clock = MovableClock(START)
+    emu.clock = clock.time
+    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    async with running_bot(settings, emu, clock=clock) as bot:
+        a, b, thread = await _team(world)
+        await emu.command(a, "checkin setup", days="mon", time="11:00")
+        emu.close_dms(b)
+        await emu.command(a, "checkin now")
+        await bot.delivery.settled()
+        (in_thread,) = prompts_in(emu, thread)
+        assert b.mention in in_thread.content
+        confirm = emu.reply(await emu.command(b, "nexus forget-me"))
+        await emu.click(b, confirm, "Forget me")
+        await bot.delivery.settled()
+        assert prompts_in(emu, thread) == []
+        assert [m.id for m in emu.channel_messages(thread, include_deleted=True) if m.deleted] == [in_thread.id]
+        assert thread.thread is not None and thread.thread.archived and thread.thread.locked
+        assert len(dm_prompts(emu, a)) == 1  # a's own prompt stays

@@ -11,7 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import transaction
-from bot.domain.checkins import VIA_CHANNEL, CheckinPlan, EndpointRef, ensure_answers, linked_endpoint, streak
+from bot.domain.checkins import (
+    VIA_CHANNEL,
+    VIA_THREAD,
+    CheckinPlan,
+    EndpointRef,
+    ensure_answers,
+    linked_endpoint,
+    streak,
+)
 from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
 from bot.domain.events import CheckinFlagged, CheckinReportChanged, Event, PostRetired
 from bot.domain.readme import CheckinSummary
@@ -300,10 +308,12 @@ async def forget_checkins(session: AsyncSession, guild_id: int, user_id: int) ->
         )
     )
     events: list[Event] = []
-    # a prompt posted in the project channel (her DMs closed, her team without a thread) names her
+    # a prompt posted for her (her DMs closed) in her team's thread or the project channel names her
     for channel_id, message_id in await session.execute(
         select(CheckinPrompt.channel_id, CheckinPrompt.message_id).where(
-            CheckinPrompt.guild_id == guild_id, CheckinPrompt.user_id == user_id, CheckinPrompt.via == VIA_CHANNEL
+            CheckinPrompt.guild_id == guild_id,
+            CheckinPrompt.user_id == user_id,
+            CheckinPrompt.via.in_((VIA_THREAD, VIA_CHANNEL)),
         )
     ):
         deletion = retire_post(session, guild_id, channel_id, message_id)
