@@ -14,7 +14,7 @@ import discord
 from bot.app import NexusApp
 from bot.delivery.channel import post_or_edit, project_channel, show_in
 from bot.delivery.outcome import PostOutcome
-from bot.delivery.threads import known_thread
+from bot.delivery.threads import archive_again, known_thread
 from bot.domain.checkins import VIA_CHANNEL, VIA_DM, VIA_NONE, VIA_THREAD
 from bot.ui.checkins import prompt_text, prompt_view
 
@@ -93,17 +93,26 @@ async def show_checkin_report(
     footer = rendered.embed.footer.text
     if not (footer and footer.endswith(marker)):
         rendered.embed.set_footer(text=f"{footer} · {marker}" if footer else marker)
-    thread = await known_thread(guild, rendered.channel_id) if rendered.channel_id is not None else None
-    # a locked thread (the team ended) keeps its posted report up to date, but takes no new one; nor
-    # does the public project channel: an ended team's answers stay in its thread or nowhere
-    if thread is not None and thread.locked and rendered.message_id is None:
-        return PostOutcome(guild_id=guild.id)
-    if thread is not None and (not thread.locked or rendered.message_id is not None):
+    thread: discord.Thread | None = None
+    if rendered.channel_id is not None and not isinstance(guild.get_channel(rendered.channel_id), discord.TextChannel):
+        try:
+            thread = await known_thread(guild, rendered.channel_id)
+        except discord.HTTPException as exc:
+            return PostOutcome(problem=_report_problem(exc), guild_id=guild.id)
+        if thread is None and rendered.message_id is not None:
+            return PostOutcome(guild_id=guild.id)  # its thread is gone, and the report with it
+    if thread is not None:
+        # a locked thread (the team ended) keeps its posted report up to date, but takes no new one;
+        # and a report that belongs in a thread never goes to the public channel instead
         locked = thread.locked
+        if locked and rendered.message_id is None:
+            return PostOutcome(guild_id=guild.id)
+        reopened = False
         try:
             if thread.archived:
                 await thread.edit(archived=False)
-            outcome = await show_in(
+                reopened = True
+            return await show_in(
                 thread,
                 embed=rendered.embed,
                 view=rendered.view,
@@ -111,11 +120,12 @@ async def show_checkin_report(
                 nonce=kind.nonce(record_id, rendered.revision),
                 marker=marker if retry and rendered.message_id is None else None,
             )
-            if locked:
-                await thread.edit(archived=True, locked=True)
-            return outcome
         except discord.HTTPException as exc:
-            log.info("Posting check-in report %s in the team's thread failed (%s); using the channel", record_id, exc)
+            return PostOutcome(problem=_report_problem(exc), guild_id=guild.id)
+        finally:
+            if reopened and locked:  # an active team's thread stays open, as a post leaves it
+                await archive_again(thread)
+    # a team without a thread: the project channel, as its prompts
     return await post_or_edit(
         app,
         guild,
@@ -126,3 +136,8 @@ async def show_checkin_report(
         nonce=kind.nonce(record_id, rendered.revision),
         marker=marker if retry and rendered.message_id is None else None,
     )
+
+
+def _report_problem(error: discord.HTTPException) -> str:
+    """Why a check-in report is not in its team's thread yet, as staff read it in `/setup show`."""
+    return f"Discord refused a check-in report in its team's thread just now ({error.status}); retrying there"

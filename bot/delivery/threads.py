@@ -256,28 +256,50 @@ async def known_thread(guild: discord.Guild, thread_id: int) -> discord.Thread |
 async def delete_post(
     app: NexusApp, guild: discord.Guild, kind: PostKind, record_id: int, rendered: Rendered, *, retry: bool
 ) -> PostOutcome:
-    """Delete a queued message (forget-me's), in a channel or in a thread. An archived or locked
-    thread (an ended team's) is reopened for it and closed again as it was, as the team thread's
-    last edit does; a message, channel or thread already gone counts as done."""
+    """Delete a queued message (forget-me's), in a channel or in a thread. Discord deletes nothing
+    in an archived thread (50083), so an archived one (an ended team's) is reopened for it and
+    archived again, locked again if it was; a message, channel or thread already gone counts as
+    done. A thread Nexus cannot reach or reopen now is a problem the outbox retries and
+    `/setup show` reports."""
     channel_id, message_id = rendered.channel_id, rendered.message_id
     if channel_id is None or message_id is None or isinstance(guild.get_channel(channel_id), discord.TextChannel):
         return await delete_message(guild, channel_id, message_id)
-    thread = await _known_thread(guild, channel_id)
-    if thread is None:
-        return PostOutcome(channel_id, message_id, guild_id=guild.id)
-    archived, locked = thread.archived, thread.locked
+    reopened = False
+    thread: discord.Thread | None = None
     try:
-        if archived:
+        thread = await _known_thread(guild, channel_id)
+        if thread is None:
+            return PostOutcome(channel_id, message_id, guild_id=guild.id)
+        if thread.archived:
             await thread.edit(archived=False)
+            reopened = True
         await thread.get_partial_message(message_id).delete()
     except discord.NotFound:
         pass
     except discord.HTTPException as exc:
-        return PostOutcome(problem=f"Discord did not delete the message just now ({exc.status})", guild_id=guild.id)
+        return PostOutcome(problem=_deletion_problem(exc), guild_id=guild.id)
     finally:
-        if archived:
-            try:
-                await thread.edit(archived=True, locked=locked)
-            except discord.HTTPException as exc:  # Discord archives an idle thread again by itself
-                log.info("Could not close thread %s again after a deletion: %s", thread.id, exc)
+        if reopened and thread is not None:
+            await archive_again(thread)
     return PostOutcome(channel_id, message_id, guild_id=guild.id)
+
+
+async def archive_again(thread: discord.Thread) -> None:
+    """Archive a thread Nexus reopened (to delete or edit a post in an ended team's thread), and lock
+    it again if it was locked (never unlock it: the team's close may have locked it meanwhile)."""
+    try:
+        if thread.locked:
+            await thread.edit(archived=True, locked=True)
+        else:
+            await thread.edit(archived=True)
+    except discord.HTTPException as exc:  # Discord archives an idle thread again by itself
+        log.info("Could not archive thread %s again: %s", thread.id, exc)
+
+
+def _deletion_problem(error: discord.HTTPException) -> str:
+    """Why a message in a thread was not deleted, as staff read it in `/setup show`."""
+    if error.code == THREAD_CAP_CODE:
+        return "Discord's limit of active threads is reached, so an ended team's thread can't be reopened to delete a message"
+    if isinstance(error, discord.Forbidden):
+        return "I can't reach a team thread to delete a message there (I need View Channel and Manage Threads)"
+    return f"Discord did not delete a message in a team thread just now ({error.status})"

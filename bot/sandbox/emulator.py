@@ -1205,6 +1205,9 @@ class DiscordEmulator:
 
     async def _channel_delete(self, request: web.Request) -> web.Response:
         message = self._channel_message(request)
+        channel = self._channel(request)
+        if channel.thread is not None and channel.thread.archived:
+            raise DiscordAPIError(400, 50083, "Thread is archived")  # reopen it first, as Discord asks
         message.deleted = True
         return web.Response(status=204)
 

@@ -378,3 +378,33 @@ async def test_forget_me_deletes_her_prompt_in_the_team_thread_and_locks_it_agai
         assert [m.id for m in emu.channel_messages(thread, include_deleted=True) if m.deleted] == [in_thread.id]
         assert thread.thread is not None and thread.thread.archived and thread.thread.locked
         assert len(dm_prompts(emu, a)) == 1  # a's own prompt stays
+
+
+async def test_a_report_discord_refuses_in_the_thread_is_retried_there_not_in_the_channel(world: World, database_url):
+    emu = world.emu
+    clock = MovableClock(START)
+    emu.clock = clock.time
+    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    async with running_bot(settings, emu, clock=clock) as bot:
+        a, b, thread = await _team(world)
+        await emu.command(a, "checkin setup", days="fri", time="11:00")  # no round of its own today
+        await emu.command(a, "checkin now")
+        await bot.delivery.settled()
+        await answer(emu, a, dm_prompts(emu, a)[0], "Built the orders table", "Seed data")
+        clock.advance(timedelta(hours=13))
+        await run_pass(bot)
+        (report,) = reports(emu, thread)
+        clock.advance(timedelta(days=8))  # a week without a word: Discord archives the thread
+        assert emu.archive_idle_threads() == [thread]
+        fault = emu.fail(rf"/channels/{thread.id}$", 403, method="PATCH")  # reopening it is refused once
+        late = await answer(emu, b, dm_prompts(emu, b)[0], "Styled the list", "Filters")
+        assert "now shows your answers" in late.content
+        await bot.delivery.settled()
+        assert fault.hits == 1
+        public = [m for m in emu.channel_messages(world.project) if m.embeds and "Check-in" in m.embeds[0]["title"]]
+        assert public == []  # not a second copy in the public channel
+        assert "Styled the list" not in reports(emu, thread)[0].text()
+        await bot.delivery.flush(world.guild.id)  # the outbox's next pass
+        (edited,) = reports(emu, thread)
+        assert edited.id == report.id and "Styled the list" in edited.text()
+        assert thread.thread is not None and not thread.thread.archived  # an active team's thread stays open
