@@ -1198,7 +1198,10 @@ class DiscordEmulator:
         message = self._channel_message(request)
         if message.author.id != self.bot_user.id:
             raise DiscordAPIError(403, 50005, "Cannot edit a message authored by another user")
-        self._check_bot_can(self._channel(request), VIEW_CHANNEL)
+        channel = self._channel(request)
+        self._check_bot_can(channel, VIEW_CHANNEL)
+        if channel.thread is not None and channel.thread.archived:
+            raise DiscordAPIError(400, 50083, "Thread is archived")  # reopen it first, as Discord asks
         self._edit_message(message, request["body"] or {}, request["files"])
         await self._notify()
         return self._json(message.payload(self.base_url))

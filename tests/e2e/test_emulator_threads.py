@@ -133,3 +133,20 @@ async def test_idle_threads_archive_after_their_duration(emu: DiscordEmulator, w
     now[0] += 60
     (archived,) = emu.archive_idle_threads()
     assert archived.id == int(made["id"]) and archived.thread is not None and archived.thread.archived
+
+
+async def test_a_message_in_an_archived_thread_is_edited_or_deleted_only_after_reopening(nexus, world: World) -> None:
+    """Discord refuses editing or deleting a message in an archived thread (50083); reopen it first."""
+    thread = await _private_thread(nexus, world)
+    first = await thread.send("first")
+    second = await thread.send("second")
+    await thread.edit(archived=True)
+    for action in (first.edit(content="edited"), second.delete()):
+        with pytest.raises(discord.HTTPException) as refused:
+            await action
+        assert refused.value.code == 50083
+    assert [m.content for m in world.emu.channel_messages(world.emu.channels[thread.id])] == ["first", "second"]
+    await thread.edit(archived=False)
+    await first.edit(content="edited")
+    await second.delete()
+    assert [m.content for m in world.emu.channel_messages(world.emu.channels[thread.id])] == ["edited"]
