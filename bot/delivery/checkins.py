@@ -14,7 +14,7 @@ import discord
 from bot.app import NexusApp
 from bot.delivery.channel import post_or_edit, project_channel, show_in
 from bot.delivery.outcome import PostOutcome
-from bot.delivery.threads import archive_again, known_thread
+from bot.delivery.threads import known_thread, reopened
 from bot.domain.checkins import VIA_CHANNEL, VIA_DM, VIA_NONE, VIA_THREAD
 from bot.ui.checkins import prompt_text, prompt_view
 
@@ -107,24 +107,19 @@ async def show_checkin_report(
         locked = thread.locked
         if locked and rendered.message_id is None:
             return PostOutcome(guild_id=guild.id)
-        reopened = False
         try:
-            if thread.archived:
-                await thread.edit(archived=False)
-                reopened = True
-            return await show_in(
-                thread,
-                embed=rendered.embed,
-                view=rendered.view,
-                message_id=rendered.message_id,
-                nonce=kind.nonce(record_id, rendered.revision),
-                marker=marker if retry and rendered.message_id is None else None,
-            )
+            # an active team's thread stays open afterwards, as a post leaves it
+            async with reopened(thread, close_again=locked):
+                return await show_in(
+                    thread,
+                    embed=rendered.embed,
+                    view=rendered.view,
+                    message_id=rendered.message_id,
+                    nonce=kind.nonce(record_id, rendered.revision),
+                    marker=marker if retry and rendered.message_id is None else None,
+                )
         except discord.HTTPException as exc:
             return PostOutcome(problem=_report_problem(exc), guild_id=guild.id)
-        finally:
-            if reopened and locked:  # an active team's thread stays open, as a post leaves it
-                await archive_again(thread)
     # a team without a thread: the project channel, as its prompts
     return await post_or_edit(
         app,

@@ -4,8 +4,9 @@ about them, posted in the staff channel."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, cast
 
@@ -264,24 +265,33 @@ async def delete_post(
     channel_id, message_id = rendered.channel_id, rendered.message_id
     if channel_id is None or message_id is None or isinstance(guild.get_channel(channel_id), discord.TextChannel):
         return await delete_message(guild, channel_id, message_id)
-    reopened = False
-    thread: discord.Thread | None = None
     try:
         thread = await _known_thread(guild, channel_id)
         if thread is None:
             return PostOutcome(channel_id, message_id, guild_id=guild.id)
-        if thread.archived:
-            await thread.edit(archived=False)
-            reopened = True
-        await thread.get_partial_message(message_id).delete()
+        async with reopened(thread, close_again=True):
+            await thread.get_partial_message(message_id).delete()
     except discord.NotFound:
         pass
     except discord.HTTPException as exc:
         return PostOutcome(problem=_deletion_problem(exc), guild_id=guild.id)
-    finally:
-        if reopened and thread is not None:
-            await archive_again(thread)
     return PostOutcome(channel_id, message_id, guild_id=guild.id)
+
+
+@contextlib.asynccontextmanager
+async def reopened(thread: discord.Thread, *, close_again: bool) -> AsyncIterator[None]:
+    """An archived thread unarchived for the block (Discord edits and deletes nothing in an archived
+    thread, 50083); afterwards, with `close_again`, archived again, locked again if it was. A refused
+    unarchiving raises from the block's start."""
+    if not thread.archived:
+        yield
+        return
+    await thread.edit(archived=False)
+    try:
+        yield
+    finally:
+        if close_again:
+            await archive_again(thread)
 
 
 async def archive_again(thread: discord.Thread) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db import transaction
 from bot.domain.cohort import Track
 from bot.domain.errors import NotFoundError
+from bot.domain.events import Event, PostRetired
 from bot.domain.notices import NoticeKind, NoticeRole
 from bot.domain.teams import EndReason
 from models import ChannelNotice, NoticeMember, PostDeletion, Project, Team
@@ -93,15 +94,20 @@ async def add_notice(
     return notice
 
 
-def retire_post(
-    session: AsyncSession, guild_id: int, channel_id: int | None, message_id: int | None
-) -> PostDeletion | None:
-    """Queue the deletion of a channel message (None when there is no message)."""
-    if channel_id is None or message_id is None:
-        return None
-    deletion = PostDeletion(guild_id=guild_id, channel_id=channel_id, message_id=message_id)
-    session.add(deletion)
-    return deletion
+async def retire_posts(
+    session: AsyncSession, guild_id: int, posts: Iterable[tuple[int | None, int | None]]
+) -> list[Event]:
+    """Queue the deletion of channel messages, each (channel id, message id); a post with no message
+    is skipped. The events deliver the deletions once the transaction commits."""
+    events: list[Event] = []
+    for channel_id, message_id in posts:
+        if channel_id is None or message_id is None:
+            continue
+        deletion = PostDeletion(guild_id=guild_id, channel_id=channel_id, message_id=message_id)
+        session.add(deletion)
+        await session.flush()
+        events.append(PostRetired(deletion.id))
+    return events
 
 
 class NoticeService:

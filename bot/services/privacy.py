@@ -15,7 +15,6 @@ from bot.domain.events import (
     MemberForgotten,
     NoticeStored,
     NudgePostStored,
-    PostRetired,
     ScheduledRunClaimed,
     TeamChanged,
 )
@@ -23,7 +22,7 @@ from bot.domain.schedules import ScheduledPost
 from bot.domain.teams import TeamEvent
 from bot.services.checkins import forget_checkins
 from bot.services.matching import end_membership
-from bot.services.notices import retire_post
+from bot.services.notices import retire_posts
 from bot.services.nudges import forget_in_nudges
 from models import (
     Announcement,
@@ -74,15 +73,12 @@ class PrivacyService:
         and queue every channel post that names them to be edited without them or deleted."""
         async with transaction(self._sessions) as session:
             events: list[Event] = [*await end_membership(session, guild_id, user_id, TeamEvent.MEMBER_FORGOTTEN)]
-            for channel_id, message_id in await session.execute(
+            announced = await session.execute(
                 select(Announcement.channel_id, Announcement.message_id).where(
                     Announcement.guild_id == guild_id, Announcement.user_id == user_id
                 )
-            ):
-                deletion = retire_post(session, guild_id, channel_id, message_id)
-                if deletion is not None:
-                    await session.flush()
-                    events.append(PostRetired(deletion.id))
+            )
+            events += await retire_posts(session, guild_id, announced.tuples())
             events += await _scrub_posts(session, guild_id, user_id)
             removed = {
                 "announcements": await _delete(

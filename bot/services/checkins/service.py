@@ -21,7 +21,7 @@ from bot.domain.checkins import (
     streak,
 )
 from bot.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
-from bot.domain.events import CheckinFlagged, CheckinReportChanged, Event, PostRetired
+from bot.domain.events import CheckinFlagged, CheckinReportChanged, Event
 from bot.domain.readme import CheckinSummary
 from bot.services.checkins.prompts import CheckinPrompts, ClaimedPrompt, answered_runs, member_zones, reschedule
 from bot.services.checkins.views import (
@@ -31,11 +31,13 @@ from bot.services.checkins.views import (
     flag_view,
     guild_streaks,
     open_blockers,
+    open_thread_id,
     report_view,
     team_history,
+    team_is_active,
     with_project_name,
 )
-from bot.services.notices import retire_post
+from bot.services.notices import retire_posts
 from bot.services.team_queries import current_members, formed_team_of
 from models import (
     ApiEndpoint,
@@ -160,7 +162,7 @@ class CheckinService(CheckinPrompts):
             prompt, project_name = await with_project_name(
                 session, CheckinPrompt, prompt_id, "That check-in no longer exists."
             )
-            view = await report_view(session, prompt.report_id)
+            # two small reads, not the whole report: a prompt is sent once per member and round
             members = {member.user_id for member in await current_members(session, prompt.team_id)}
             return PromptInfo(
                 prompt.id,
@@ -169,8 +171,8 @@ class CheckinService(CheckinPrompts):
                 prompt.user_id,
                 prompt.report_id,
                 project_name,
-                view.thread_id,
-                view.team_active and prompt.user_id in members,
+                await open_thread_id(session, prompt.team_id),
+                prompt.user_id in members and await team_is_active(session, prompt.team_id),
             )
 
     async def answer(self, prompt_id: int, user_id: int, done: str, next_: str, blocked: str) -> CheckinAnswered:
@@ -307,19 +309,15 @@ async def forget_checkins(session: AsyncSession, guild_id: int, user_id: int) ->
             select(CheckinPrompt.report_id).where(CheckinPrompt.guild_id == guild_id, CheckinPrompt.user_id == user_id)
         )
     )
-    events: list[Event] = []
     # a prompt posted for her (her DMs closed) in her team's thread or the project channel names her
-    for channel_id, message_id in await session.execute(
+    posted = await session.execute(
         select(CheckinPrompt.channel_id, CheckinPrompt.message_id).where(
             CheckinPrompt.guild_id == guild_id,
             CheckinPrompt.user_id == user_id,
             CheckinPrompt.via.in_((VIA_THREAD, VIA_CHANNEL)),
         )
-    ):
-        deletion = retire_post(session, guild_id, channel_id, message_id)
-        if deletion is not None:
-            await session.flush()
-            events.append(PostRetired(deletion.id))
+    )
+    events: list[Event] = await retire_posts(session, guild_id, posted.tuples())
     await session.execute(
         delete(CheckinPrompt).where(CheckinPrompt.guild_id == guild_id, CheckinPrompt.user_id == user_id)
     )

@@ -139,9 +139,7 @@ async def report_view(session: AsyncSession, report_id: int) -> ReportView:
         .order_by(CheckinAnswer.answered_at, CheckinAnswer.id)
     )
     answers = tuple(AnswerView(a.user_id, a.done, a.next, _blocker(a, project_name, e), a.answered_at) for a, e in rows)
-    thread_id = await session.scalar(
-        select(TeamThread.channel_id).where(TeamThread.id == report.team_id, TeamThread.state == ThreadState.OPEN.value)
-    )
+    thread_id = await open_thread_id(session, report.team_id)
     return ReportView(
         report.id,
         report.guild_id,
@@ -157,6 +155,13 @@ async def report_view(session: AsyncSession, report_id: int) -> ReportView:
         report.channel_id,
         report.message_id,
         await team_is_active(session, report.team_id),
+    )
+
+
+async def open_thread_id(session: AsyncSession, team_id: int) -> int | None:
+    """The team's thread while it is open (made, and the team not ended), else None."""
+    return await session.scalar(
+        select(TeamThread.channel_id).where(TeamThread.id == team_id, TeamThread.state == ThreadState.OPEN.value)
     )
 
 
