@@ -78,7 +78,7 @@ class PrivacyService:
                     Announcement.guild_id == guild_id, Announcement.user_id == user_id
                 )
             )
-            events += await retire_posts(session, guild_id, announced.tuples())
+            events += await retire_posts(session, guild_id, announced)
             events += await _scrub_posts(session, guild_id, user_id)
             removed = {
                 "announcements": await _delete(

@@ -317,7 +317,7 @@ async def forget_checkins(session: AsyncSession, guild_id: int, user_id: int) ->
             CheckinPrompt.via.in_((VIA_THREAD, VIA_CHANNEL)),
         )
     )
-    events: list[Event] = await retire_posts(session, guild_id, posted.tuples())
+    events: list[Event] = await retire_posts(session, guild_id, posted)
     await session.execute(
         delete(CheckinPrompt).where(CheckinPrompt.guild_id == guild_id, CheckinPrompt.user_id == user_id)
     )
