@@ -21,12 +21,13 @@ and the stock adapter is used.
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 import sqlalchemy
@@ -49,6 +50,9 @@ from sqlalchemy.util import EMPTY_DICT  # noqa: E402
 from sqlalchemy.util.concurrency import await_  # noqa: E402
 
 log = logging.getLogger("nexus.db")
+_T = TypeVar("_T")
+InlineRun = Callable[[ClauseElement, Mapping[str, Any]], list[Any]]
+"""Runs one statement inside an InlineReader's read: its rows (see InlineReader.rows)."""
 
 _Outcome = tuple[Any, int, int | None, list[Any]]
 _SQLITE = SQLiteDialect_pysqlite()
@@ -302,9 +306,14 @@ class InlineReader:
     `bench/interactions.py --mix search --cost 300` went from 3.7-4.0 ms per search interaction
     (2.2x the bare discord.py bot's) to 2.8 ms (1.4x).
 
-    Read only (PRAGMA query_only) and never waits: a statement that finds SQLite busy, or the
-    reader in use by another thread, gets None, and the caller takes the pooled path, which waits
-    for the lock on a connection's thread. Autocommit: each statement reads the newest commit.
+    Read only (PRAGMA query_only) and never waits: a read that finds SQLite busy, or the reader in
+    use by another thread, gets None, and the caller takes the pooled path, which waits for the lock
+    on a connection's thread.
+
+    The statements of one `read` share a read transaction: they see one snapshot (a search's page
+    and its count of filtered hits agree), and FTS5's per-row document-size lookups, nested
+    statements inside the ranking, skip the autocommit bookkeeping each of them pays outside a
+    transaction (callgrind: 7% fewer instructions for a ranking of 3,000 matching notes).
     """
 
     __slots__ = ("_compiled", "_connection", "_lock", "_uri")
@@ -319,16 +328,23 @@ class InlineReader:
         """Every row of `statement` with its parameters bound from `values` (the statement's own
         values for the rest, such as its LIMIT), or None when it cannot run now without waiting.
         Each statement is compiled once: pass statements that are built once (functools.cache)."""
-        plain = self._compiled.get(statement)
-        if plain is None:
-            plain = self._compile(statement)
-        sql, names, defaults = plain
-        parameters = [values[name] if name in values else defaults[name] for name in names]
+        return self.read(lambda run: run(statement, values))
+
+    def read(self, plan: Callable[[InlineRun], _T]) -> _T | None:
+        """What `plan` returns, given a function that runs a statement as `rows` does, every
+        statement in one read transaction; or None when a statement cannot run now without waiting
+        (the plan is then abandoned)."""
         if not self._lock.acquire(blocking=False):
             return None
         try:
             connection = self._connection or self._open()
-            return connection.execute(sql, parameters).fetchall()
+            connection.execute("BEGIN")
+            try:
+                found = plan(functools.partial(self._run, connection))
+            finally:
+                if connection.in_transaction:  # nothing was written: this only ends the snapshot
+                    connection.execute("ROLLBACK")
+            return found
         except sqlite3.Error as exc:
             # busy: the pooled path waits for the lock. Anything else (a disk error, a damaged
             # file, a table a migration is rebuilding): this connection is dropped, and the pooled
@@ -339,6 +355,14 @@ class InlineReader:
             return None
         finally:
             self._lock.release()
+
+    def _run(self, connection: sqlite3.Connection, statement: ClauseElement, values: Mapping[str, Any]) -> list[Any]:
+        plain = self._compiled.get(statement)
+        if plain is None:
+            plain = self._compile(statement)
+        sql, names, defaults = plain
+        parameters = [values[name] if name in values else defaults[name] for name in names]
+        return connection.execute(sql, parameters).fetchall()
 
     def _compile(self, statement: ClauseElement) -> tuple[str, tuple[str, ...], dict[str, Any]]:
         compiled = cast(SQLCompiler, statement.compile(dialect=_SQLITE))

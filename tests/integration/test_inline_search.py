@@ -207,3 +207,38 @@ async def test_a_failing_reader_is_dropped_and_the_pooled_path_answers(notes, ca
         await service.search(GUILD, ALICE, "jwt")
     assert reader._connection is None
     assert "the pooled path takes it" in caplog.text
+
+
+async def test_the_statements_of_one_read_see_one_snapshot(notes):
+    """A search's page and its count of filtered hits come from one snapshot: a commit between
+    them (another connection, WAL) is seen by the next read, not by the rest of this one."""
+    _, engine, path = notes
+    reader = inline_reader(engine)
+    assert reader is not None
+    count = text("SELECT count(*) FROM notes")
+    other = sqlite3.connect(path, isolation_level=None)
+
+    def plan(run):
+        before = run(count, {})
+        other.execute("DELETE FROM notes WHERE id = (SELECT min(id) FROM notes)")  # autocommit: committed
+        return before, run(count, {})
+
+    assert reader.read(plan) == ([(len(NOTES),)], [(len(NOTES),)])
+    assert reader.rows(count, {}) == [(len(NOTES) - 1,)]
+    assert reader.read(lambda run: run(count, {})) == [(len(NOTES) - 1,)]  # the reader's transaction ended
+    other.close()
+
+
+async def test_a_read_abandoned_by_an_error_leaves_the_reader_usable(notes):
+    _, engine, _ = notes
+    reader = inline_reader(engine)
+    assert reader is not None
+
+    def plan(run):
+        run(text("SELECT 1"), {})
+        raise RuntimeError("a bug in the plan")
+
+    with pytest.raises(RuntimeError):
+        reader.read(plan)
+    assert reader._connection is not None and not reader._connection.in_transaction
+    assert reader.rows(text("SELECT count(*) FROM notes"), {}) == [(len(NOTES),)]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     ColumnClause,
     ColumnElement,
+    Connection,
+    Executable,
     Float,
     Select,
     String,
@@ -35,7 +37,7 @@ from models import Note, NoteVote
 from models.base import utc_from_text
 
 if TYPE_CHECKING:
-    from bot.sqlite_adapter import InlineReader
+    from bot.sqlite_adapter import InlineReader, InlineRun
 
 SEARCH_OVERFETCH = 4
 """Ranked hits fetched per hit shown, before the visibility and filter checks."""
@@ -78,14 +80,7 @@ class Fts5Search:
         if reader is None:
             return None
         params = where.params() | {"match": fts5_match(words, any_word=any_word)}
-        overfetch = limit * SEARCH_OVERFETCH
-        rows = reader.rows(_page(where.shape, limit, overfetch), params)
-        if rows is not None and len(rows) < limit:
-            found = reader.rows(_overfetched(overfetch), params)
-            if found is None:
-                return None
-            if found[0][0] == overfetch:
-                rows = reader.rows(_page(where.shape, limit, None), params)
+        rows = reader.read(functools.partial(_ranked_rows, where=where, limit=limit, params=params))
         if rows is None:
             return None
         # the plain driver's values: the kind's text, 0/1 for private, the time as SQLite's text
@@ -111,13 +106,7 @@ class Fts5Search:
         """Up to `limit` notes passing `where` that hold every word (any of them with `any_word`),
         lowest bm25 first."""
         params = where.params() | {"match": fts5_match(words, any_word=any_word)}
-        # Rank inside the FTS index alone (no join) and over-fetch; the filters then keep the page.
-        # When the filters leave fewer than `limit` of a full over-fetch, rank again with the
-        # filters inside the ranking query: slower, but exact.
-        overfetch = limit * SEARCH_OVERFETCH
-        rows = (await connection.execute(_page(where.shape, limit, overfetch), params)).all()
-        if len(rows) < limit and await connection.scalar(_overfetched(overfetch), params) == overfetch:
-            rows = (await connection.execute(_page(where.shape, limit, None), params)).all()
+        rows = await connection.run_sync(lambda sync: _ranked_rows(_runner(sync), where, limit, params))
         # by position: score, body, solution, helpful follow the summary's seven columns (see _page)
         return tuple(RankedNote(summary_at(r, r[10]), r[8], r[9], r[7]) for r in rows)
 
@@ -141,6 +130,26 @@ class Fts5Search:
             )
         ).all()
         return tuple(summary(row) for row in rows)
+
+
+def _runner(connection: Connection) -> InlineRun:
+    """`_ranked_rows`'s `run` on the pooled path: a statement through SQLAlchemy, on `connection`."""
+    return lambda statement, values: list(connection.execute(cast(Executable, statement), values))
+
+
+def _ranked_rows(run: InlineRun, where: NoteFilter, limit: int, params: dict[str, Any]) -> list[Any]:
+    """The rows `ranked` converts, each statement through `run` (a sync connection's, or an
+    InlineReader's): `_page`'s columns.
+
+    Rank inside the FTS index alone (no join) and over-fetch; the filters then keep the page. When
+    the filters leave fewer than `limit` of a full over-fetch, rank again with the filters inside the
+    ranking query: slower, but exact.
+    """
+    overfetch = limit * SEARCH_OVERFETCH
+    rows = run(_page(where.shape, limit, overfetch), params)
+    if len(rows) < limit and run(_overfetched(overfetch), params)[0][0] == overfetch:
+        rows = run(_page(where.shape, limit, None), params)
+    return list(rows)
 
 
 def _ranking(overfetch: int | None, shape: tuple[bool, bool, bool]) -> Select[int, float]:
