@@ -166,3 +166,6 @@ class ApiChange(Base):
     before: Mapped[str | None] = mapped_column(Text, nullable=True)
     after: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock_now)
+    post_channel_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    post_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The message in the team's thread that told the team of it, if any: forget-me deletes it."""

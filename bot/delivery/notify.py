@@ -24,8 +24,10 @@ async def tell_members(app: NexusApp, guild: discord.Guild, telling: Telling | C
         change = await app.services.api.change(telling.change_id)
         text = api_change_text(change)
         team = await app.services.matching.team(telling.team_id)
-        if await post_in_team_thread(guild, team, text, telling.user_ids):
-            return None  # the team's thread is where its members read it
+        posted = await post_in_team_thread(guild, team, text, telling.user_ids)
+        if posted is not None:  # the team's thread is where its members read it
+            await app.services.api.record_post(telling.change_id, posted.channel.id, posted.id)
+            return None
     else:
         team = await app.services.matching.team(telling.team_id)
         text = team_ended_text(team.project_name, telling.reason, telling.actor_id)

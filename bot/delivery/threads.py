@@ -40,27 +40,28 @@ def team_destination(team: TeamView) -> int | None:
     return team.thread_id
 
 
-async def post_in_team_thread(guild: discord.Guild, team: TeamView, text: str, mention_ids: Sequence[int] = ()) -> bool:
-    """Post `text` in the team's thread, pinging `mention_ids` only (members of the team); False when
-    the team has no thread or Discord refused, so the caller falls back to its team message and DMs.
-    An archived (idle) thread is reopened by the post, as in Discord."""
+async def post_in_team_thread(
+    guild: discord.Guild, team: TeamView, text: str, mention_ids: Sequence[int] = ()
+) -> discord.Message | None:
+    """Post `text` in the team's thread, pinging `mention_ids` only (members of the team); the post,
+    or None when the team has no thread or Discord refused, so the caller falls back to its team
+    message and DMs. An archived (idle) thread is reopened by the post, as in Discord."""
     thread_id = team_destination(team)
     if thread_id is None:
-        return False
+        return None
     thread = await _known_thread(guild, thread_id)
     if thread is None or thread.locked:
-        return False
+        return None
     members = [discord.Object(uid) for uid in mention_ids if uid in team.user_ids]
     mentions = " ".join(f"<@{member.id}>" for member in members)
     try:
-        await thread.send(
+        return await thread.send(
             f"{mentions}\n{text}" if mentions else text,
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=members),
         )
     except discord.HTTPException as exc:
         log.info("Posting in team %s's thread failed (%s); telling its members directly", team.id, exc)
-        return False
-    return True
+        return None
 
 
 async def show_team_thread(

@@ -284,6 +284,14 @@ class ApiService:
             )
             return change_view(row, name or "Project")
 
+    async def record_post(self, change_id: int, channel_id: int, message_id: int) -> None:
+        """Remember the team-thread message that told the team of a change (forget-me deletes it).
+        A change no longer recorded (its team was deleted meanwhile) has nothing to remember."""
+        async with transaction(self._sessions) as session:
+            row = await session.get(ApiChange, change_id)
+            if row is not None:
+                row.post_channel_id, row.post_message_id = channel_id, message_id
+
     async def export(self, guild_id: int, user_id: int, fmt: ExportFormat = ExportFormat.OPENAPI) -> tuple[str, str]:
         """(file name, text) of the caller's team contract: OpenAPI 3.1 YAML or a Postman collection v2.1."""
         contract = await self.contract(guild_id, user_id)

@@ -79,6 +79,7 @@ class PrivacyService:
                 )
             )
             events += await retire_posts(session, guild_id, announced)
+            events += await _retire_contract_posts(session, guild_id, user_id)
             events += await _scrub_posts(session, guild_id, user_id)
             removed = {
                 "announcements": await _delete(
@@ -135,6 +136,29 @@ class PrivacyService:
             events += edited
             events.append(MemberForgotten(user_id))
             return Forgotten(removed, tuple(events))
+
+
+async def _retire_contract_posts(session: AsyncSession, guild_id: int, user_id: int) -> list[Event]:
+    """Queue the deletion of the contract-change posts in the threads of every team the member was
+    in: each names who made the change and pings the teammates told, so one of them names her. The
+    contract's history stays in /api history, without her name."""
+    teams = select(TeamMember.team_id).where(TeamMember.guild_id == guild_id, TeamMember.user_id == user_id)
+    posted = ApiChange.post_message_id.is_not(None)
+    changes = (
+        await session.execute(
+            select(ApiChange.id, ApiChange.post_channel_id, ApiChange.post_message_id).where(
+                ApiChange.guild_id == guild_id, ApiChange.team_id.in_(teams), posted
+            )
+        )
+    ).all()
+    if not changes:
+        return []
+    await session.execute(
+        update(ApiChange)
+        .where(ApiChange.id.in_([change.id for change in changes]))
+        .values(post_channel_id=None, post_message_id=None)  # a teammate forgotten later finds none
+    )
+    return await retire_posts(session, guild_id, [(change[1], change[2]) for change in changes])
 
 
 async def _scrub_posts(session: AsyncSession, guild_id: int, user_id: int) -> list[Event]:

@@ -15,7 +15,7 @@ from bot.sandbox.state import (
     MANAGE_THREADS,
     EmuChannel,
 )
-from models import StaffNotice, TeamThread
+from models import ApiChange, StaffNotice, TeamThread
 from tests.e2e.test_api_contract import JOBS, JOBS_CHANGED, dms, endpoint_id, eventually, team_of_two
 from tests.e2e.test_matching import form_team, setup_learners
 from tests.harness import API_FORM_LABELS, World, add_endpoint
@@ -75,6 +75,44 @@ async def test_an_api_change_is_posted_in_the_teams_thread_not_dmed(nexus, world
     assert "/jobs" in change.content and "remote" in change.content
     assert change.pings().users == {frontend.id} and not change.pings().mass
     assert dms(world, frontend) == []  # told in the thread instead
+
+
+async def test_forget_me_deletes_the_contract_change_posts_in_her_teams_thread(nexus, world: World, sessions):
+    """Each change post names who made it and pings the teammates told: forget-me deletes every one
+    in the threads of her teams (the ended team's locked thread is reopened for it and closed again);
+    the contract's history keeps the changes, without her name."""
+    emu = world.emu
+    backend, frontend = await team_of_two(world)
+    await settled(nexus)
+    (thread,) = team_threads(world)
+    listed = await add_endpoint(emu, backend, "GET", "/jobs", "List jobs", response=JOBS)
+    jobs_id = endpoint_id(emu.reply(listed))
+    await emu.command(frontend, "api agree", id=jobs_id)
+    opened = await emu.command(frontend, "api edit", id=jobs_id)
+    await emu.submit_modal(frontend, opened, {API_FORM_LABELS["response"]: JOBS_CHANGED})
+    assert await eventually(lambda: len(emu.channel_messages(thread)) == 3)
+    await settled(nexus)
+    opening, added, edited = emu.channel_messages(thread)
+    assert added.pings().users == {frontend.id} and frontend.mention in edited.content
+    async with sessions() as session:
+        posts = {(c.post_channel_id, c.post_message_id) for c in await session.scalars(select(ApiChange))}
+    assert posts == {(thread.id, added.id), (thread.id, edited.id)}
+
+    confirm = emu.reply(await emu.command(frontend, "nexus forget-me"))
+    await emu.click(frontend, confirm, "Forget me")
+    await settled(nexus)
+    gone = {m.id for m in emu.channel_messages(thread, include_deleted=True) if m.deleted}
+    assert gone == {added.id, edited.id} and [m.id for m in emu.channel_messages(thread)] == [opening.id]
+    assert thread.thread is not None and thread.thread.archived and thread.thread.locked
+    async with sessions() as session:
+        changes = list(await session.scalars(select(ApiChange).order_by(ApiChange.version)))
+    assert [(c.actor_id, c.post_message_id) for c in changes] == [(backend.id, None), (None, None)]
+    # the teammate forgotten next finds no post left to delete, and asks Discord for nothing
+    deletions = len(emu.requests_to(rf"/channels/{thread.id}/messages/\d+$", "DELETE"))
+    confirm = emu.reply(await emu.command(backend, "nexus forget-me"))
+    await emu.click(backend, confirm, "Forget me")
+    await settled(nexus)
+    assert len(emu.requests_to(rf"/channels/{thread.id}/messages/\d+$", "DELETE")) == deletions
 
 
 async def test_a_lost_answer_on_thread_creation_still_yields_one_thread(nexus, world: World, sessions):
