@@ -14,7 +14,7 @@ from bot.app import NexusApp
 from bot.delivery.channel import staff_channel
 from bot.delivery.checkins import show_checkin_report
 from bot.delivery.rendered import PostKind, Rendered, ThreadPlan
-from bot.delivery.threads import delete_post, show_staff_notice, show_team_thread
+from bot.delivery.threads import delete_post, show_team_thread
 from bot.domain.events import PostKindName
 from bot.domain.notices import NoticeKind
 from bot.domain.nudges import digest_window
@@ -188,7 +188,7 @@ POST_KINDS: dict[PostKindName, PostKind] = {
         PostKind(PostKindName.DELETION, PostDeletion, _deletion, show=delete_post, remove_when_deleted=True),
         PostKind(PostKindName.SCHEDULED, ScheduleRun, _scheduled),
         PostKind(PostKindName.TEAM_THREAD, TeamThread, _team_thread, show=show_team_thread, code="h"),
-        PostKind(PostKindName.STAFF_NOTICE, StaffNotice, _staff_notice, show=show_staff_notice, code="f"),
+        PostKind(PostKindName.STAFF_NOTICE, StaffNotice, _staff_notice, channel=staff_channel, code="f"),
         PostKind(PostKindName.NUDGE, NudgePost, _nudge, code="r"),
         PostKind(PostKindName.FLAG, FollowUpFlag, _flag, channel=staff_channel, code="g"),
         PostKind(PostKindName.CHECKIN_REPORT, CheckinReport, _checkin_report, show=show_checkin_report, code="c"),

@@ -15,7 +15,6 @@ import discord
 from bot.app import NexusApp
 from bot.delivery.channel import (
     delete_message,
-    missing_post_permissions,
     missing_thread_permissions,
     project_channel,
     show_in,
@@ -227,27 +226,6 @@ def _marked(embed: discord.Embed, marker: str) -> discord.Embed:
     if not (footer and footer.endswith(marker)):
         embed.set_footer(text=f"{footer} · {marker}" if footer else marker)
     return embed
-
-
-async def show_staff_notice(
-    app: NexusApp, guild: discord.Guild, kind: PostKind, record_id: int, rendered: Rendered, *, retry: bool
-) -> PostOutcome:
-    """Post the notice in the staff channel when one is set (else /setup show is where staff see it)."""
-    assert rendered.embed is not None
-    config = await app.services.settings.get(guild.id)
-    channel = guild.get_channel(config.staff_channel_id) if config.staff_channel_id is not None else None
-    if not isinstance(channel, discord.TextChannel):
-        return PostOutcome(guild_id=guild.id)
-    missing = missing_post_permissions(channel, guild.me)
-    if missing:
-        return PostOutcome(problem=f"I can't post in {channel.mention}: I need {', '.join(missing)}", guild_id=guild.id)
-    return await show_in(
-        channel,
-        embed=_marked(rendered.embed, kind.marker(record_id)),
-        message_id=rendered.message_id if rendered.channel_id == channel.id else None,
-        nonce=kind.nonce(record_id, rendered.revision),
-        marker=kind.marker(record_id) if retry and rendered.message_id is None else None,
-    )
 
 
 async def known_thread(guild: discord.Guild, thread_id: int) -> discord.Thread | None:

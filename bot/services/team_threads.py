@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db import transaction
 from bot.domain.errors import NotFoundError
 from bot.domain.threads import StaffNoticeKind, ThreadState
+from bot.services.staff import add_staff_post
 from models import StaffNotice, Team, TeamThread
 
 
@@ -124,13 +125,11 @@ class TeamThreadService:
                 select(StaffNotice.id).where(StaffNotice.guild_id == guild_id, StaffNotice.kind == kind)
             ):
                 return None
-            notice = StaffNotice(guild_id=guild_id, kind=kind)
             try:
                 async with session.begin_nested():
-                    session.add(notice)
+                    return await add_staff_post(session, StaffNotice(guild_id=guild_id, kind=kind))
             except IntegrityError:  # another process told staff just now
                 return None
-            return notice.id
 
     async def capped_teams(self, guild_id: int) -> int:
         """How many teams of the server have no thread because of the cap."""

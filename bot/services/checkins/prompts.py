@@ -26,6 +26,7 @@ from bot.domain.events import CheckinFlagged, CheckinReportChanged, Event
 from bot.domain.schedules import DEFAULT_ZONE
 from bot.domain.teams import TeamStatus
 from bot.services.outbox import CLAIM_LEASE
+from bot.services.staff import add_staff_post
 from bot.services.team_queries import current_members
 from models import (
     CheckinAnswer,
@@ -353,17 +354,7 @@ async def _flag_if_silent(session: AsyncSession, team_id: int, now: datetime) ->
     ]
     if not silent:
         return None
-    staff_channel = await session.scalar(
-        select(GuildSettings.staff_channel_id).where(GuildSettings.guild_id == team.guild_id)
-    )
     flag = CheckinFlag(
-        guild_id=team.guild_id,
-        team_id=team_id,
-        silent=",".join(str(uid) for uid in silent),
-        flagged_at=now,
-        revision=1,
-        posted_revision=0 if staff_channel is not None else 1,
+        guild_id=team.guild_id, team_id=team_id, silent=",".join(str(uid) for uid in silent), flagged_at=now
     )
-    session.add(flag)
-    await session.flush()
-    return flag.id if staff_channel is not None else None
+    return await add_staff_post(session, flag)

@@ -23,8 +23,9 @@ from bot.domain.team_follow_ups import (
 )
 from bot.domain.teams import TeamStatus
 from bot.services.follow_ups.rounds import FollowUpRounds
+from bot.services.staff import add_staff_post
 from bot.services.team_queries import current_members
-from models import FollowUpFlag, FollowUpReply, GuildSettings, Project, Team, TeamFollowUp, TeamMember
+from models import FollowUpFlag, FollowUpReply, Project, Team, TeamFollowUp, TeamMember
 
 
 @dataclass(frozen=True)
@@ -200,23 +201,10 @@ class FollowUpService(FollowUpRounds):
 
 async def _flag(session: AsyncSession, team: Team, now: datetime) -> int | None:
     """Store the team's staff flag (once); its id when it is to be posted in the staff channel."""
-    staff_channel = await session.scalar(
-        select(GuildSettings.staff_channel_id).where(GuildSettings.guild_id == team.guild_id)
-    )
     existing = await session.scalar(select(FollowUpFlag.id).where(FollowUpFlag.team_id == team.id))
     if existing is not None:
         return None
-    # with no staff channel the flag is shown in the roster and /setup show only: nothing to post
-    flag = FollowUpFlag(
-        guild_id=team.guild_id,
-        team_id=team.id,
-        flagged_at=now,
-        revision=1,
-        posted_revision=0 if staff_channel is not None else 1,
-    )
-    session.add(flag)
-    await session.flush()
-    return flag.id if staff_channel is not None else None
+    return await add_staff_post(session, FollowUpFlag(guild_id=team.guild_id, team_id=team.id, flagged_at=now))
 
 
 def _view(
