@@ -167,6 +167,27 @@ async def test_the_thread_cap_falls_back_and_tells_staff_once(nexus, world: Worl
     assert len(emu.channel_messages(staff)) == 1  # told once
 
 
+async def test_the_thread_cap_without_a_staff_channel_is_shown_in_setup_show_not_posted(nexus, world: World, sessions):
+    """The same rule as every staff flag: no staff channel, nothing to post and nothing waiting; staff
+    see it in /setup show. Setting a channel later posts nothing old."""
+    emu = world.emu
+    fill_threads(world, MAX_ACTIVE_THREADS)
+    await emu.command(world.admin, "setup channel", channel=world.project)
+    await setup_learners(world, ["backend", "frontend"])
+    await form_team(world, world.learners[0], world.learners[1])
+    await settled(nexus)
+    assert team_threads(world) == []
+    async with sessions() as session:
+        (notice,) = (await session.scalars(select(StaffNotice))).all()
+    assert notice.posted_revision == notice.revision and notice.message_id is None and notice.post_error is None
+    shown = emu.reply(await emu.command(world.admin, "setup show")).text()
+    assert "1,000 active threads was reached" in shown and "Waiting posts" not in shown
+    staff = emu.add_channel(world.guild, "facilitators")
+    await emu.command(world.admin, "setup staff-channel", channel=staff)
+    assert await nexus.delivery.flush(world.guild.id) == (0, 0)
+    assert emu.channel_messages(staff) == []
+
+
 async def test_setup_show_names_the_missing_thread_permissions(nexus, world: World):
     emu = world.emu
     await emu.command(world.admin, "setup channel", channel=world.project)
