@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
@@ -195,9 +195,21 @@ class NexusBot(commands.Bot):
     async def on_ready(self) -> None:
         log.info("Connected as %s to %d guild(s)", self.user, len(self.guilds))
 
-    def register_loop(self, loop: tasks.Loop[Any]) -> None:
-        """A background loop to cancel when the bot closes (after its current pass, if any)."""
+    def background_loop(self, name: str, seconds: float, run: Callable[[], Awaitable[object]]) -> tasks.Loop[Any]:
+        """A discord.ext.tasks loop running `run` every `seconds` once the bot is ready, each pass
+        inside `background_pass(name)` (skipped while closing; a failure is logged and counted, and
+        the loop goes on), cancelled by close() after its current pass. The cog that owns it starts
+        it in cog_load and cancels it in cog_unload."""
+
+        async def one_pass() -> None:
+            async with self.background_pass(name) as go:
+                if go:
+                    await run()
+
+        loop: tasks.Loop[Any] = tasks.loop(seconds=seconds)(one_pass)
+        loop.before_loop(self.wait_until_ready)
         self._loops.append(loop)
+        return loop
 
     @contextlib.asynccontextmanager
     async def background_pass(self, name: str) -> AsyncIterator[bool]:

@@ -8,7 +8,7 @@ import logging
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from bot.checks import writes
 from bot.client import NexusBot
@@ -42,10 +42,9 @@ class CheckinCog(commands.GroupCog, group_name="checkin", group_description="You
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
         bot.list_sources[HISTORY_LIST] = self._history_pages
-        self.due_pass.change_interval(seconds=bot.settings.checkin_interval_seconds)
+        self.due_pass = bot.background_loop("Check-in pass", bot.settings.checkin_interval_seconds, self.run_due)
 
     async def cog_load(self) -> None:
-        self.bot.register_loop(self.due_pass)
         self.due_pass.start()
 
     async def cog_unload(self) -> None:
@@ -97,16 +96,6 @@ class CheckinCog(commands.GroupCog, group_name="checkin", group_description="You
     async def _history_pages(self, interaction: discord.Interaction[NexusBot], _arg: str) -> list[discord.Embed]:
         assert interaction.guild_id is not None
         return history_pages(await self.bot.services.checkins.history(interaction.guild_id, interaction.user.id))
-
-    @tasks.loop(seconds=60)
-    async def due_pass(self) -> None:
-        async with self.bot.background_pass("Check-in pass") as go:
-            if go:
-                await self.run_due()
-
-    @due_pass.before_loop
-    async def _wait_ready(self) -> None:
-        await self.bot.wait_until_ready()
 
     async def run_due(self) -> int:
         """Claim every prompt due in the guilds this process serves and send it, then post the

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from bot.client import NexusBot
 from bot.domain.events import FollowUpAsked
@@ -19,24 +19,13 @@ class FollowUpCog(commands.Cog):
 
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
-        self.due_pass.change_interval(seconds=bot.settings.follow_up_interval_seconds)
+        self.due_pass = bot.background_loop("Follow-up pass", bot.settings.follow_up_interval_seconds, self.run_due)
 
     async def cog_load(self) -> None:
-        self.bot.register_loop(self.due_pass)
         self.due_pass.start()
 
     async def cog_unload(self) -> None:
         self.due_pass.cancel()
-
-    @tasks.loop(seconds=300)
-    async def due_pass(self) -> None:
-        async with self.bot.background_pass("Follow-up pass") as go:
-            if go:
-                await self.run_due()
-
-    @due_pass.before_loop
-    async def _wait_ready(self) -> None:
-        await self.bot.wait_until_ready()
 
     async def run_due(self) -> int:
         """Claim every follow-up round due in the guilds this process serves and ask its members;

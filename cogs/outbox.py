@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from bot.client import NexusBot
 
@@ -16,24 +16,13 @@ class OutboxCog(commands.Cog):
 
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
-        self.retry.change_interval(seconds=bot.settings.outbox_interval_seconds)
+        self.retry = bot.background_loop("Outbox pass", bot.settings.outbox_interval_seconds, self.flush_due)
 
     async def cog_load(self) -> None:
-        self.bot.register_loop(self.retry)
         self.retry.start()
 
     async def cog_unload(self) -> None:
         self.retry.cancel()
-
-    @tasks.loop(seconds=30)
-    async def retry(self) -> None:
-        async with self.bot.background_pass("Outbox pass") as go:
-            if go:
-                await self.flush_due()
-
-    @retry.before_loop
-    async def _wait_ready(self) -> None:
-        await self.bot.wait_until_ready()
 
     async def flush_due(self) -> tuple[int, int]:
         """One outbox pass over every guild: (posted, still waiting)."""

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from bot.checks import staff_group, staff_only, writes
 from bot.client import NexusBot
@@ -24,10 +24,9 @@ log = logging.getLogger("nexus.partner")
 class PartnerCog(commands.GroupCog, group_name="partner", group_description="Find your frontend/backend partner"):
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
-        self.expiry.change_interval(seconds=bot.settings.expiry_check_seconds)
+        self.expiry = bot.background_loop("Proposal expiry", bot.settings.expiry_check_seconds, self._expiry_pass)
 
     async def cog_load(self) -> None:
-        self.bot.register_loop(self.expiry)
         self.expiry.start()
 
     async def cog_unload(self) -> None:
@@ -99,17 +98,11 @@ class PartnerCog(commands.GroupCog, group_name="partner", group_description="Fin
             interaction, "Leave your team? Your partner will be told.", leave, confirm_label="Leave team"
         )
 
-    @tasks.loop(seconds=300)
-    async def expiry(self) -> None:
-        async with self.bot.background_pass("Proposal expiry") as go:
-            if go:
-                await self.expire_proposals()
-                for guild in list(self.bot.guilds):
-                    await self.bot.delivery.sweep_pool(guild.id)
-
-    @expiry.before_loop
-    async def _wait_ready(self) -> None:
-        await self.bot.wait_until_ready()
+    async def _expiry_pass(self) -> None:
+        """Expire unanswered proposals, then match the pools again (a learner freed may fit now)."""
+        await self.expire_proposals()
+        for guild in list(self.bot.guilds):
+            await self.bot.delivery.sweep_pool(guild.id)
 
     async def expire_proposals(self, now: datetime | None = None) -> int:
         """Expire unanswered proposals; delivery updates their posts and matches their learners again."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from bot.checks import staff_group, staff_only, writes
 from bot.client import NexusBot
@@ -72,10 +72,9 @@ class ScheduleCog(commands.GroupCog, group_name="schedule", group_description="P
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
         bot.list_sources[SCHEDULE_LIST] = self._pages
-        self.due_pass.change_interval(seconds=bot.settings.schedule_interval_seconds)
+        self.due_pass = bot.background_loop("Schedule pass", bot.settings.schedule_interval_seconds, self.run_due)
 
     async def cog_load(self) -> None:
-        self.bot.register_loop(self.due_pass)
         self.due_pass.start()
 
     async def cog_unload(self) -> None:
@@ -163,16 +162,6 @@ class ScheduleCog(commands.GroupCog, group_name="schedule", group_description="P
         await confirm_then(
             interaction, f"Remove schedule #{info.id} ({when_text(info)})?", stop, confirm_label="Remove"
         )
-
-    @tasks.loop(seconds=20)
-    async def due_pass(self) -> None:
-        async with self.bot.background_pass("Schedule pass") as go:
-            if go:
-                await self.run_due()
-
-    @due_pass.before_loop
-    async def _wait_ready(self) -> None:
-        await self.bot.wait_until_ready()
 
     async def run_due(self) -> int:
         """Claim every occurrence due in the guilds this process serves and post the claimed ones;
