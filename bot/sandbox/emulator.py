@@ -103,6 +103,19 @@ endpoints (callbacks, follow-ups and their edits) are not bound by it
 (https://discord.com/developers/docs/topics/rate-limits#global-rate-limit)."""
 
 
+def _request_key(name: str) -> Any:
+    """A typed request-storage key where aiohttp has them (newer releases warn about plain strings),
+    else the plain string (the oldest aiohttp Nexus supports has no RequestKey)."""
+    request_key = getattr(web, "RequestKey", None)
+    return request_key(name, object) if request_key is not None else name
+
+
+_BODY = _request_key("body")
+"""The request's JSON body, read once by the middleware."""
+_FILES = _request_key("files")
+"""The request's uploaded files, read once by the middleware."""
+
+
 class EmulatorError(Exception):
     """The driver asked for something a real Discord client could not send."""
 
@@ -713,8 +726,8 @@ class DiscordEmulator:
         body, files = await self._read_body(request)
         record = RecordedRequest(request.method, path, dict(request.query), body, files=[f.filename for f in files])
         self.requests.append(record)
-        request["body"] = body
-        request["files"] = files
+        request[_BODY] = body
+        request[_FILES] = files
         lost: Fault | None = None
         for fault in list(self.faults):
             if fault.matches(request.method, path):
@@ -921,7 +934,7 @@ class DiscordEmulator:
 
     async def _put_commands(self, request: web.Request) -> web.Response:
         guild = request.match_info.get("guild")
-        body = request["body"] or []
+        body = request[_BODY] or []
         if len(body) > 100:
             raise DiscordAPIError(400, 30032, "Maximum number of application commands reached (100)")
         previous = {c["name"]: c for c in (self.guild_commands.get(int(guild), []) if guild else self.global_commands)}
@@ -1009,12 +1022,12 @@ class DiscordEmulator:
         if interaction.callback_type is not None:
             raise DiscordAPIError(400, 40060, "Interaction has already been acknowledged.")
         interaction.answered_at = time.perf_counter()
-        body = request["body"] or {}
+        body = request[_BODY] or {}
         cb_type = int(body.get("type", 0))
         data = body.get("data") or {}
         message: EmuMessage | None = None
         if cb_type == CB_MESSAGE:
-            message = self._new_message(interaction.channel_id, data, request["files"], interaction=interaction)
+            message = self._new_message(interaction.channel_id, data, request[_FILES], interaction=interaction)
             interaction.original_message_id = message.id
         elif cb_type == CB_DEFER:
             flags = (int(data.get("flags", 0)) & EPHEMERAL_FLAG) | LOADING_FLAG
@@ -1026,7 +1039,7 @@ class DiscordEmulator:
         elif cb_type == CB_UPDATE:
             if interaction.source_message_id is None:
                 raise DiscordAPIError(400, 50035, "Invalid Form Body: UPDATE_MESSAGE needs a message")
-            message = self._edit_message(self.messages[interaction.source_message_id], data, request["files"])
+            message = self._edit_message(self.messages[interaction.source_message_id], data, request[_FILES])
         elif cb_type == CB_AUTOCOMPLETE:
             interaction.choices = list(data.get("choices") or [])[:MAX_CHOICES]
         elif cb_type == CB_MODAL:
@@ -1074,10 +1087,10 @@ class DiscordEmulator:
     async def _webhook_edit(self, request: web.Request) -> web.Response:
         interaction = self._interaction_for(request)
         message = self._webhook_message(interaction, request.match_info["mid"])
-        data = request["body"] or {}
+        data = request[_BODY] or {}
         if message.loading:
             message.flags &= ~LOADING_FLAG
-        self._edit_message(message, data, request["files"])
+        self._edit_message(message, data, request[_FILES])
         interaction.events.append("edit")
         interaction.replied.set()
         await self._notify()
@@ -1094,7 +1107,7 @@ class DiscordEmulator:
         interaction = self._interaction_for(request)
         if interaction.callback_type is None:
             raise DiscordAPIError(400, 10015, "Unknown Webhook: interaction not acknowledged")
-        data = request["body"] or {}
+        data = request[_BODY] or {}
         original = interaction.original_message_id
         if (
             original is not None
@@ -1106,9 +1119,9 @@ class DiscordEmulator:
             message = self.messages[original]
             message.flags = int(data.get("flags", message.flags)) | (message.flags & EPHEMERAL_FLAG)
             message.flags &= ~LOADING_FLAG
-            self._edit_message(message, data, request["files"])
+            self._edit_message(message, data, request[_FILES])
         else:
-            message = self._new_message(interaction.channel_id, data, request["files"], interaction=interaction)
+            message = self._new_message(interaction.channel_id, data, request[_FILES], interaction=interaction)
         if not interaction.followup_ids:
             interaction.followed_up_at = time.perf_counter()
         interaction.followup_ids.append(message.id)
@@ -1141,7 +1154,7 @@ class DiscordEmulator:
 
     async def _channel_post(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
-        data = request["body"] or {}
+        data = request[_BODY] or {}
         send = SEND_MESSAGES_IN_THREADS if channel.is_thread else SEND_MESSAGES
         needed = send | (EMBED_LINKS if data.get("embeds") else 0)
         self._check_bot_can(channel, needed)
@@ -1158,7 +1171,7 @@ class DiscordEmulator:
                 if not existing.deleted:
                     self.nonce_hits += 1
                     return self._json(existing.payload(self.base_url))
-        message = self._new_message(channel.id, data, request["files"])
+        message = self._new_message(channel.id, data, request[_FILES])
         message.nonce = str(nonce) if nonce is not None else None
         if nonce is not None:
             self._nonces[(channel.id, str(nonce))] = (message.id, self.clock())
@@ -1202,7 +1215,7 @@ class DiscordEmulator:
         self._check_bot_can(channel, VIEW_CHANNEL)
         if channel.thread is not None and channel.thread.archived:
             raise DiscordAPIError(400, 50083, "Thread is archived")  # reopen it first, as Discord asks
-        self._edit_message(message, request["body"] or {}, request["files"])
+        self._edit_message(message, request[_BODY] or {}, request[_FILES])
         await self._notify()
         return self._json(message.payload(self.base_url))
 
@@ -1282,7 +1295,7 @@ class DiscordEmulator:
         parent = self._channel(request)
         if parent.type != CHANNEL_TEXT or parent.guild_id is None:
             raise DiscordAPIError(400, 50024, "Cannot execute action on this channel type")
-        data = request["body"] or {}
+        data = request[_BODY] or {}
         kind = int(data.get("type", CHANNEL_PRIVATE_THREAD))
         if kind not in (CHANNEL_PRIVATE_THREAD, CHANNEL_PUBLIC_THREAD):
             raise DiscordAPIError(400, 50035, "Invalid Form Body", {"type": {"_errors": [_error("must be 11 or 12")]}})
@@ -1373,7 +1386,7 @@ class DiscordEmulator:
     async def _patch_channel(self, request: web.Request) -> web.Response:
         """PATCH /channels/{id}: the emulator edits threads only (archived, locked, name, invitable)."""
         channel, thread = self._thread(request)
-        data = request["body"] or {}
+        data = request[_BODY] or {}
         assert channel.guild_id is not None
         guild = self.guilds[channel.guild_id]
         perms = guild.channel_permissions(guild.members[self.bot_user.id], channel)
@@ -1431,7 +1444,7 @@ class DiscordEmulator:
         return self._json(channel.payload())
 
     async def _create_dm(self, request: web.Request) -> web.Response:
-        body = request["body"] or {}
+        body = request[_BODY] or {}
         user = self.users.get(int(body.get("recipient_id", 0)))
         if user is None:
             raise DiscordAPIError(400, 50035, "Invalid Form Body: recipient_id")
