@@ -54,18 +54,42 @@ def _include_object(obj: object, name: str | None, type_: str, reflected: bool, 
     return True
 
 
+def _sqlite_pragma(connection: Connection, pragma: str) -> None:
+    """Run `pragma` on the driver's connection, outside any transaction (SQLite ignores
+    PRAGMA foreign_keys inside one, and SQLAlchemy's execute would begin one first)."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite's rule for rebuilding a table, which batch mode does: foreign keys off meanwhile.
+        # With them on, dropping the old table deletes its rows first, and ON DELETE CASCADE takes
+        # every row pointing at them (a downgrade rebuilding `teams` emptied `team_members`)
+        _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_item=_render_item,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
         include_name=_include_name,
         include_object=_include_object,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:  # what the foreign keys would have refused, refused now (rolled back)
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
+    finally:
+        if sqlite:
+            _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
 
 
 async def _run_async() -> None:
