@@ -352,6 +352,8 @@ class InlineReader:
             if not _busy(exc):
                 log.warning("Inline read failed (%s); the pooled path takes it", exc)
                 self._discard()
+            elif self._connection is not None and self._connection.in_transaction:
+                self._discard()  # its ROLLBACK failed: an open snapshot would hold the WAL back
             return None
         finally:
             self._lock.release()

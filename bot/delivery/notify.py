@@ -26,7 +26,11 @@ async def tell_members(app: NexusApp, guild: discord.Guild, telling: Telling | C
         team = await app.services.matching.team(telling.team_id)
         posted = await post_in_team_thread(guild, team, text, telling.user_ids)
         if posted is not None:  # the team's thread is where its members read it
-            await app.services.api.record_post(telling.change_id, posted.channel.id, posted.id)
+            retired = await app.services.api.record_post(
+                telling.change_id, posted.channel.id, posted.id, telling.user_ids
+            )
+            if retired:  # someone it names was forgotten meanwhile: it is deleted at once
+                await app.delivery.deliver(guild.id, retired)
             return None
     else:
         team = await app.services.matching.team(telling.team_id)

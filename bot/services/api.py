@@ -8,6 +8,7 @@ layer tells the other members what changed.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -36,8 +37,9 @@ from bot.services.api_queries import (
     endpoint_spec,
     load_contract,
 )
+from bot.services.notices import retire_posts
 from bot.services.team_queries import formed_team_of
-from models import ApiAgreement, ApiChange, ApiEndpoint, Project, Team
+from models import ApiAgreement, ApiChange, ApiEndpoint, Project, Team, TeamMember
 
 __all__ = ["ApiOutcome", "ApiService", "ChangeView", "Contract", "EndpointView", "ExportFormat", "load_contract"]
 
@@ -284,13 +286,22 @@ class ApiService:
             )
             return change_view(row, name or "Project")
 
-    async def record_post(self, change_id: int, channel_id: int, message_id: int) -> None:
-        """Remember the team-thread message that told the team of a change (forget-me deletes it).
-        A change no longer recorded (its team was deleted meanwhile) has nothing to remember."""
+    async def record_post(
+        self, change_id: int, channel_id: int, message_id: int, told_ids: Sequence[int]
+    ) -> list[Event]:
+        """Remember the team-thread message that told `told_ids` of a change, so forget-me can
+        delete it. The post names who made the change and pings those told: if one of them was
+        forgotten while it was being sent (forget-me could not see it yet), it is deleted at once;
+        the events deliver that deletion. A change no longer recorded has nothing to remember."""
         async with transaction(self._sessions) as session:
             row = await session.get(ApiChange, change_id)
-            if row is not None:
-                row.post_channel_id, row.post_message_id = channel_id, message_id
+            if row is None:
+                return []
+            members = set(await session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == row.team_id)))
+            if row.actor_id is None or not set(told_ids) <= members:
+                return await retire_posts(session, row.guild_id, [(channel_id, message_id)])
+            row.post_channel_id, row.post_message_id = channel_id, message_id
+            return []
 
     async def export(self, guild_id: int, user_id: int, fmt: ExportFormat = ExportFormat.OPENAPI) -> tuple[str, str]:
         """(file name, text) of the caller's team contract: OpenAPI 3.1 YAML or a Postman collection v2.1."""

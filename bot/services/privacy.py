@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, case, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -139,16 +139,22 @@ class PrivacyService:
 
 
 async def _retire_contract_posts(session: AsyncSession, guild_id: int, user_id: int) -> list[Event]:
-    """Queue the deletion of the contract-change posts in the threads of every team the member was
-    in: each names who made the change and pings the teammates told, so one of them names her. The
-    contract's history stays in /api history, without her name."""
-    teams = select(TeamMember.team_id).where(TeamMember.guild_id == guild_id, TeamMember.user_id == user_id)
-    posted = ApiChange.post_message_id.is_not(None)
+    """Queue the deletion of the contract-change posts in her teams' threads that name her: those of
+    changes she made, and those of changes made while she was an accepted member (each pings the
+    accepted members told; a team ends when one of them leaves). A trio's newcomer who never
+    accepted was never told, and the pair's posts stay. The contract's history keeps the changes,
+    without her name."""
+    membership = and_(
+        TeamMember.team_id == ApiChange.team_id, TeamMember.guild_id == guild_id, TeamMember.user_id == user_id
+    )
+    told = and_(TeamMember.accepted_at.is_not(None), ApiChange.created_at >= TeamMember.accepted_at)
     changes = (
         await session.execute(
-            select(ApiChange.id, ApiChange.post_channel_id, ApiChange.post_message_id).where(
-                ApiChange.guild_id == guild_id, ApiChange.team_id.in_(teams), posted
-            )
+            select(ApiChange.id, ApiChange.post_channel_id, ApiChange.post_message_id)
+            .join(TeamMember, membership)
+            .where(ApiChange.guild_id == guild_id, ApiChange.post_message_id.is_not(None))
+            .where(or_(ApiChange.actor_id == user_id, told))
+            .distinct()
         )
     ).all()
     if not changes:

@@ -115,6 +115,30 @@ async def test_forget_me_deletes_the_contract_change_posts_in_her_teams_thread(n
     assert len(emu.requests_to(rf"/channels/{thread.id}/messages/\d+$", "DELETE")) == deletions
 
 
+async def test_a_change_post_sent_while_its_reader_is_forgotten_is_deleted(nexus, world: World, monkeypatch):
+    """The post is sent naming the frontend, she is forgotten before it is recorded (forget-me could
+    not see it), and recording it deletes it at once."""
+    emu = world.emu
+    backend, frontend = await team_of_two(world)
+    await settled(nexus)
+    (thread,) = team_threads(world)
+    api = nexus.services.api
+    record = api.record_post
+
+    async def forgotten_meanwhile(*args):
+        forgotten = await nexus.services.privacy.forget(world.guild.id, frontend.id)
+        await nexus.delivery.deliver(world.guild.id, forgotten.events)
+        return await record(*args)
+
+    monkeypatch.setattr(api, "record_post", forgotten_meanwhile)
+    await add_endpoint(emu, backend, "GET", "/jobs", "List jobs", response=JOBS)
+    assert await eventually(lambda: len(emu.channel_messages(thread, include_deleted=True)) == 2)
+    await settled(nexus)
+    change = emu.channel_messages(thread, include_deleted=True)[-1]
+    assert frontend.mention in change.content and change.deleted
+    assert thread.thread is not None and thread.thread.archived and thread.thread.locked
+
+
 async def test_a_lost_answer_on_thread_creation_still_yields_one_thread(nexus, world: World, sessions):
     emu = world.emu
     emu.lose_answer(r"/channels/\d+/threads$", 503, method="POST")  # made, but the answer never arrives
