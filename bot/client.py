@@ -206,7 +206,7 @@ class NexusBot(commands.Bot):
                 if go:
                     await run()
 
-        loop: tasks.Loop[Any] = tasks.loop(seconds=seconds)(one_pass)
+        loop: tasks.Loop[Any] = tasks.loop(seconds=seconds, name=f"nexus: {name}")(one_pass)
         loop.before_loop(self.wait_until_ready)
         self._loops.append(loop)
         return loop

@@ -294,10 +294,16 @@ class ApiService:
         forgotten while it was being sent (forget-me could not see it yet), it is deleted at once;
         the events deliver that deletion. A change no longer recorded has nothing to remember."""
         async with transaction(self._sessions) as session:
-            row = await session.get(ApiChange, change_id)
+            # locked (PostgreSQL): a forget-me running now either commits first, and her row is gone
+            # here, or waits for this to commit, and then finds the post recorded
+            row = await session.get(ApiChange, change_id, with_for_update=True)
             if row is None:
                 return []
-            members = set(await session.scalars(select(TeamMember.user_id).where(TeamMember.team_id == row.team_id)))
+            members = set(
+                await session.scalars(
+                    select(TeamMember.user_id).where(TeamMember.team_id == row.team_id).with_for_update(read=True)
+                )
+            )
             if row.actor_id is None or not set(told_ids) <= members:
                 return await retire_posts(session, row.guild_id, [(channel_id, message_id)])
             row.post_channel_id, row.post_message_id = channel_id, message_id

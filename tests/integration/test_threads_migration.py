@@ -12,7 +12,7 @@ from bot.db import alembic_config, create_engine, create_sessionmaker, upgrade_d
 from bot.domain.threads import ThreadState
 from bot.services.matching.views import load_team
 from bot.services.team_threads import TeamThreadService
-from models import Team, TeamThread
+from models import GuildSettings, Team, TeamThread
 from tests.integration.test_api_migration import GUILD, _seed_0008
 from tests.integration.test_migrations import _empty_database
 
@@ -43,16 +43,17 @@ async def test_threads_migrate_up_and_down(database_factory, tmp_path):
                 team = await session.get(Team, 7)
                 assert team is not None
                 session.add(TeamThread(id=7, guild_id=GUILD, state=ThreadState.OPEN.value))
+                session.add(GuildSettings(guild_id=GUILD, staff_channel_id=321))
             threads = TeamThreadService(sessions)
             await threads.made(7, 555, 444)
             async with sessions() as session:
                 assert (await load_team(session, 7)).thread_id == 555
-            # no staff channel: the notice is stored once and nothing is to be posted (/setup show shows it)
-            assert await threads.capped(GUILD, 7) is None and await threads.capped(GUILD, 7) is None
+            first = await threads.capped(GUILD, 7)  # to be posted in the staff channel, once
+            assert first is not None and await threads.capped(GUILD, 7) is None
             assert await threads.capped_teams(GUILD) == 1
             async with sessions() as session:
                 assert (await load_team(session, 7)).thread_id is None  # capped: posts fall back
-            assert len(await threads.staff_notices(GUILD)) == 1
+            assert [n.id for n in await threads.staff_notices(GUILD)] == [first]
         finally:
             await engine.dispose()
         await asyncio.to_thread(command.downgrade, alembic_config(url), "0010")

@@ -62,6 +62,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # migrations run with SQLite's foreign keys off (models/migrations/env.py): children first
+    op.execute(
+        "DELETE FROM notice_members WHERE notice_id IN (SELECT id FROM channel_notices WHERE api_change_id IS NOT NULL)"
+    )
     op.execute("DELETE FROM channel_notices WHERE api_change_id IS NOT NULL")
     with op.batch_alter_table("channel_notices", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_channel_notices_api_change_id_api_changes"), type_="foreignkey")

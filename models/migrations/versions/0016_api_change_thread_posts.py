@@ -27,8 +27,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # ALTER TABLE … DROP COLUMN in place (SQLite 3.35+): a rebuilt table would be dropped with its
-    # rows' channel notices (channel_notices.api_change_id cascades, foreign keys are on)
-    with op.batch_alter_table("api_changes", schema=None, recreate="never") as batch_op:
+    with op.batch_alter_table("api_changes", schema=None) as batch_op:
         batch_op.drop_column("post_message_id")
         batch_op.drop_column("post_channel_id")
