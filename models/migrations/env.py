@@ -97,8 +97,11 @@ def _run(connection: Connection) -> None:
 def _may_change_schema() -> bool:
     """False for the bot's start on an up-to-date database (an upgrade to head at head), which then
     skips the foreign-key check (about 0.2 s at 100,000 notes, twice)."""
+    try:
+        target = context.get_revision_argument()  # resolved: "head" arrives as the head's id
+    except KeyError:  # `alembic check` and autogenerate compare; they migrate nothing
+        return False
     heads = set(ScriptDirectory.from_config(config).get_heads())
-    target = context.get_revision_argument()  # resolved: "head" arrives as the head's id
     targets = {target} if isinstance(target, str) else set(target or ())
     return not (set(context.get_context().get_current_heads()) == heads and targets <= heads)
 
