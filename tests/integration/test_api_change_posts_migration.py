@@ -9,22 +9,20 @@ import asyncio
 import logging
 import sqlite3
 
-import pytest
 from alembic import command
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from bot.db import alembic_config, create_engine, upgrade_database
-from tests.integration.test_api_migration import BACKEND, FRONTEND, GUILD, NOW, _seed_0008
+from tests.integration.test_api_migration import BACKEND, FRONTEND, _seed_0008, run_statements
 from tests.integration.test_migrations import _empty_database
 
 
-async def _counts(url: str) -> tuple[int, int]:
+async def _counts(url: str, tables: tuple[str, ...] = ("api_changes", "channel_notices")) -> tuple[int, ...]:
+    """How many rows each of `tables` holds."""
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
-            changes = (await conn.execute(text("SELECT count(*) FROM api_changes"))).scalar_one()
-            notices = (await conn.execute(text("SELECT count(*) FROM channel_notices"))).scalar_one()
-            return int(changes), int(notices)
+            return tuple([int((await conn.execute(text(f"SELECT count(*) FROM {t}"))).scalar_one()) for t in tables])
     finally:
         await engine.dispose()
 
@@ -35,32 +33,9 @@ async def test_api_change_posts_migrate_down_without_losing_changes_or_notices(d
         upgrade_database(url, "0008")
         await _seed_0008(url)  # a formed team, 7
         upgrade_database(url, "0015")
-        engine = create_engine(url)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(
-                    text(
-                        "INSERT INTO api_changes (id, guild_id, team_id, endpoint_id, version, actor_id, created_at) "
-                        "VALUES (1, :g, 7, 1, 1, :u, :t)"
-                    ),
-                    {"g": GUILD, "u": BACKEND, "t": NOW},
-                )
-                await conn.execute(
-                    text(
-                        "INSERT INTO channel_notices (guild_id, kind, team_id, count, api_change_id, created_at, "
-                        "revision, posted_revision, post_attempts) VALUES (:g, 'api_changed', 7, 0, 1, :t, 1, 1, 0)"
-                    ),
-                    {"g": GUILD, "t": NOW},
-                )
-        finally:
-            await engine.dispose()
+        await run_statements(url, CHANGE_WITH_NOTICE[:2])
         upgrade_database(url)
-        engine = create_engine(url)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(text("UPDATE api_changes SET post_channel_id = 5, post_message_id = 6"))
-        finally:
-            await engine.dispose()
+        await run_statements(url, [("UPDATE api_changes SET post_channel_id = 5, post_message_id = 6", {})])
         assert await _counts(url) == (1, 1)
         await asyncio.to_thread(command.downgrade, alembic_config(url), "0015")
         assert await _counts(url) == (1, 1)
@@ -75,36 +50,17 @@ async def test_a_downgrade_rebuilding_teams_keeps_the_rows_that_point_at_them(da
     it, and must still be there afterwards (migrations run with SQLite's foreign keys off)."""
     url = _empty_database(database_factory, tmp_path)
     tables = ("teams", "team_members", "api_endpoints", "api_agreements")
-
-    async def counts() -> list[int]:
-        engine = create_engine(url)
-        try:
-            async with engine.connect() as conn:
-                return [int((await conn.execute(text(f"SELECT count(*) FROM {t}"))).scalar_one()) for t in tables]
-        finally:
-            await engine.dispose()
-
     try:
         upgrade_database(url, "0008")
         await _seed_0008(url)
-        seeded = await counts()
-        assert seeded == [1, 2, 2, 3]
+        seeded = await _counts(url, tables)
+        assert seeded == (1, 2, 2, 3)
         await asyncio.to_thread(command.downgrade, alembic_config(url), "0005")
-        assert await counts() == seeded
+        assert await _counts(url, tables) == seeded
         upgrade_database(url)
-        assert await counts() == seeded
+        assert await _counts(url, tables) == seeded
     finally:
         database_factory.drop(url)
-
-
-async def _insert(url: str, *statements: tuple[str, dict[str, object]]) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            for sql, params in statements:
-                await conn.execute(text(sql), {"g": GUILD, "t": NOW, **params})
-    finally:
-        await engine.dispose()
 
 
 CHANGE_WITH_NOTICE = (
@@ -130,7 +86,7 @@ async def test_a_downgrade_past_the_api_changes_leaves_no_member_of_a_deleted_no
         upgrade_database(url, "0008")
         await _seed_0008(url)
         upgrade_database(url)
-        await _insert(url, *CHANGE_WITH_NOTICE)
+        await run_statements(url, CHANGE_WITH_NOTICE)
         await asyncio.to_thread(command.downgrade, alembic_config(url), "0009")
         engine = create_engine(url)
         try:
@@ -146,23 +102,18 @@ async def test_a_downgrade_past_the_api_changes_leaves_no_member_of_a_deleted_no
         database_factory.drop(url)
 
 
-async def test_rows_pointing_at_nothing_before_an_upgrade_do_not_stop_it(database_factory, tmp_path, caplog):
+async def test_rows_pointing_at_nothing_before_an_upgrade_do_not_stop_it(tmp_path, caplog):
     """A hand edit with the sqlite3 shell (foreign keys off there) left a notice member without its
-    notice: the next upgrade still runs (the bot still starts) and says so in the log."""
-    url = _empty_database(database_factory, tmp_path)
-    if not url.startswith("sqlite"):
-        pytest.skip("PostgreSQL enforces foreign keys always: such rows cannot exist there")
-    try:
-        upgrade_database(url, "0015")
-        path = make_url(url).database
-        assert path is not None
-        shell = sqlite3.connect(path)  # foreign keys off, as in the sqlite3 shell
-        shell.execute("INSERT INTO notice_members (notice_id, user_id, guild_id, role) VALUES (99, 1, 1, 'told')")
-        shell.commit()
-        shell.close()
-        with caplog.at_level(logging.WARNING, logger="nexus.db"):
-            upgrade_database(url)
-        assert "pointed at nothing before this migration run" in caplog.text
-        assert await _counts(url) == (0, 0)
-    finally:
-        database_factory.drop(url)
+    notice: the next upgrade still runs (the bot still starts) and says so in the log. On SQLite,
+    whatever the suite's database is: PostgreSQL always enforces foreign keys."""
+    path = tmp_path / "edited.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade_database(url, "0015")
+    shell = sqlite3.connect(path)  # foreign keys off, as in the sqlite3 shell
+    shell.execute("INSERT INTO notice_members (notice_id, user_id, guild_id, role) VALUES (99, 1, 1, 'told')")
+    shell.commit()
+    shell.close()
+    with caplog.at_level(logging.WARNING, logger="nexus.db"):
+        upgrade_database(url)
+    assert "pointed at nothing before this migration run" in caplog.text
+    assert await _counts(url) == (0, 0)

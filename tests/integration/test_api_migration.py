@@ -4,6 +4,7 @@ every agreement kept."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from alembic import command
@@ -20,7 +21,6 @@ BACKEND, FRONTEND = 100, 101
 
 
 async def _seed_0008(url: str) -> None:
-    engine = create_engine(url)
     statements = [
         (
             "INSERT INTO projects (id, guild_id, name, name_key, description, created_at, updated_at) "
@@ -56,6 +56,13 @@ async def _seed_0008(url: str) -> None:
             for eid, user in ((1, BACKEND), (1, FRONTEND), (2, BACKEND))
         ),
     ]
+    await run_statements(url, statements)
+
+
+async def run_statements(url: str, statements: Iterable[tuple[str, dict[str, object]]]) -> None:
+    """Run SQL `statements` (each with its parameters, plus :g for GUILD and :t for NOW) in one
+    transaction on `url`."""
+    engine = create_engine(url)
     try:
         async with engine.begin() as conn:
             for sql, params in statements:
