@@ -33,7 +33,7 @@ from bot.domain.notes import DEFAULT_TOPICS, topic_key
 from bot.domain.search import query_terms, tokenize
 from bot.services.notes import NoteService
 from bot.services.notes.backend import like_pattern
-from bot.services.notes.fts5 import fts5_match
+from bot.services.notes.fts5 import fts5_match, split_match
 from bot.sqlite_adapter import INLINE_READER_PRAGMAS
 from models import Note, NoteTopic
 
@@ -303,7 +303,7 @@ LIKE_TERM = (
 RAW_FTS5 = """
 WITH ranked AS (
     SELECT notes_fts.rowid AS id, bm25(notes_fts, 10.0, 1.0, 1.0, 5.0, 1.0) AS score FROM notes_fts
-    WHERE notes_fts MATCH :match ORDER BY score, notes_fts.rowid DESC LIMIT 100
+    WHERE notes_fts MATCH :match{holding} ORDER BY score, notes_fts.rowid DESC LIMIT 100
 )
 SELECT notes.id, notes.title, notes.kind, note_topics.name, notes.author_id, notes.is_private,
        notes.created_at, ranked.score, notes.body, notes.solution,
@@ -315,6 +315,10 @@ ORDER BY ranked.score, notes.id DESC LIMIT 25
 """The engine alone: one statement through sqlite3 for the rows a search shows, ranked as the service
 ranks them (bm25 inside the FTS index, the top 100 then filtered by guild and privacy; for these
 queries at least 25 of them pass, so the service needs no second, exact query)."""
+RAW_HOLDING = (
+    " AND +notes_fts.rowid IN (SELECT rowid FROM notes_fts AS every_word WHERE every_word.notes_fts MATCH :every_word)"
+)
+"""As the service: words in half the notes or more only filter (bot.services.notes.fts5.WordCounts)."""
 RAW_TSVECTOR = """
 SELECT notes.id, notes.title, notes.kind, note_topics.name, notes.author_id, notes.is_private,
        notes.created_at, ts_rank(notes.search_vector, {tsquery}) AS score, notes.body, notes.solution,
@@ -339,6 +343,7 @@ class RawEngine:
         self.postgres = url.startswith("postgresql")
         self._sqlite: sqlite3.Connection | None = None
         self._asyncpg: asyncpg.Connection | None = None
+        self._common: dict[tuple[str, ...], frozenset[str]] = {}
 
     async def open(self) -> None:
         if self.postgres:
@@ -364,8 +369,14 @@ class RawEngine:
         has them all (the service tries all first)."""
         terms = query_terms(tokenize(query))
         if self._sqlite is not None:
-            params = {"match": fts5_match(terms, any_word=any_word), "guild": GUILD, "viewer": VIEWER}
-            return [row[0] for row in self._sqlite.execute(RAW_FTS5, params).fetchall()]
+            holding = None
+            if any_word or len(terms) < 2:
+                match = fts5_match(terms, any_word=any_word)
+            else:
+                match, holding = split_match(terms, self._common_words(terms))
+            params = {"match": match, "every_word": holding, "guild": GUILD, "viewer": VIEWER}
+            sql = RAW_FTS5.format(holding=RAW_HOLDING if holding else "")
+            return [row[0] for row in self._sqlite.execute(sql, params).fetchall()]
         assert self._asyncpg is not None
         tsquery = (
             "("
@@ -374,6 +385,20 @@ class RawEngine:
         )
         rows = await self._asyncpg.fetch(RAW_TSVECTOR.format(tsquery=tsquery), GUILD, VIEWER, *terms)
         return [row[0] for row in rows]
+
+    def _common_words(self, terms: tuple[str, ...]) -> frozenset[str]:
+        """The words in half the notes or more, counted once per query (the service keeps its
+        counts for minutes): which words the ranking sets aside is part of the query, not its cost."""
+        known = self._common.get(terms)
+        if known is None:
+            assert self._sqlite is not None
+            notes = self._sqlite.execute("SELECT count(*) FROM notes").fetchone()[0]
+            count = "SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?"
+            known = frozenset(
+                term for term in terms if 2 * self._sqlite.execute(count, (fts5_match([term]),)).fetchone()[0] >= notes
+            )
+            self._common[terms] = known
+        return known
 
 
 def _summary(name: str, values: list[float]) -> tuple[float, float]:
