@@ -30,7 +30,7 @@ from sqlalchemy import insert, make_url, select, text
 from bench.postgres import BENCH_DATABASE, drop_database, fresh_database
 from bot.db import create_engine, create_sessionmaker, upgrade_database, upgrade_database_async
 from bot.domain.notes import DEFAULT_TOPICS, topic_key
-from bot.domain.search import query_terms, tokenize
+from bot.domain.search import filter_only, query_terms, tokenize
 from bot.services.notes import NoteService
 from bot.services.notes.backend import like_pattern
 from bot.services.notes.fts5 import fts5_match, split_match
@@ -367,16 +367,20 @@ class RawEngine:
         """The ids of the hits, best first (the whole rows are fetched, as the service fetches them).
         With `any_word`, notes with any of the words: the statement that finds the rows when no note
         has them all (the service tries all first)."""
+        return [found for found, _ in await self.hits(query, any_word=any_word)]
+
+    async def hits(self, query: str, *, any_word: bool = False, split: bool = True) -> list[tuple[int, float]]:
+        """`ids`, each with its score. Without `split`, ranked by every word, as bm25 alone ranks."""
         terms = query_terms(tokenize(query))
         if self._sqlite is not None:
             holding = None
             if any_word or len(terms) < 2:
                 match = fts5_match(terms, any_word=any_word)
             else:
-                match, holding = split_match(terms, self._common_words(terms))
+                match, holding = split_match(terms, self.filter_only(terms) if split else frozenset())
             params = {"match": match, "every_word": holding, "guild": GUILD, "viewer": VIEWER}
             sql = RAW_FTS5.format(holding=RAW_HOLDING if holding else "")
-            return [row[0] for row in self._sqlite.execute(sql, params).fetchall()]
+            return [(row[0], row[7]) for row in self._sqlite.execute(sql, params).fetchall()]
         assert self._asyncpg is not None
         tsquery = (
             "("
@@ -384,20 +388,18 @@ class RawEngine:
             + ")"
         )
         rows = await self._asyncpg.fetch(RAW_TSVECTOR.format(tsquery=tsquery), GUILD, VIEWER, *terms)
-        return [row[0] for row in rows]
+        return [(row[0], row[7]) for row in rows]
 
-    def _common_words(self, terms: tuple[str, ...]) -> frozenset[str]:
-        """The words in half the notes or more, counted once per query (the service keeps its
-        counts for minutes): which words the ranking sets aside is part of the query, not its cost."""
+    def filter_only(self, terms: tuple[str, ...]) -> frozenset[str]:
+        """The words that only filter (the service's rule, `filter_only`), counted once per query
+        here: the service keeps its counts for minutes, so they are part of the query, not its cost."""
         known = self._common.get(terms)
         if known is None:
             assert self._sqlite is not None
             notes = self._sqlite.execute("SELECT count(*) FROM notes").fetchone()[0]
             count = "SELECT count(*) FROM notes_fts WHERE notes_fts MATCH ?"
-            known = frozenset(
-                term for term in terms if 2 * self._sqlite.execute(count, (fts5_match([term]),)).fetchone()[0] >= notes
-            )
-            self._common[terms] = known
+            counts = {term: self._sqlite.execute(count, (fts5_match([term]),)).fetchone()[0] for term in terms}
+            known = self._common[terms] = filter_only(counts, notes)
         return known
 
 
@@ -435,6 +437,15 @@ async def measure(url: str, repeat: int) -> None:
         got = [hit.note.id for hit in result.hits]
         expected = await raw.ids(query, any_word=any_word[query])
         assert got == expected, f"{query!r}: the service returned {got}, the raw engine query {expected}"
+        if not postgres and not any_word[query]:
+            # against bm25 over every word, too: each score within 2.2e-6 per word set aside
+            # (notes tied on the other words may swap places)
+            tolerance = 2.2e-6 * len(raw.filter_only(query_terms(tokenize(query)))) + 1e-12
+            plain = [score for _, score in await raw.hits(query, split=False)]
+            mine = [hit.score for hit in result.hits]
+            assert len(mine) == len(plain) and all(abs(a - b) <= tolerance for a, b in zip(mine, plain, strict=True)), (
+                f"{query!r}: the service's scores {mine} are not bm25's over every word {plain}"
+            )
     for query in QUERIES:
         words = tokenize(query)
         conditions = " AND ".join(LIKE_TERM.format(n=f"w{i}", like=like_operator) for i in range(len(words)))

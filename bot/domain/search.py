@@ -12,7 +12,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
@@ -111,6 +111,42 @@ def query_terms(words: Iterable[str]) -> tuple[str, ...]:
             if term and term not in terms:
                 terms.append(term)
     return tuple(terms)
+
+
+RANK_SPLIT_MIN_NOTES = 10_000
+"""Fewer notes than this, and a search ranks by every word: nothing to save there, and a young
+server's word counts, kept for minutes, would go stale fastest."""
+RANK_SPLIT_MAX_SHARE = 0.05
+"""Share of the notes the rarest word left to rank by may be in, for the common words to only filter."""
+
+
+def counts_matter(notes: int) -> bool:
+    """Whether a search over `notes` notes may set common words aside (`filter_only`): if not, the
+    words need not be counted."""
+    return notes >= RANK_SPLIT_MIN_NOTES
+
+
+def filter_only(counts: Mapping[str, int], notes: int) -> frozenset[str]:
+    """The words of an all-words search that only filter its hits, given how many of the `notes`
+    notes hold each word: those bm25 all but ignores, in half the notes or more.
+
+    bm25 weighs a word in n of N notes by log((N - n + 0.5) / (n + 0.5)), which FTS5 clamps to 1e-6
+    once 2n >= N; yet it walks the word's whole index entry to find n. Left out of the ranking, such
+    a word moves no score by more than 2.2e-6 (the clamped weight times bm25's largest term factor,
+    k1 + 1), though notes tied on the other words then keep their plain order (newest first).
+
+    None of them when there are fewer than RANK_SPLIT_MIN_NOTES notes, when no other word is left,
+    or when the rarest word left is in no note (FTS5 drops a word it cannot index from an all-words
+    match) or in more than RANK_SPLIT_MAX_SHARE of them: the notes it matches, ranked without the
+    common words to narrow them, would cost more than the walks saved.
+    """
+    if not counts_matter(notes):
+        return frozenset()
+    common = frozenset(word for word, count in counts.items() if 2 * count >= notes)
+    left = [count for word, count in counts.items() if word not in common]
+    if not common or not left or not 0 < min(left) <= RANK_SPLIT_MAX_SHARE * notes:
+        return frozenset()
+    return common
 
 
 @dataclass(frozen=True, slots=True)

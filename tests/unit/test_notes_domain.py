@@ -15,6 +15,7 @@ from bot.domain.search import (
     Snippet,
     cjk_bigrams,
     clean_query,
+    filter_only,
     query_terms,
     search_terms,
     snippet,
@@ -151,3 +152,28 @@ def test_nothing_found_replies_say_what_was_changed():
     assert "(ignored invisible characters)" in text
     assert f"(your search was cut to the first {MAX_QUERY_LENGTH} characters)" in text
     assert "ignored" not in nothing_found("jwt", SearchResult(("jwt",)))
+
+
+@pytest.mark.parametrize(
+    ("counts", "notes", "expected"),
+    [
+        # bench/search.py's "refresh token rotation": "token" is in 57% of the notes
+        ({"refresh": 3038, "token": 57232, "rotation": 3038}, 100_000, {"token"}),
+        # exactly half: bm25's weight log((N - n + 0.5) / (n + 0.5)) is 0, clamped to 1e-6
+        ({"the": 50_000, "cache": 2_874}, 100_000, {"the"}),
+        ({"the": 49_999, "cache": 2_874}, 100_000, set()),
+        # every word that common: nothing left to rank by
+        ({"the": 93_675, "a": 55_869}, 100_000, set()),
+        # the word left is in more than 5% of the notes: ranking all it matches costs more
+        ({"the": 70_000, "mid": 45_000}, 100_000, set()),
+        ({"the": 70_000, "mid": 5_000}, 100_000, {"the"}),
+        ({"the": 70_000, "mid": 5_001}, 100_000, set()),
+        # a word in no note (or one FTS5 cannot index): the old ranking decides
+        ({"the": 70_000, "zzz": 0}, 100_000, set()),
+        # a small server ranks by every word
+        ({"the": 7_000, "cache": 30}, 9_999, set()),
+        ({"the": 7_000, "cache": 30}, 10_000, {"the"}),
+    ],
+)
+def test_words_in_half_the_notes_only_filter_a_large_enough_search(counts, notes, expected):
+    assert filter_only(counts, notes) == expected

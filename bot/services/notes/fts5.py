@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bot.db import inline_reader
+from bot.domain.search import counts_matter, filter_only
 from bot.services.notes.backend import RankedNote
 from bot.services.notes.records import (
     KINDS,
@@ -76,19 +77,13 @@ def fts5_match(tokens: Iterable[str], *, any_word: bool = False, prefix: bool = 
 
 
 class WordCounts:
-    """Which of a query's words are in at least half of all notes: the words bm25 all but ignores.
+    """How many notes hold each word, and how many notes there are, for `filter_only`: taken in the
+    read that needs them and kept WORD_COUNT_TTL seconds (the WORD_COUNTS_KEPT most recently used
+    words). A word counted once costs a dictionary look-up; counting it walks its index entry.
 
-    bm25 weighs a word by its rarity, log((N - n + 0.5) / (n + 0.5)) for a word in n of N notes,
-    and FTS5 clamps that to 1e-6 once the word is in half the notes or more. To weigh it, bm25 first
-    counts the notes holding each word of the query, one pass over the word's whole index entry,
-    which for such a word costs more than ranking the notes that match. So a search ranks by the
-    other words and keeps only the notes that also hold these (`_ranking`): no note's score moves
-    by more than 2.2e-6 per word set aside (the clamped weight times bm25's largest term factor,
-    k1 + 1). Callgrind, per search at 100,000 notes: "refresh token rotation", with "token" in 57%
-    of them, 51.6 M instructions before and 40.1 M after; "the cache invalidation" 61.9 M and 42.7 M.
-
-    The counts are taken in the read that needs them and kept WORD_COUNT_TTL seconds: a word
-    crossing the half-way mark in between has a weight close to 0 on either side of it.
+    Callgrind, per search at 100,000 notes (bench/search.py's notes; "token" is in 57% of them):
+    "refresh token rotation" 50.0 M instructions before and 41.7 M after, "the cache invalidation"
+    62.5 M and 42.0 M; "cache invalidation", with no common word, 25.0 M either way.
     """
 
     __slots__ = ("_clock", "_notes", "_ttl", "_words")
@@ -100,12 +95,15 @@ class WordCounts:
         self._words: OrderedDict[str, tuple[int, float]] = OrderedDict()
 
     def common(self, run: InlineRun, words: Sequence[str]) -> frozenset[str]:
-        """The `words` held by at least half of all notes, counted with `run` where not known."""
+        """The `words` that only filter an all-words search (`filter_only`), counted with `run`
+        where not known."""
         now = self._clock()
         if self._notes is None or now - self._notes[1] >= self._ttl:
             self._notes = (int(run(_NOTE_COUNT, {})[0][0]), now)
         notes = self._notes[0]
-        return frozenset(word for word in words if 2 * self._count(run, word, now) >= notes > 0)
+        if not counts_matter(notes):
+            return frozenset()
+        return filter_only({word: self._count(run, word, now) for word in words}, notes)
 
     def _count(self, run: InlineRun, word: str, now: float) -> int:
         known = self._words.get(word)
@@ -206,7 +204,7 @@ def _ranked_rows(
     Rank inside the FTS index alone (no join) and over-fetch; the filters then keep the page. When
     the filters leave fewer than `limit` of a full over-fetch, rank again with the filters inside the
     ranking query: slower, but exact. When every word must match, words in half the notes or more
-    only filter (WordCounts), unless no other word is left to rank by.
+    may only filter (`filter_only`).
     """
     if any_word or len(words) < 2:
         match, holding = fts5_match(words, any_word=any_word), None
@@ -225,8 +223,8 @@ def _ranked_rows(
 
 def split_match(words: Sequence[str], common: frozenset[str]) -> tuple[str, str | None]:
     """For notes holding every word of `words`: the MATCH expression that ranks them, and the one
-    that keeps them (None when the first does both), given the `common` words (WordCounts). Also
-    what bench/search.py's raw engine query ranks by, so that it ranks as the service does."""
+    that keeps them (None when the first does both), given the words that only filter
+    (`filter_only`). Also what bench/search.py's raw engine query ranks by."""
     ranked_by = [word for word in words if word not in common]
     if common and ranked_by:
         return fts5_match(ranked_by), fts5_match(words)

@@ -115,7 +115,9 @@ class NoteSearch(NoteTopics):
         ranked, matched_all = self._ranked_now(terms, where, limit)
         tags: list[str] = []
         if not ranked:
-            # one statement in the usual case, so no transaction around it (no BEGIN, no ROLLBACK)
+            # few statements, so no transaction around them (no BEGIN, no ROLLBACK): SQLite's word
+            # counts (fts5.WordCounts) and the page may then see different snapshots, which moves
+            # a score by millionths at most
             async with unwrapped_reads(self._sessions) as connection:
                 if ranked is None:  # the engine could not rank at once: every word, then any of them
                     ranked = await self._backend.ranked(connection, terms, where, limit=limit, any_word=not matched_all)
