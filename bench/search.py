@@ -318,7 +318,7 @@ queries at least 25 of them pass, so the service needs no second, exact query)."
 RAW_HOLDING = (
     " AND +notes_fts.rowid IN (SELECT rowid FROM notes_fts AS every_word WHERE every_word.notes_fts MATCH :every_word)"
 )
-"""As the service: words in half the notes or more only filter (bot.services.notes.fts5.WordCounts)."""
+"""As the service: words in half the notes or more may only filter (bot.domain.search.filter_only)."""
 RAW_TSVECTOR = """
 SELECT notes.id, notes.title, notes.kind, note_topics.name, notes.author_id, notes.is_private,
        notes.created_at, ts_rank(notes.search_vector, {tsquery}) AS score, notes.body, notes.solution,
