@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import get_settings
-from bot.db import create_engine, create_sessionmaker
+from bot.db import create_engine, create_sessionmaker, upgrade_database
 from bot.sandbox.emulator import DiscordEmulator
 from tests.harness import DatabaseFactory, World, bot_settings, bounded, build_world, running_bot
 
@@ -22,6 +23,23 @@ def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Datab
     factory = DatabaseFactory(tmp_path_factory.mktemp("db-template"))
     yield factory
     factory.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the migration head, whatever database the suite runs on."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade_database(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_file(sqlite_template: Path, tmp_path: Path) -> Path:
+    """A fresh SQLite file at the migration head for this test: for what only SQLite has (FTS5, the
+    inline reader), tested in the PostgreSQL run as well."""
+    path = tmp_path / "sqlite.db"
+    shutil.copyfile(sqlite_template, path)
+    return path
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ file, whatever the test database is (FTS5 is SQLite's)."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.sql.elements import ClauseElement
 
-from bot.db import create_engine, create_sessionmaker, inline_reader, upgrade_database
+from bot.db import create_engine, create_sessionmaker, inline_reader
 from bot.domain import search as search_rules
 from bot.domain.notes import NoteKind
 from bot.services.notes import NoteService, fts5
@@ -45,18 +44,9 @@ def small_servers_split_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(search_rules, "RANK_SPLIT_MAX_SHARE", 0.5)
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("common") / "template.db"
-    upgrade_database(f"sqlite+aiosqlite:///{path}")
-    return path
-
-
 @pytest.fixture
-async def notes(template: Path, tmp_path: Path):
-    path = tmp_path / "notes.db"
-    shutil.copy(template, path)
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+async def notes(sqlite_file: Path):
+    engine = create_engine(f"sqlite+aiosqlite:///{sqlite_file}")
     service = NoteService(create_sessionmaker(engine))
     for title, body in NOTES:
         await service.create_note(GUILD, ALICE, topic="Django", kind=NoteKind.TIP, title=title, body=body)
@@ -125,10 +115,10 @@ async def test_counts_are_kept_for_their_time_and_then_taken_again(notes, monkey
 
 
 @pytest.mark.parametrize("shape", [(False, False, False), (True, True, True)])
-def test_the_filter_is_one_pass_not_a_lookup_per_note(template: Path, shape: tuple[bool, bool, bool]):
+def test_the_filter_is_one_pass_not_a_lookup_per_note(sqlite_file: Path, shape: tuple[bool, bool, bool]):
     """Without the unary + on rowid, SQLite hands the IN to FTS5 as rowid lookups (plan `=M`), one
     query per note: about 100x slower at 5,000 notes."""
-    connection = sqlite3.connect(template)
+    connection = sqlite3.connect(sqlite_file)
     for statement in (
         fts5._page(shape, 25, 100, True),
         fts5._page(shape, 25, None, True),

@@ -5,7 +5,6 @@ whatever the test database is (the reader exists only for SQLite files)."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sqlite3
 import threading
 from datetime import UTC, datetime
@@ -15,7 +14,7 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.exc import OperationalError as SQLAlchemyOperationalError
 
-from bot.db import create_engine, create_sessionmaker, inline_reader, upgrade_database
+from bot.db import create_engine, create_sessionmaker, inline_reader
 from bot.domain.notes import NoteKind
 from bot.services.notes import NoteService
 from bot.services.notes.fts5 import Fts5Search
@@ -33,22 +32,13 @@ NOTES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("inline") / "template.db"
-    upgrade_database(f"sqlite+aiosqlite:///{path}")
-    return path
-
-
 @pytest.fixture
-async def notes(template: Path, tmp_path: Path):
-    path = tmp_path / "notes.db"
-    shutil.copy(template, path)
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+async def notes(sqlite_file: Path):
+    engine = create_engine(f"sqlite+aiosqlite:///{sqlite_file}")
     service = NoteService(create_sessionmaker(engine))
     for author, topic, kind, title, body, private in NOTES:
         await service.create_note(GUILD, author, topic=topic, kind=kind, title=title, body=body, private=private)
-    yield service, engine, path
+    yield service, engine, sqlite_file
     await engine.dispose()
 
 
