@@ -55,13 +55,16 @@ async def project_channel(app: NexusApp, guild: discord.Guild) -> tuple[discord.
     channel = resolve_project_channel(guild, config, app.settings.project_channel_name)
     if channel is None:
         if config.project_channel_id is not None:
-            return None, "the project channel that staff set no longer exists (staff: run `/setup channel`)"
+            return None, PROJECT_CHANNEL_GONE
         return None, "no project channel is set yet (staff: run `/setup channel`)"
     missing = missing_post_permissions(channel, guild.me)
     if missing:
         return None, f"I can't post in {channel.mention}: I need {', '.join(missing)} there"
     return channel, None
 
+
+PROJECT_CHANNEL_GONE = "the project channel that staff set no longer exists (staff: run `/setup channel`)"
+STAFF_CHANNEL_GONE = "the staff channel that was set no longer exists (staff: run `/setup staff-channel`)"
 
 ChannelFinder = Callable[[NexusApp, discord.Guild], Awaitable[tuple[discord.TextChannel | None, str | None]]]
 """Where a kind of post goes: the channel and None, or None and why it can't be used."""
@@ -74,7 +77,7 @@ async def staff_channel(app: NexusApp, guild: discord.Guild) -> tuple[discord.Te
         return None, "no staff channel is set (staff: run `/setup staff-channel`)"
     channel = guild.get_channel(config.staff_channel_id)
     if not isinstance(channel, discord.TextChannel):
-        return None, "the staff channel that was set no longer exists (staff: run `/setup staff-channel`)"
+        return None, STAFF_CHANNEL_GONE
     missing = missing_post_permissions(channel, guild.me)
     if missing:
         return None, f"I can't post in {channel.mention}: I need {', '.join(missing)} there"
@@ -101,11 +104,13 @@ async def post_or_edit(
     With a `marker`, a message of Nexus's among the channel's recent ones whose footer ends with it
     (an earlier attempt whose answer was lost) is edited instead of posting the record twice.
     `find_channel` says where the post goes (the project channel unless given)."""
-    channel, problem = await (find_channel or project_channel)(app, guild)
+    finder = find_channel or project_channel
+    channel, problem = await finder(app, guild)
     if channel is None:
         return PostOutcome(problem=problem, guild_id=guild.id)
     return await show_in(
         channel,
+        gone=STAFF_CHANNEL_GONE if finder is staff_channel else PROJECT_CHANNEL_GONE,
         embed=embed,
         view=view,
         content=content,
@@ -128,10 +133,12 @@ async def show_in(
     marker: str | None = None,
     allowed_mentions: discord.AllowedMentions | None = None,
     file: discord.File | None = None,
+    gone: str | None = None,
 ) -> PostOutcome:
     """Edit message `message_id` of `channel` when it is still there, else post a new one (after
     looking for an earlier attempt's by its `marker`, when one is given). A `file` (an image the
-    embed shows) replaces the message's attachments on an edit."""
+    embed shows) replaces the message's attachments on an edit. `gone` is the problem reported when
+    Discord says the channel no longer exists (by default, one naming the channel or thread)."""
     guild = channel.guild
     extra: dict[str, Any] = {}
     if view is not None:
@@ -159,9 +166,10 @@ async def show_in(
             problem=f"Discord refused my post in {channel.mention} (missing permission)", guild_id=guild.id
         )
     except discord.NotFound:
-        return PostOutcome(
-            problem="the project channel no longer exists (staff: run `/setup channel`)", guild_id=guild.id
-        )
+        if gone is None:
+            where = "the thread" if isinstance(channel, discord.Thread) else "the channel"
+            gone = f"{where} {channel.mention} no longer exists"
+        return PostOutcome(problem=gone, guild_id=guild.id)
     except discord.HTTPException as exc:
         log.warning("Posting in %s failed: %s", channel.id, exc)
         return PostOutcome(problem="Discord did not accept the post just now; it will be retried", guild_id=guild.id)

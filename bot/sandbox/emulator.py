@@ -431,11 +431,14 @@ class DiscordEmulator:
         self._dispatch_guild(guild.id, "CHANNEL_CREATE", channel.payload())
         return channel
 
-    def delete_channel(self, channel: EmuChannel) -> None:
+    def delete_channel(self, channel: EmuChannel, *, quietly: bool = False) -> None:
+        """Delete `channel`; `quietly`, the bot is not told (as when the deletion races a post, before
+        CHANNEL_DELETE arrives): its cache still has the channel and requests to it get 404s."""
         assert channel.guild_id is not None
         self.guilds[channel.guild_id].channels.pop(channel.id, None)
         self.channels.pop(channel.id, None)
-        self._dispatch_guild(channel.guild_id, "CHANNEL_DELETE", channel.payload())
+        if not quietly:
+            self._dispatch_guild(channel.guild_id, "CHANNEL_DELETE", channel.payload())
 
     def deny_bot(self, channel: EmuChannel, permissions: int) -> None:
         """Add a member overwrite denying the bot `permissions` in `channel`."""

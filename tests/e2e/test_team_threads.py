@@ -191,6 +191,28 @@ async def test_the_thread_cap_falls_back_and_tells_staff_once(nexus, world: Worl
     assert len(emu.channel_messages(staff)) == 1  # told once
 
 
+async def test_a_staff_channel_deleted_mid_send_is_named_as_the_staff_channel(nexus, world: World, sessions):
+    """Deleted before Nexus hears of it, the staff channel answers the post with a 404: the problem
+    staff see names the staff channel and its command, not the project channel."""
+    emu = world.emu
+    staff = emu.add_channel(world.guild, "facilitators")
+    await emu.command(world.admin, "setup staff-channel", channel=staff)
+    emu.delete_channel(staff, quietly=True)
+    fill_threads(world, MAX_ACTIVE_THREADS)
+    await emu.command(world.admin, "setup channel", channel=world.project)
+    await setup_learners(world, ["backend", "frontend"])
+    await form_team(world, world.learners[0], world.learners[1])
+    await settled(nexus)
+    assert [r.status for r in emu.requests_to(rf"/channels/{staff.id}/messages$", "POST")] == [404]
+    async with sessions() as session:
+        (notice,) = (await session.scalars(select(StaffNotice))).all()
+    assert notice.message_id is None and notice.post_error is not None
+    assert "staff channel" in notice.post_error and "/setup staff-channel" in notice.post_error
+    shown = emu.reply(await emu.command(world.admin, "setup show")).text()
+    assert "Last problem: the staff channel that was set no longer exists" in shown
+    assert "project channel that staff set no longer exists" not in shown
+
+
 async def test_the_thread_cap_without_a_staff_channel_is_shown_in_setup_show_not_posted(nexus, world: World, sessions):
     """The same rule as every staff flag: no staff channel, nothing to post and nothing waiting; staff
     see it in /setup show. Setting a channel later posts nothing old."""
