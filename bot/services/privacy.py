@@ -24,6 +24,7 @@ from bot.services.checkins import forget_checkins
 from bot.services.matching import end_membership
 from bot.services.notices import retire_posts
 from bot.services.nudges import forget_in_nudges
+from bot.services.staff import shown_or_on_its_way
 from models import (
     Announcement,
     ApiAgreement,
@@ -195,7 +196,9 @@ async def _scrub_posts(session: AsyncSession, guild_id: int, user_id: int) -> li
     )
     notice_ids = await _bump_naming(session, ChannelNotice, ChannelNotice.actor_id, addressed, guild_id, user_id)
     # a follow-up's staff flag lists its team's members; a weekly digest names new teams and note authors
-    flag_ids = await _bump(session, FollowUpFlag, FollowUpFlag.team_id.in_(member_of), guild_id)
+    flag_ids = await _bump(
+        session, FollowUpFlag, FollowUpFlag.team_id.in_(member_of) & shown_or_on_its_way(FollowUpFlag), guild_id
+    )
     await _bump(session, TeamThread, TeamThread.id.in_(member_of), guild_id)  # TeamChanged shows it again
     digests = select(Schedule.id).where(Schedule.guild_id == guild_id, Schedule.post == ScheduledPost.DIGEST.value)
     run_ids = await _bump(

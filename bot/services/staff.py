@@ -3,7 +3,7 @@ flag, a check-in silence flag, a staff notice such as Discord's thread cap)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CheckinFlag, FollowUpFlag, GuildSettings, StaffNotice
@@ -24,3 +24,11 @@ async def add_staff_post(session: AsyncSession, record: StaffPost) -> int | None
     session.add(record)
     await session.flush()
     return record.id if staff_channel is not None else None
+
+
+def shown_or_on_its_way(model: type[StaffPost]) -> ColumnElement[bool]:
+    """The staff posts a change to what they say must show again (with a new revision): those in the
+    staff channel, and those still waiting to be posted (a post being made may have read the old
+    text). Not those recorded as shown with no staff channel set: a new revision would post them,
+    late, once a channel is set (or keep them waiting in `/setup show` until then)."""
+    return model.message_id.is_not(None) | (model.posted_revision < model.revision)

@@ -177,6 +177,17 @@ async def test_a_closed_dm_member_is_asked_in_the_channel_and_no_staff_channel_k
         assert "🚩" in flagged and b.mention in flagged
         shown = emu.reply(await emu.command(world.admin, "setup show")).text()
         assert "Job Board (team #" in shown
+        # forget-me changes what the flag would say, but a flag never posted is not posted for it:
+        # not as a waiting post, nor once a staff channel is set
+        confirm = emu.reply(await emu.command(b, "nexus forget-me"))
+        await emu.click(b, confirm, "Forget me")
+        await bot.delivery.settled()
+        shown = emu.reply(await emu.command(world.admin, "setup show")).text()
+        assert "Waiting posts" not in shown
+        staff = emu.add_channel(world.guild, "facilitators")
+        await emu.command(world.admin, "setup staff-channel", channel=staff)
+        assert await bot.delivery.flush(world.guild.id) == (0, 0)
+        assert emu.channel_messages(staff) == []
     async with sessions() as session:
         flag = await session.scalar(select(FollowUpFlag))
         assert flag is not None and flag.message_id is None and flag.posted_revision == flag.revision

@@ -38,6 +38,7 @@ from bot.services.checkins.views import (
     with_project_name,
 )
 from bot.services.notices import retire_posts
+from bot.services.staff import shown_or_on_its_way
 from bot.services.team_queries import current_members, formed_team_of
 from models import (
     ApiEndpoint,
@@ -332,12 +333,16 @@ async def forget_checkins(session: AsyncSession, guild_id: int, user_id: int) ->
         if bumped is not None:
             events.append(CheckinReportChanged(report_id))
     # the staff flag names the silent members: drop her, and edit the post
-    for flag in await session.scalars(select(CheckinFlag).where(CheckinFlag.guild_id == guild_id)):
+    flags = await session.execute(
+        select(CheckinFlag, shown_or_on_its_way(CheckinFlag)).where(CheckinFlag.guild_id == guild_id)
+    )
+    for flag, shown in flags:
         silent = [part for part in flag.silent.split(",") if part]
         if str(user_id) in silent:
             flag.silent = ",".join(part for part in silent if part != str(user_id))
-            flag.revision += 1
-            events.append(CheckinFlagged(flag.id))
+            if shown:
+                flag.revision += 1
+                events.append(CheckinFlagged(flag.id))
     await session.execute(
         update(CheckinSchedule)
         .where(CheckinSchedule.guild_id == guild_id, CheckinSchedule.set_by == user_id)
