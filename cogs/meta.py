@@ -105,13 +105,18 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="export", description="Your notes compiled into a learning hub README")
-    @app_commands.describe(member="Whose notes (default: yours); another member's shows their public notes")
+    @app_commands.describe(
+        member="Whose notes (default: yours); another member's shows only what is public: their public notes, "
+        "project and partners"
+    )
     async def export(self, interaction: discord.Interaction[NexusBot], member: discord.Member | None = None) -> None:
         assert interaction.guild_id is not None
         learner = member or interaction.user
+        own = learner.id == interaction.user.id
         notes = await self.bot.services.notes.export_notes(interaction.guild_id, learner.id, interaction.user.id)
-        collaboration = await self.bot.services.cohort.collaboration(interaction.guild_id, learner.id)
-        if collaboration is not None:
+        # the team's agreed endpoints and check-ins are the team's own (as /api list and /nexus progress)
+        collaboration = await self.bot.services.cohort.collaboration(interaction.guild_id, learner.id, contract=own)
+        if collaboration is not None and own:
             checkins = await self.bot.services.checkins.summary(interaction.guild_id, learner.id)
             collaboration = replace(collaboration, checkins=checkins)
         markdown = render_readme(learner.display_name, notes, collaboration, generated_on=self.bot.clock.now())

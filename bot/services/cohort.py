@@ -114,8 +114,9 @@ class CohortService:
             done.add(ChecklistStep.NOTE)
         return Checklist(frozenset(done))
 
-    async def collaboration(self, guild_id: int, user_id: int) -> Collaboration | None:
-        """The learner's project, track and current partners, for the README export."""
+    async def collaboration(self, guild_id: int, user_id: int, *, contract: bool = True) -> Collaboration | None:
+        """The learner's project, track and current partners, for the README export; with
+        `contract`, also their team's agreed endpoints (the learner's own export only)."""
         async with self._sessions() as session:
             found = (
                 await session.execute(
@@ -135,8 +136,9 @@ class CohortService:
             partners: tuple[str, ...] = ()
             agreed: tuple[str, ...] = ()
             if team is not None:
-                contract = await load_contract(session, team)
-                agreed = tuple(f"{e.method} {e.path}: {e.summary}" for e in contract.endpoints if e.agreed)
+                if contract:
+                    endpoints = (await load_contract(session, team)).endpoints
+                    agreed = tuple(f"{e.method} {e.path}: {e.summary}" for e in endpoints if e.agreed)
                 others = [
                     m for m in await current_members(session, team.id, accepted_only=True) if m.user_id != user_id
                 ]

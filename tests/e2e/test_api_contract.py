@@ -175,6 +175,12 @@ async def test_a_change_resets_agreement_and_tells_the_frontend_with_the_diff(ne
     collaboration = attachment.data.decode().split("## Collaboration", 1)[1]
     assert "Agreed API endpoints" in collaboration
     assert "GET /jobs: List jobs" in collaboration and "POST /jobs/{job\\_id}/applications" in collaboration
+    # another member's export shows what is public (project, partners), not the team's contract
+    outsider = world.learners[3]
+    theirs = emu.reply(await emu.command(outsider, "nexus export", member=frontend))
+    collaboration = theirs.attachments[0].data.decode().split("## Collaboration", 1)[1]
+    assert "Job Board" in collaboration and "Agreed API endpoints" not in collaboration
+    assert "/jobs" not in collaboration
 
 
 async def test_history_pages_through_many_changes(nexus, world: World):

@@ -144,6 +144,8 @@ async def test_two_zones_one_report_late_answers_blockers_and_the_closed_dm_fall
         assert exported.attachments, exported.content
         readme = exported.attachments[0].data.decode()
         assert "**Check-ins:** answered 2 of 2 (streak 2)" in readme
+        theirs = emu.reply(await emu.command(world.learners[3], "nexus export", member=a)).attachments[0]
+        assert "Check-ins" not in theirs.data.decode()  # the team's own, not another member's to read
         # forget-me removes b's answers, and the reports no longer show them
         confirm = emu.reply(await emu.command(b, "nexus forget-me"))
         gone = emu.reply(await emu.click(b, confirm, "Forget me"))
