@@ -52,8 +52,8 @@ class ProfileCog(commands.GroupCog, group_name="profile", group_description="You
     @app_commands.describe(
         track="Which side you build",
         timezone="Your time zone: a city, a country, EAT or UTC+3 (start typing)",
-        github="Your GitHub handle",
-        skills="A short comma list, e.g. Django, PostgreSQL, Docker",
+        github="Your GitHub handle; left out keeps the one you gave, none removes it",
+        skills="A short comma list, e.g. Django, PostgreSQL, Docker; left out keeps yours, none removes them",
     )
     @app_commands.choices(track=TRACK_CHOICES)
     @app_commands.autocomplete(timezone=timezone_autocomplete)

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from bot.domain.errors import ValidationError
 from bot.domain.text import quoted, strip_control
+
+T = TypeVar("T")
 
 PITCH_MAX = 300
 REPO_URL_MAX = 200
@@ -20,8 +24,10 @@ SKILLS_MAX_COUNT = 10
 SKILL_MAX = 30
 DISPLAY_NAME_MAX = 80
 
-REPO_CLEAR_WORDS = frozenset({"none", "-", "remove"})
-"""What a learner types as the repository to remove the one their announcement has."""
+CLEAR_WORDS = frozenset({"none", "-", "remove"})
+"""What a learner types in an optional field to remove what is stored (a field left out keeps it):
+the repository of an announcement, a profile's GitHub handle and skills."""
+REPO_CLEAR_WORDS = CLEAR_WORDS
 
 REPO_URL_FORBIDDEN = frozenset("<>[]()`\"'|\\{}^*_~")
 """Characters a repository link may not hold: with them a link could carry markdown (a masked link,
@@ -90,14 +96,19 @@ def clean_repo_url(text: str | None) -> str | None:
     return url
 
 
-def repo_to_store(text: str | None, current: str | None) -> str | None:
-    """The repository an announcement keeps: `current` when none is given, nothing when the learner
-    typed one of REPO_CLEAR_WORDS, otherwise the cleaned link."""
+def kept_or_cleaned(text: str | None, current: T, clean: Callable[[str], T], cleared: T) -> T:
+    """What an optional field stores: `current` when nothing is given, `cleared` when the learner
+    typed one of CLEAR_WORDS, otherwise `clean(text)` (which may refuse it)."""
     if text is None or not text.strip():
         return current
-    if text.strip().casefold() in REPO_CLEAR_WORDS:
-        return None
-    return clean_repo_url(text)
+    if text.strip().casefold() in CLEAR_WORDS:
+        return cleared
+    return clean(text)
+
+
+def repo_to_store(text: str | None, current: str | None) -> str | None:
+    """The repository an announcement keeps (`kept_or_cleaned`)."""
+    return kept_or_cleaned(text, current, clean_repo_url, None)
 
 
 def clean_github(text: str | None) -> str | None:

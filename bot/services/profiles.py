@@ -13,6 +13,7 @@ from bot.domain.cohort import (
     Track,
     clean_display_name,
     clean_github,
+    kept_or_cleaned,
     parse_skills,
     parse_track,
 )
@@ -20,6 +21,11 @@ from bot.domain.timezones import clean_timezone
 from models import Learner
 
 SKILL_SEPARATOR = ", "
+
+
+def _skills_text(text: str) -> str:
+    """Skills as stored: `parse_skills`' list, joined."""
+    return SKILL_SEPARATOR.join(parse_skills(text))
 
 
 @dataclass(frozen=True)
@@ -88,14 +94,15 @@ class ProfileService:
         """Validate and store the profile; returns what was stored."""
         parsed_track = parse_track(track)
         zone = clean_timezone(timezone)
-        handle = clean_github(github)
-        skill_list = parse_skills(skills)
+        # checked before the transaction opens; left out, each keeps what is stored
+        kept_or_cleaned(github, None, clean_github, None)
+        kept_or_cleaned(skills, "", _skills_text, "")
         async with transaction(self._sessions) as session:
             row = await touch_learner(session, guild_id, user_id, display_name)
             row.track = parsed_track.value
             row.timezone = zone
-            row.github = handle
-            row.skills = SKILL_SEPARATOR.join(skill_list)
+            row.github = kept_or_cleaned(github, row.github, clean_github, None)
+            row.skills = kept_or_cleaned(skills, row.skills, _skills_text, "")
             row.profile_set_at = self._clock.now()
             await session.flush()
             return profile_of(row)

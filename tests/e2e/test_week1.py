@@ -217,6 +217,19 @@ async def test_profile_set_show_and_timezone_autocomplete(nexus, world: World):
     assert "Africa/Lagos" in shown and "ada-dev" in shown and "Django, DRF" in shown
     missing = emu.reply(await emu.command(world.learners[1], "profile show")).content
     assert "not set a profile" in missing
+    # fixing the time zone alone keeps the handle and skills; "none" removes one
+    await emu.command(world.learner, "profile set", track="backend", timezone="Europe/Paris")
+    shown = emu.reply(await emu.command(world.learner, "profile show")).text()
+    assert "Europe/Paris" in shown and "ada-dev" in shown and "Django, DRF" in shown
+    await emu.command(world.learner, "profile set", track="backend", timezone="UTC", github="none")
+    shown = emu.reply(await emu.command(world.learner, "profile show")).text()
+    assert "ada-dev" not in shown and "Django, DRF" in shown
+    refused = emu.reply(
+        await emu.command(world.learner, "profile set", track="frontend", timezone="UTC", skills="x" * 31)
+    )
+    assert refused.ephemeral and "longer than 30" in refused.content
+    shown = emu.reply(await emu.command(world.learner, "profile show")).text()
+    assert "Django, DRF" in shown and "Backend" in shown  # a refusal changes nothing
 
 
 @pytest.mark.parametrize(
