@@ -17,7 +17,7 @@ from bot.domain.errors import ConflictError, NotFoundError, ValidationError
 from bot.domain.names import match_name, rank_names, suggest_names
 from bot.domain.text import quoted, safe_text, strip_control
 from bot.services.cache import GuildCache
-from models import Announcement, GuildSettings, Project
+from models import Announcement, GuildSettings, Project, Team
 
 AUTOCOMPLETE_LIMIT = 25
 CATALOG_MAX = 100
@@ -167,7 +167,8 @@ class CatalogService:
             raise ConflictError(f"{clean} is already in the catalog.") from None
 
     async def remove(self, guild_id: int, name: str) -> ProjectInfo:
-        """Remove a project nobody has announced; otherwise refuse and say how many have."""
+        """Remove a project nobody has announced and no team was formed on; otherwise refuse and say
+        why (the database refuses too: announcements and teams keep their project)."""
         async with self.cache.changing(guild_id), transaction(self._sessions) as session:
             await ensure_catalog(session, guild_id)
             row = await resolve_project(session, guild_id, name)
@@ -178,6 +179,12 @@ class CatalogService:
                 raise ConflictError(
                     f"{row.name} can't be removed: {used} announcement(s) use it. "
                     "They would lose their project; ask those learners to re-announce first."
+                )
+            teams = await session.scalar(select(func.count()).where(Team.project_id == row.id))
+            if teams:
+                raise ConflictError(
+                    f"{row.name} can't be removed: {teams} team(s), past or present, were formed on it, "
+                    "and their history keeps its name."
                 )
             info = _info(row)
             await session.delete(row)

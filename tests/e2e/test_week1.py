@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.sandbox.emulator import CommandHidden
 from bot.sandbox.state import EMBED_LINKS, SEND_MESSAGES
 from models import Announcement, AnnouncementRevision, Project
+from tests.e2e.test_matching import form_team, setup_learners
 from tests.harness import World, bot_settings, running_bot
 
 JOB_BOARD = "Job Board"
@@ -193,6 +194,24 @@ async def test_catalog_add_list_remove(nexus, world: World, sessions):
     async with sessions() as session:
         names = set((await session.scalars(select(Project.name))).all())
     assert "Library API" not in names and JOB_BOARD in names
+
+
+async def test_catalog_remove_refused_once_a_team_was_formed_on_it(nexus, world: World, sessions):
+    """Teams keep their project after they end and their members re-announce elsewhere (the database
+    refuses the delete): staff get the reason, not an error reference."""
+    emu = world.emu
+    await emu.command(world.admin, "setup channel", channel=world.project)
+    await setup_learners(world, ["backend", "frontend"])
+    a, b = world.learners[:2]
+    await form_team(world, a, b)
+    await emu.click(a, emu.reply(await emu.command(a, "partner leave")), "Leave team")
+    for member in (a, b):
+        await emu.command(member, "project announce", project="Online Poll System", track="backend", pitch="moved on")
+    prompt = await emu.command(world.admin, "catalog remove", project=JOB_BOARD)
+    refused = emu.reply(await emu.click(world.admin, emu.reply(prompt), "Remove"))
+    assert "can't be removed: 1 team(s)" in refused.content and "reference" not in refused.content
+    async with sessions() as session:
+        assert await session.scalar(select(Project).where(Project.name == JOB_BOARD)) is not None
 
 
 async def test_catalog_remove_refused_while_announced(nexus, world: World, sessions):
