@@ -11,7 +11,11 @@ from bot.client import NexusBot
 from bot.domain.cohort import PROJECT_DESCRIPTION_MAX, PROJECT_NAME_MAX
 from bot.domain.text import safe_text
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
-from bot.ui.views import confirm_then
+from bot.ui.views import confirm_then, send_list
+
+CATALOG_LIST = "catalog_list"
+CATALOG_PAGE_CHARS = 3000
+"""Characters of briefs a page of /catalog list holds (within an embed's 4,096)."""
 
 PROJECT_OPTION_MAX = 100
 """Longest project name an option takes (catalog names are shorter; autocomplete names are ≤ 100)."""
@@ -31,9 +35,17 @@ async def project_autocomplete(
 class CatalogCog(commands.GroupCog, group_name="catalog", group_description="The projects learners can pick"):
     def __init__(self, bot: NexusBot) -> None:
         self.bot = bot
+        bot.list_sources[CATALOG_LIST] = self._pages
+
+    async def cog_unload(self) -> None:
+        self.bot.list_sources.pop(CATALOG_LIST, None)
 
     @app_commands.command(name="list", description="Every project in this server's catalog")
     async def list_projects(self, interaction: discord.Interaction[NexusBot]) -> None:
+        await send_list(interaction, await self._pages(interaction, ""), name=CATALOG_LIST)
+
+    async def _pages(self, interaction: discord.Interaction[NexusBot], arg: str) -> list[discord.Embed]:
+        """The catalog, a page per CATALOG_PAGE_CHARS of briefs (the page buttons rebuild it)."""
         assert interaction.guild_id is not None
         projects = await self.bot.services.catalog.projects(interaction.guild_id)
         lines = [
@@ -41,11 +53,14 @@ class CatalogCog(commands.GroupCog, group_name="catalog", group_description="The
             f"Frontend: {safe_text(p.frontend) or '—'}"
             for p in projects
         ]
-        embed = discord.Embed(title="Project catalog", colour=NEXUS_COLOUR)
-        blocks = chunk_lines(lines, 4000) or ["The catalog is empty: staff can add projects with `/catalog add`."]
-        embed.description = blocks[0]
-        embed.set_footer(text=f"{len(projects)} project(s) · announce with /project announce")
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        blocks = chunk_lines(lines, CATALOG_PAGE_CHARS) or [
+            "The catalog is empty: staff can add projects with `/catalog add`."
+        ]
+        footer = f"{len(projects)} project(s) · announce with /project announce"
+        return [
+            discord.Embed(title="Project catalog", description=block, colour=NEXUS_COLOUR).set_footer(text=footer)
+            for block in blocks
+        ]
 
     @app_commands.command(name="add", description="Add a project to the catalog")
     @writes()

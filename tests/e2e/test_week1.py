@@ -196,6 +196,29 @@ async def test_catalog_add_list_remove(nexus, world: World, sessions):
     assert "Library API" not in names and JOB_BOARD in names
 
 
+async def test_catalog_list_pages_through_a_long_catalog(nexus, world: World):
+    """Every project is on some page: the list no longer stops at the first 4,000 characters."""
+    emu = world.emu
+    added = [f"Project {index:02d}" for index in range(30)]
+    for name in added:
+        await nexus.services.catalog.add(world.guild.id, name, "b" * 200, "f" * 200)
+    names = [p.name for p in await nexus.services.catalog.projects(world.guild.id)]
+    page = emu.reply(await emu.command(world.learner, "catalog list"))
+    assert page.ephemeral
+    seen: list[str] = []
+    while True:
+        text = page.embeds[0]["description"]
+        seen += [name for name in names if f"**{name}**" in text]
+        (position,) = [b for b in page.buttons() if b.get("disabled") and "/" in b["label"]]
+        following = next(b for b in page.buttons() if b["label"] == "Next ▶")
+        if following.get("disabled"):
+            break
+        page = emu.reply(await emu.click(world.learner, page, "Next ▶"))
+    assert sorted(seen) == sorted(names) and set(added) <= set(seen)
+    current, total = position["label"].split("/")
+    assert current == total and int(total) > 1  # the last of several pages
+
+
 async def test_catalog_remove_refused_once_a_team_was_formed_on_it(nexus, world: World, sessions):
     """Teams keep their project after they end and their members re-announce elsewhere (the database
     refuses the delete): staff get the reason, not an error reference."""
