@@ -10,14 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db import transaction
 from bot.domain.cohort import Track, clean_pitch, parse_track, repo_to_store
-from bot.domain.errors import NotFoundError
+from bot.domain.errors import ConflictError, NotFoundError
 from bot.domain.events import Announced as AnnouncedEvent
 from bot.domain.events import Event, Withdrew
 from bot.domain.teams import TeamEvent
+from bot.domain.text import safe_text
 from bot.services.catalog import ensure_catalog, resolve_project
 from bot.services.matching import end_membership
 from bot.services.matching.lifecycle import leave_pool
 from bot.services.profiles import touch_learner
+from bot.services.team_queries import current_membership
 from models import Announcement, AnnouncementRevision, Learner, Project
 
 
@@ -195,6 +197,14 @@ class AnnouncementService:
                 session.add(row)
             else:
                 previous = await session.get(Project, row.project_id)
+                moving = row.project_id != chosen.id or row.track != parsed_track.value
+                if row.active and moving and await current_membership(session, guild_id, user_id) is not None:
+                    # the team (or proposal) is on this project and track: it would not follow
+                    raise ConflictError(
+                        f"You have a team or an open proposal on {safe_text(previous.name if previous else '')} "
+                        f"as {Track(row.track).label.lower()}: leave it first with `/partner leave`, then "
+                        "announce the new project or track. Your pitch and repository can change without leaving."
+                    )
                 _remember(session, row, previous.name if previous else "")
                 row.project_id = chosen.id
                 row.track = parsed_track.value

@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 from sqlalchemy import func, select
 
 from bot.sandbox.emulator import CommandHidden
-from models import PairHistory, Team, TeamMember
+from models import Announcement, PairHistory, Project, Team, TeamMember
 from tests.harness import World, add_endpoint, bot_settings, running_bot
 
 JOB_BOARD = "Job Board"
@@ -170,6 +170,36 @@ async def test_leave_tells_the_partner(nexus, world: World, sessions):
     assert "Dissolved" in proposal.text()
     again = emu.reply(await emu.command(a, "partner find"))
     assert "You are in the pool" in again.content  # a dissolved pair is never proposed again
+
+
+async def test_moving_project_or_track_while_in_a_team_is_refused_until_leaving(nexus, world: World, sessions):
+    """The team is on its project and tracks: a re-announcement elsewhere would leave it behind, so
+    it is refused (nothing changes); the pitch can change, and after /partner leave the move."""
+    emu = world.emu
+    await emu.command(world.admin, "setup channel", channel=world.project)
+    await setup_learners(world, ["backend", "frontend"])
+    a, b = world.learners[:2]
+    await form_team(world, a, b)
+    for project, track in (("Online Poll System", "backend"), (JOB_BOARD, "frontend")):
+        it = await emu.command(a, "project announce", project=project, track=track, pitch="elsewhere")
+        refused = emu.reply(it)
+        assert refused.ephemeral and "leave it first with `/partner leave`" in refused.content
+        assert "Job Board as backend" in refused.content
+    async with sessions() as session:
+        row = await session.scalar(select(Announcement).where(Announcement.user_id == a.id))
+    assert row is not None and row.track == "backend" and row.pitch == "backend work"
+    kept = emu.reply(await emu.command(a, "project announce", project=JOB_BOARD, track="backend", pitch="sharper"))
+    assert "leave it first" not in kept.content
+    prompt = emu.reply(await emu.command(a, "partner leave"))
+    await emu.click(a, prompt, "Leave team")
+    moved = emu.reply(
+        await emu.command(a, "project announce", project="Online Poll System", track="backend", pitch="x")
+    )
+    assert "leave it first" not in moved.content
+    async with sessions() as session:
+        row = await session.scalar(select(Announcement).where(Announcement.user_id == a.id))
+        project = await session.get(Project, row.project_id) if row else None
+    assert project is not None and project.name == "Online Poll System"
 
 
 async def test_withdrawing_dissolves_the_team_with_notice(nexus, world: World, sessions):
