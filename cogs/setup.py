@@ -19,6 +19,7 @@ from bot.domain.timezones import timezone_choices
 from bot.ui.checkins import blockers_summary
 from bot.ui.embeds import EMBED_FIELD_LIMIT, NEXUS_COLOUR
 from bot.ui.follow_ups import flags_summary, interval_text
+from bot.ui.views import confirm_then
 
 TIMEZONE_CHOICES = 25
 COMMON_ZONES = ("Africa/Lagos", "Africa/Nairobi", "Africa/Cairo", "Africa/Johannesburg", "Europe/London", "UTC")
@@ -116,17 +117,37 @@ class SetupCog(commands.GroupCog, group_name="setup", group_description="Configu
         assert interaction.guild is not None
         if role is not None and (role.is_default() or role.managed):
             raise ValidationError(f"{role.name} can't be the staff role: pick a role that staff are given by hand.")
-        await self.bot.services.settings.set_staff_role(interaction.guild.id, role.id if role else None)
+        guild_id = interaction.guild.id
         if role is None:
-            text = "Staff role cleared: only members with Manage Server can run staff commands."
-        else:
-            text = f"Members with {role.mention} can now run staff commands."
-            groups = staff_groups(self.bot)
-            if groups and needs_override(role):
-                text += (
-                    f"\nDiscord shows {listed(groups)} only to members with Manage Server: in Server Settings → "
-                    f"Integrations → Nexus, allow {role.mention} on each of them (`/setup show` checks)."
+            current = (await self.bot.services.settings.get(guild_id)).staff_role_id
+            if current is None:
+                await interaction.response.send_message(
+                    "No staff role is set: only members with Manage Server run staff commands. "
+                    "Choose one with `/setup staff-role role:`.",
+                    ephemeral=True,
                 )
+                return
+
+            async def clear() -> str:
+                await self.bot.services.settings.set_staff_role(guild_id, None)
+                return "Staff role cleared: only members with Manage Server can run staff commands."
+
+            await confirm_then(
+                interaction,
+                f"Clear the staff role <@&{current}>? Its members without Manage Server lose the staff "
+                "commands at once (you too, if that is how you have them).",
+                clear,
+                confirm_label="Clear staff role",
+            )
+            return
+        await self.bot.services.settings.set_staff_role(guild_id, role.id)
+        text = f"Members with {role.mention} can now run staff commands."
+        groups = staff_groups(self.bot)
+        if groups and needs_override(role):
+            text += (
+                f"\nDiscord shows {listed(groups)} only to members with Manage Server: in Server Settings → "
+                f"Integrations → Nexus, allow {role.mention} on each of them (`/setup show` checks)."
+            )
         await interaction.response.send_message(text, ephemeral=True)
 
     @app_commands.command(name="timezone", description="Choose the server's time zone, used by /schedule")

@@ -74,6 +74,27 @@ async def test_staff_role_grants_staff_commands(nexus, world: World, sessions):
     assert world.staff_role.mention in text and world.general.mention in text
 
 
+async def test_clearing_the_staff_role_asks_first(nexus, world: World, sessions):
+    """The role is optional: running the bare command (to check it, say) must not lock staff out."""
+    emu = world.emu
+    unset = emu.reply(await emu.command(world.admin, "setup staff-role"))
+    assert unset.ephemeral and "No staff role is set" in unset.content and not unset.buttons()
+    await emu.command(world.admin, "setup staff-role", role=world.staff_role)
+    prompt = emu.reply(await emu.command(world.mentor, "setup staff-role"))
+    assert prompt.ephemeral and world.staff_role.mention in prompt.content and not prompt.pings().roles
+    kept = emu.reply(await emu.click(world.mentor, prompt, "Cancel"))
+    assert "Clear" not in " ".join(b["label"] for b in kept.buttons())
+    async with sessions() as session:
+        assert (await session.get(GuildSettings, world.guild.id)).staff_role_id == world.staff_role.id
+    prompt = emu.reply(await emu.command(world.mentor, "setup staff-role"))
+    cleared = emu.reply(await emu.click(world.mentor, prompt, "Clear staff role"))
+    assert "Staff role cleared" in cleared.content
+    async with sessions() as session:
+        assert (await session.get(GuildSettings, world.guild.id)).staff_role_id is None
+    refused = emu.reply(await emu.command(world.mentor, "setup show"))
+    assert "Only staff" in refused.content
+
+
 async def test_everyone_role_cannot_be_staff_role(nexus, world: World, sessions):
     it = await world.emu.command(world.admin, "setup staff-role", role=world.guild.default_role)
     assert "can't be the staff role" in world.emu.reply(it).content
