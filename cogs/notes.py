@@ -20,7 +20,7 @@ from bot.services.notes.notes import TOP_TIPS_MAX_DAYS
 from bot.ui.embeds import NEXUS_COLOUR
 from bot.ui.notes import NoteModal, helpful_view, note_choices, send_note, summary_pages
 from bot.ui.search import SearchQuery, nothing_found, search_reply
-from bot.ui.views import Paginator, ask_confirmation, send_embed, send_list
+from bot.ui.views import Paginator, confirm_then, send_embed, send_list
 
 MINE_LIST = "note_mine"
 NOTE_REF_MAX_LENGTH = 100
@@ -57,6 +57,16 @@ async def _own_note_autocomplete(
 ) -> list[app_commands.Choice[str]]:
     found = await interaction.client.services.notes.autocomplete(
         _guild_id(interaction), interaction.user.id, current, own_only=True
+    )
+    return note_choices(found)
+
+
+async def _deletable_note_autocomplete(
+    interaction: discord.Interaction[NexusBot], current: str
+) -> list[app_commands.Choice[str]]:
+    """The notes the member may delete: their own, or (staff) any they can see."""
+    found = await interaction.client.services.notes.autocomplete(
+        _guild_id(interaction), interaction.user.id, current, own_only=not await is_staff(interaction)
     )
     return note_choices(found)
 
@@ -182,7 +192,7 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
     @writes()
     @app_commands.rename(note_ref="id")
     @app_commands.describe(note_ref="The note: type its title and pick it")
-    @app_commands.autocomplete(note_ref=_visible_note_autocomplete)
+    @app_commands.autocomplete(note_ref=_deletable_note_autocomplete)
     async def delete(
         self,
         interaction: discord.Interaction[NexusBot],
@@ -193,15 +203,17 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
         staff = await is_staff(interaction)
         target = await notes.get_note_ref(guild_id, interaction.user.id, note_ref)
         note = await notes.deletable_note(guild_id, interaction.user.id, target.id, is_staff=staff)
-        pressed = await ask_confirmation(
+
+        async def delete() -> str:
+            await notes.delete_note(guild_id, interaction.user.id, note.id, is_staff=staff)
+            return f"Deleted note #{note.id}."
+
+        await confirm_then(
             interaction,
             f"Delete note #{note.id} “{safe_text(note.title)}”? Its helpful votes go too; this can't be undone.",
+            delete,
             confirm_label="Delete",
         )
-        if pressed is None:
-            return
-        await notes.delete_note(guild_id, interaction.user.id, note.id, is_staff=staff)
-        await pressed.response.edit_message(content=f"Deleted note #{note.id}.", view=None)
 
     @app_commands.command(name="mine", description="Your notes, newest first (only you see this)")
     async def mine(self, interaction: discord.Interaction[NexusBot]) -> None:

@@ -188,10 +188,19 @@ async def test_delete_asks_for_confirmation(nexus, world: World, sessions):
     assert "nothing was changed" in emu.reply(cancelled).content
     assert await _count(sessions, Note) == 1
 
+    # autocomplete offers the notes the member may delete: their own (staff: any public one)
+    for member, offered in ((world.learners[1], False), (world.learner, True), (world.admin, True)):
+        choices = await emu.autocomplete(member, "note delete", "id", id="JWT")
+        assert (str(note.id) in [c["value"] for c in choices]) is offered, member
+
     question = emu.reply(await emu.command(world.learner, "note delete", id=str(note.id)))
+    second = emu.reply(await emu.command(world.learner, "note delete", id=str(note.id)))
     done = await emu.click(world.learner, question, "Delete")
     assert f"Deleted note #{note.id}" in emu.reply(done).content
     assert await _count(sessions, Note) == 0
+    # a second prompt pressed after the note went is answered in place, not left to fail
+    late = emu.reply(await emu.click(world.learner, second, "Delete"))
+    assert "There is no note" in late.content and not late.buttons()
 
 
 async def test_staff_may_delete_a_public_note(nexus, world: World, sessions):
