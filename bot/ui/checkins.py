@@ -12,13 +12,18 @@ import discord
 from bot.app import app_of
 from bot.domain.checkins import ANSWER_MAX, REPORT_HOURS
 from bot.domain.text import safe_text, truncate
-from bot.errors import report_error
 from bot.services.checkins import BlockerView, CheckinAnswered, CheckinFlagView, PromptInfo, ReportView
+from bot.ui.drafts import refuse_form
 from bot.ui.embeds import NEXUS_COLOUR, chunk_lines
 from bot.ui.views import guarded
 
 PROMPT_LEAD = "Check-in time"
 QUESTIONS = ("Done since last time", "Next", "Blocked by")
+QUESTION_HINTS = (
+    "What you finished (this or Next must say something)",
+    "What you will do next",
+    "What blocks you; leave it empty when nothing does",
+)
 FORM_TIMEOUT_SECONDS = 900
 PAGE_CHARS = 3500
 """Characters of lines per page of history or blockers (an embed description holds 4,096)."""
@@ -67,17 +72,19 @@ def answered_text(answered: CheckinAnswered) -> str:
 class CheckinModal(discord.ui.Modal, title="Check-in"):
     """The three questions; "done" or "next" must say something."""
 
-    def __init__(self, prompt_id: int) -> None:
+    def __init__(self, prompt_id: int, typed: Sequence[str] = ()) -> None:
         super().__init__(timeout=FORM_TIMEOUT_SECONDS)
         self.prompt_id = prompt_id
         self.fields: list[discord.ui.TextInput[Any]] = []
-        for index, question in enumerate(QUESTIONS):
+        for index, (question, hint) in enumerate(zip(QUESTIONS, QUESTION_HINTS, strict=True)):
             field: discord.ui.TextInput[Any] = discord.ui.TextInput(
                 label=question,
                 custom_id=f"nexus:checkin:q{index}",
                 style=discord.TextStyle.paragraph,
                 required=False,
                 max_length=ANSWER_MAX,
+                placeholder=hint,
+                default=typed[index] if index < len(typed) and typed[index] else None,
             )
             self.fields.append(field)
             self.add_item(field)
@@ -91,7 +98,9 @@ class CheckinModal(discord.ui.Modal, title="Check-in"):
         await app.delivery.deliver(answered.guild_id, answered.events)
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
-        await report_error(interaction, error)
+        # refused (an empty check-in, a prompt already answered): the Edit button reopens it filled in
+        typed = tuple(field.value for field in self.fields)
+        await refuse_form(interaction, error, lambda: CheckinModal(self.prompt_id, typed))
 
 
 class CheckinAnswerButton(

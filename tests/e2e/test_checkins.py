@@ -90,10 +90,16 @@ async def test_two_zones_one_report_late_answers_blockers_and_the_closed_dm_fall
         # someone else's prompt refuses them; an empty check-in is refused and records nothing
         refused = emu.reply(await emu.click(b.user, dm_prompts(emu, a)[0], "Check in"))
         assert refused.ephemeral and "only they can answer" in refused.content
-        empty = await answer(emu, a, dm_prompts(emu, a)[0], " ", "", "")
+        empty = await answer(emu, a, dm_prompts(emu, a)[0], " ", "", "The staging database is down")
         assert empty.ephemeral and "empty" in empty.content
         async with sessions() as session:
             assert await session.scalar(select(func.count()).select_from(CheckinAnswer)) == 0
+        # the refusal's Edit button reopens the form with what was typed
+        reopened = await emu.click(a.user, empty, "Edit")
+        assert reopened.modal is not None
+        kept = [c["components"][0] for c in reopened.modal["components"]]
+        assert [field.get("value") for field in kept][2] == "The staging database is down"
+        assert "Next must say something" in kept[0]["placeholder"]
         done = await answer(emu, a, dm_prompts(emu, a)[0], "Built the orders table", "Seed data")
         assert "recorded" in done.content
         await bot.delivery.settled()
