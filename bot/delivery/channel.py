@@ -108,7 +108,8 @@ async def post_or_edit(
     channel, problem = await finder(app, guild)
     if channel is None:
         return PostOutcome(problem=problem, guild_id=guild.id)
-    return await show_in(
+    moved = channel_id is not None and message_id is not None and channel_id != channel.id
+    outcome = await show_in(
         channel,
         gone=STAFF_CHANNEL_GONE if finder is staff_channel else PROJECT_CHANNEL_GONE,
         embed=embed,
@@ -120,6 +121,13 @@ async def post_or_edit(
         allowed_mentions=allowed_mentions,
         file=file,
     )
+    if moved and outcome.problem is None:
+        # staff chose another channel since: the record's post moves there, and the old message
+        # (which may name someone since forgotten, or carry stale buttons) goes
+        gone = await delete_message(guild, channel_id, message_id)
+        if gone.problem is not None:
+            log.info("Could not delete the old post %s in %s: %s", message_id, channel_id, gone.problem)
+    return outcome
 
 
 async def show_in(

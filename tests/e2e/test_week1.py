@@ -329,6 +329,30 @@ async def test_mentions_and_markdown_in_pitch_ping_nobody(nexus, world: World):
         assert not message.pings().mass and not message.pings().users
 
 
+async def test_a_post_edited_after_the_channel_moved_moves_and_leaves_no_copy(nexus, world: World, sessions):
+    """Staff chose another channel: the next change posts the record there and deletes the old
+    message, so no stale copy (with its buttons, or a forgotten member's name) stays behind."""
+    emu = world.emu
+    await set_channel(world)
+    await announce(world, world.learner)
+    (old,) = posts(world)
+    fresh = emu.add_channel(world.guild, "cohort-projects")
+    await emu.command(world.admin, "setup channel", channel=fresh)
+    await announce(world, world.learner, pitch="Now with webhooks")
+    await nexus.delivery.settled()
+    assert posts(world) == []  # the old message is gone
+    (moved,) = [m for m in emu.channel_messages(fresh) if m.embeds]
+    assert "Now with webhooks" in moved.text() and moved.id != old.id
+    async with sessions() as session:
+        row = await session.scalar(select(Announcement))
+    assert row is not None and (row.channel_id, row.message_id) == (fresh.id, moved.id)
+    # forget-me then deletes the one copy there is
+    confirm = emu.reply(await emu.command(world.learner, "nexus forget-me"))
+    await emu.click(world.learner, confirm, "Forget me")
+    await nexus.delivery.settled()
+    assert [m for m in emu.channel_messages(fresh) if m.embeds] == [] and posts(world) == []
+
+
 async def test_channel_not_set_then_set_posts_the_waiting_announcement(nexus, world: World, sessions):
     emu = world.emu
     emu.delete_channel(world.project)  # no channel named like the default, none configured
