@@ -232,6 +232,27 @@ async def test_silence_flags_once_and_bad_input_changes_nothing(world: World, da
         assert await session.scalar(select(func.count()).select_from(CheckinFlag)) == 1
 
 
+async def test_a_team_that_ends_leaves_the_staff_lists_of_blockers(world: World, database_url):
+    """Nobody is left to close an ended team's blockers: /cohort blockers and /setup show drop them."""
+    emu = world.emu
+    clock = MovableClock(START)
+    emu.clock = clock.time
+    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    async with running_bot(settings, emu, clock=clock) as bot:
+        a, b, _thread = await _team(world)
+        await emu.command(a, "checkin setup", days="mon", time="11:00")
+        await emu.command(a, "checkin now")
+        await bot.delivery.settled()
+        await answer(emu, a, dm_prompts(emu, a)[0], "Routes", "Tests", "the staging database is down")
+        listed = emu.reply(await emu.command(world.admin, "cohort blockers")).text()
+        assert "staging database" in listed
+        await emu.click(b, emu.reply(await emu.command(b, "partner leave")), "Leave team")
+        await bot.delivery.settled()
+        assert "No open blockers" in emu.reply(await emu.command(world.admin, "cohort blockers")).text()
+        shown = emu.reply(await emu.command(world.admin, "setup show")).text()
+        assert "Open check-in blockers: none" in shown
+
+
 async def test_the_check_in_button_works_after_a_restart(world: World, database_url):
     emu = world.emu
     clock = MovableClock(START)

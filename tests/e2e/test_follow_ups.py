@@ -121,6 +121,8 @@ async def test_a_team_is_asked_after_48_hours_and_flagged_once_after_two_not_yet
         await bot.delivery.settled()
         (flag,) = flags(emu, staff)
         assert b.mention not in flag.text() and "ended" in flag.text()  # she left: the team ended
+        shown = emu.reply(await emu.command(world.admin, "setup show")).text()
+        assert "Job Board (team #" not in shown  # an ended team has nobody left to chase
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(FollowUpAsk)) == 2
         assert await session.scalar(select(func.count()).select_from(FollowUpFlag)) == 1

@@ -181,7 +181,8 @@ async def team_history(session: AsyncSession, team_id: int) -> list[ReportView]:
 
 
 async def open_blockers(session: AsyncSession, guild_id: int) -> list[BlockerView]:
-    """Every open blocker in the server, oldest first."""
+    """Every open blocker of the server's active teams, oldest first (a team that ended has nobody
+    left to close its blockers, nor any work they block)."""
     rows = await session.execute(
         select(CheckinAnswer, Project.name, ApiEndpoint)
         .join(Team, Team.id == CheckinAnswer.team_id)
@@ -189,6 +190,7 @@ async def open_blockers(session: AsyncSession, guild_id: int) -> list[BlockerVie
         .outerjoin(ApiEndpoint, ApiEndpoint.id == CheckinAnswer.endpoint_id)
         .where(
             CheckinAnswer.guild_id == guild_id,
+            Team.status == TeamStatus.ACTIVE.value,
             CheckinAnswer.blocked != "",
             CheckinAnswer.blocker_closed_at.is_(None),
         )

@@ -145,14 +145,15 @@ class FollowUpService(FollowUpRounds):
             return Answered(team.guild_id, answer, new_state, next_at, tuple(events))
 
     async def teams(self, guild_id: int, *, flagged_only: bool = False) -> list[TeamFollowUpView]:
-        """The server's followed-up teams with each current member's latest answer, flagged first."""
+        """The server's followed-up teams still active, with each current member's latest answer,
+        flagged first (a team that ended has no members to chase)."""
         async with self._sessions() as session:
             query = (
                 select(TeamFollowUp, Team, Project.name, FollowUpFlag)
                 .join(Team, Team.id == TeamFollowUp.team_id)
                 .join(Project, Project.id == Team.project_id)
                 .outerjoin(FollowUpFlag, FollowUpFlag.team_id == Team.id)
-                .where(TeamFollowUp.guild_id == guild_id)
+                .where(TeamFollowUp.guild_id == guild_id, Team.status == TeamStatus.ACTIVE.value)
                 .order_by(TeamFollowUp.asked_at, Team.id)
             )
             if flagged_only:
