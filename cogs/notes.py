@@ -205,7 +205,8 @@ class NoteCog(commands.GroupCog, group_name="note", group_description="Learning 
         note = await notes.deletable_note(guild_id, interaction.user.id, target.id, is_staff=staff)
 
         async def delete() -> str:
-            await notes.delete_note(guild_id, interaction.user.id, note.id, is_staff=staff)
+            deleted = await notes.delete_note(guild_id, interaction.user.id, note.id, is_staff=staff)
+            await self.bot.delivery.deliver(guild_id, deleted.events)
             return f"Deleted note #{note.id}."
 
         await confirm_then(

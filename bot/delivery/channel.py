@@ -149,8 +149,6 @@ async def show_in(
     Discord says the channel no longer exists (by default, one naming the channel or thread)."""
     guild = channel.guild
     extra: dict[str, Any] = {}
-    if view is not None:
-        extra["view"] = view
     if allowed_mentions is not None:
         extra["allowed_mentions"] = allowed_mentions
     if marker is not None and message_id is None:
@@ -160,14 +158,23 @@ async def show_in(
             try:
                 message = channel.get_partial_message(message_id)
                 edits: dict[str, Any] = {"attachments": [file]} if file is not None else {}
-                await message.edit(content=content, embed=embed, **edits, **extra)
+                # the render is the whole message: without a view its buttons go (a digest whose
+                # notes were all deleted), where leaving the view out would keep the old ones
+                await message.edit(content=content, embed=embed, view=view, **edits, **extra)
                 return PostOutcome(channel.id, message_id, guild_id=guild.id)
             except discord.NotFound:
                 log.info("Message %s vanished from %s; posting a new one", message_id, channel.id)
                 if file is not None:
                     file.reset()  # the failed edit read the image; the post sends it again
         # the nonce makes Discord return the first message if a post is retried after a crash
-        sent = await channel.send(content, embed=embed, file=file or MISSING, nonce=nonce or MISSING, **extra)
+        sent = await channel.send(
+            content,
+            embed=embed,
+            view=view if view is not None else MISSING,
+            file=file or MISSING,
+            nonce=nonce or MISSING,
+            **extra,
+        )
         return PostOutcome(channel.id, sent.id, guild_id=guild.id)
     except discord.Forbidden:
         return PostOutcome(

@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.cohort import ChecklistStep
+from bot.domain.events import ScheduledRunClaimed
 from bot.domain.notes import NoteKind
-from bot.domain.nudges import DIGEST_NOTES_MAX, DIGEST_TEAMS_MAX, progress_counts
+from bot.domain.nudges import DIGEST_NOTES_MAX, DIGEST_TEAMS_MAX, digest_window, progress_counts
+from bot.domain.schedules import ScheduledPost
 from bot.domain.teams import TeamStatus
 from bot.services.cohort import CohortService
-from models import Note, NoteVote, Project, Team, TeamMember
+from models import Note, NoteVote, Project, Schedule, ScheduleRun, Team, TeamMember
 
 
 @dataclass(frozen=True)
@@ -119,3 +121,31 @@ async def _top_notes(session: AsyncSession, guild_id: int, start: datetime, end:
         DigestNote(note_id, title, NoteKind(kind), author_id, int(count))
         for note_id, title, kind, author_id, count in rows
     )
+
+
+async def reshow_digests_listing(session: AsyncSession, guild_id: int, note_id: int) -> list[ScheduledRunClaimed]:
+    """Give a new revision to the guild's posted weekly digests that may list note `note_id` (it was
+    marked helpful in their week), so they are shown again as the note now stands (gone, say). Call
+    it before the note's votes go."""
+    voted = list(await session.scalars(select(NoteVote.created_at).where(NoteVote.note_id == note_id)))
+    if not voted:
+        return []
+    runs = await session.execute(
+        select(ScheduleRun.id, ScheduleRun.due_at)
+        .join(Schedule, Schedule.id == ScheduleRun.schedule_id)
+        .where(
+            Schedule.guild_id == guild_id,
+            Schedule.post == ScheduledPost.DIGEST.value,
+            ScheduleRun.message_id.is_not(None),
+        )
+    )
+    listing = sorted(
+        run_id
+        for run_id, due_at in runs
+        if any(start <= at < end for start, end in [digest_window(due_at)] for at in voted)
+    )
+    if listing:
+        await session.execute(
+            update(ScheduleRun).where(ScheduleRun.id.in_(listing)).values(revision=ScheduleRun.revision + 1)
+        )
+    return [ScheduledRunClaimed(run_id) for run_id in listing]

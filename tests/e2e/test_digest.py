@@ -108,9 +108,15 @@ async def test_the_digest_shows_the_weeks_teams_top_notes_and_progress_and_its_b
         (post,) = digests(emu, world)
         assert writer.mention not in post.text() and f"#{tip.id}" not in field(post, "Most helpful")
     # the buttons are DynamicItems: they work on the post made before the restart
-    async with running_bot(settings, emu, clock=clock):
+    async with running_bot(settings, emu, clock=clock) as bot:
         (post,) = digests(emu, world)
         shown = emu.reply(await emu.click(four, post, f"#{learning.id} Serializers"))
         assert shown.ephemeral and "Serializers" in shown.text() and "They validate too." in shown.text()
         assert [b["label"] for b in post.buttons()] == [f"#{learning.id} Serializers"]  # the tip left with her
+        # its author deletes the note: the digest no longer shows its title nor a button to a note gone
+        question = emu.reply(await emu.command(other, "note delete", id=str(learning.id)))
+        assert "Deleted" in emu.reply(await emu.click(other, question, "Delete")).content
+        await bot.delivery.settled()
+        (post,) = digests(emu, world)
+        assert "Serializers" not in post.text() and post.buttons() == []
     assert len(digests(emu, world)) == 1

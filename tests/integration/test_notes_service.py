@@ -184,7 +184,7 @@ async def test_edit_and_delete_rights(notes):
     with pytest.raises(PermissionDeniedError):
         await notes.delete_note(GUILD, BOB, ids["jwt"], is_staff=False)
     await notes.toggle_helpful(GUILD, CAROL, ids["jwt"])
-    assert await notes.delete_note(GUILD, CAROL, ids["jwt"], is_staff=True) == "JWT tokens"
+    assert (await notes.delete_note(GUILD, CAROL, ids["jwt"], is_staff=True)).title == "JWT tokens"
     assert (await notes.search(GUILD, CAROL, "rotate")).hits == ()
     with pytest.raises(NotFoundError):  # staff cannot reach another member's private note either
         await notes.deletable_note(GUILD, CAROL, ids["private"], is_staff=True)

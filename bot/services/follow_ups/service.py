@@ -145,19 +145,19 @@ class FollowUpService(FollowUpRounds):
             return Answered(team.guild_id, answer, new_state, next_at, tuple(events))
 
     async def teams(self, guild_id: int, *, flagged_only: bool = False) -> list[TeamFollowUpView]:
-        """The server's followed-up teams still active, with each current member's latest answer,
-        flagged first (a team that ended has no members to chase)."""
+        """The server's followed-up teams with each current member's latest answer, flagged first;
+        with `flagged_only`, the flagged teams still active (one that ended has nobody to chase)."""
         async with self._sessions() as session:
             query = (
                 select(TeamFollowUp, Team, Project.name, FollowUpFlag)
                 .join(Team, Team.id == TeamFollowUp.team_id)
                 .join(Project, Project.id == Team.project_id)
                 .outerjoin(FollowUpFlag, FollowUpFlag.team_id == Team.id)
-                .where(TeamFollowUp.guild_id == guild_id, Team.status == TeamStatus.ACTIVE.value)
+                .where(TeamFollowUp.guild_id == guild_id)
                 .order_by(TeamFollowUp.asked_at, Team.id)
             )
             if flagged_only:
-                query = query.where(FollowUpFlag.id.is_not(None))
+                query = query.where(FollowUpFlag.id.is_not(None), Team.status == TeamStatus.ACTIVE.value)
             rows = (await session.execute(query)).all()
             replies: dict[tuple[int, int], FollowUpReply] = {
                 (r.team_id, r.user_id): r

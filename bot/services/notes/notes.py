@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, false, func, select
 
 from bot.db import transaction
 from bot.domain.errors import ConflictError, PermissionDeniedError
+from bot.domain.events import Event
 from bot.domain.notes import NoteDraft, NoteKind, parse_note_ref, validate_note, validate_tip
 from bot.domain.search import search_terms
+from bot.services.digest import reshow_digests_listing
 from bot.services.notes.records import (
     NoteSummary,
     NoteView,
@@ -31,6 +34,14 @@ TOP_TIPS_LIMIT = 10
 TOP_TIPS_MAX_DAYS = 365
 MAX_NOTES_PER_MEMBER = 1000
 """A member's note quota in one server, so one account cannot flood the search index."""
+
+
+@dataclass(frozen=True)
+class NoteDeleted:
+    """A note deleted: its title, and what delivery does next (the digests that listed it)."""
+
+    title: str
+    events: tuple[Event, ...]
 
 
 class Notebook(NoteTopics):
@@ -114,14 +125,16 @@ class Notebook(NoteTopics):
             _check_delete(note, member_id, is_staff)
             return view(note, await helpful_count(session, note.id))
 
-    async def delete_note(self, guild_id: int, member_id: int, note_id: int, *, is_staff: bool) -> str:
-        """Delete a note (author or staff) with its votes; returns its title."""
+    async def delete_note(self, guild_id: int, member_id: int, note_id: int, *, is_staff: bool) -> NoteDeleted:
+        """Delete a note (author or staff) with its votes; its title, and the weekly digests that
+        listed it to show again without it."""
         async with transaction(self._sessions) as session:
             note = await load_visible(session, guild_id, member_id, note_id)
             _check_delete(note, member_id, is_staff)
+            events = await reshow_digests_listing(session, guild_id, note.id)
             await session.execute(delete(NoteVote).where(NoteVote.note_id == note.id))
             await session.delete(note)
-            return note.title
+            return NoteDeleted(note.title, tuple(events))
 
     async def get_note(self, guild_id: int, viewer_id: int, note_id: int) -> NoteView:
         """A note the viewer may see (public, or their own private note)."""
