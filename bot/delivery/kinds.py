@@ -120,8 +120,8 @@ async def _team_thread(app: NexusApp, record_id: int) -> Rendered:
     content, embed = thread_opening(team)
     closed = thread.state is ThreadState.CLOSED
     plan = ThreadPlan(
-        thread_name(team.id, team.project_name, [] if closed else [m.display_name for m in team.members]),
-        team.user_ids,
+        thread_name(team.id, team.project_name, [] if closed else [m.display_name for m in team.members if m.accepted]),
+        team.accepted_ids,
         closed,
         archive_duration(app.settings.team_thread_archive_minutes),
     )

@@ -51,7 +51,8 @@ async def post_in_team_thread(
     thread = await _known_thread(guild, thread_id)
     if thread is None or thread.locked:
         return None
-    members = [discord.Object(uid) for uid in mention_ids if uid in team.user_ids]
+    # only members who accepted: a mention in a private thread adds the member to it
+    members = [discord.Object(uid) for uid in mention_ids if uid in team.accepted_ids]
     mentions = " ".join(f"<@{member.id}>" for member in members)
     try:
         return await thread.send(

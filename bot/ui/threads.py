@@ -15,7 +15,7 @@ from bot.ui.notices import mention
 def thread_opening(team: TeamView) -> tuple[str, discord.Embed]:
     """The thread's first message: its members' mentions, and what the thread is for (or that the
     team ended and the thread is closed)."""
-    mentions = " ".join(mention(uid) for uid in team.user_ids)
+    mentions = " ".join(mention(uid) for uid in team.accepted_ids)
     if team.status is TeamStatus.ACTIVE:
         text = (
             f"Welcome to your team's thread for {safe_text(team.project_name)}. Nexus posts your API "
@@ -28,9 +28,10 @@ def thread_opening(team: TeamView) -> tuple[str, discord.Embed]:
 
 
 def thread_mentions(team: TeamView) -> discord.AllowedMentions:
-    """Only the team's own members are pinged."""
+    """Only the team's own members are pinged (those who accepted: a mention in a private thread
+    adds the member to it)."""
     return discord.AllowedMentions(
-        everyone=False, roles=False, users=[discord.Object(uid) for uid in team.user_ids], replied_user=False
+        everyone=False, roles=False, users=[discord.Object(uid) for uid in team.accepted_ids], replied_user=False
     )
 
 

@@ -17,6 +17,7 @@ from bot.sandbox.state import (
 )
 from models import ApiChange, StaffNotice, TeamThread
 from tests.e2e.test_api_contract import JOBS, JOBS_CHANGED, dms, endpoint_id, eventually, team_of_two
+from tests.e2e.test_follow_through import join, open_proposals
 from tests.e2e.test_matching import form_team, setup_learners
 from tests.harness import API_FORM_LABELS, World, add_endpoint
 
@@ -256,6 +257,27 @@ async def test_missing_thread_permissions_keep_the_thread_waiting(nexus, world: 
     emu.deny_bot(world.project, 0)
     assert await nexus.delivery.flush(world.guild.id) == (1, 0)
     assert len(team_threads(world)) == 1
+
+
+async def test_a_trio_newcomer_joins_the_thread_only_once_they_accept(nexus, world: World, sessions):
+    """The thread is made while a newcomer is still deciding (its permission was missing until
+    then): only the pair is added and named; the newcomer is added when they accept."""
+    emu = world.emu
+    emu.deny_bot(world.project, CREATE_PRIVATE_THREADS)
+    backend, frontend = await team_of_two(world)
+    late = world.learners[2]
+    await join(world, late, "backend")
+    await emu.command(world.admin, "match run")
+    (offer,) = open_proposals(world, backend, frontend, late)
+    emu.deny_bot(world.project, 0)
+    await nexus.delivery.flush(world.guild.id)
+    (thread,) = team_threads(world)
+    assert {backend.id, frontend.id} <= member_ids(thread) and late.id not in member_ids(thread)
+    (opening,) = [m for m in emu.channel_messages(thread) if m.embeds]
+    assert late.mention not in opening.text() and late.user.username not in thread.name
+    await emu.click(late, offer, "Accept")
+    await settled(nexus)
+    assert late.id in member_ids(thread)
 
 
 async def test_the_team_ending_archives_and_locks_its_thread(nexus, world: World, sessions):

@@ -53,6 +53,11 @@ class TeamView:
         return tuple(m.user_id for m in self.members)
 
     @property
+    def accepted_ids(self) -> tuple[int, ...]:
+        """The members who accepted: a trio newcomer still deciding is not in the team's thread."""
+        return tuple(m.user_id for m in self.members if m.accepted)
+
+    @property
     def pending(self) -> tuple[MemberView, ...]:
         return tuple(m for m in self.members if not m.accepted)
 
