@@ -18,6 +18,7 @@ from bot.domain.cohort import (
     parse_track,
 )
 from bot.domain.timezones import clean_timezone
+from bot.services.checkins.prompts import retime_prompts
 from models import Learner
 
 SKILL_SEPARATOR = ", "
@@ -100,11 +101,14 @@ class ProfileService:
         async with transaction(self._sessions) as session:
             row = await touch_learner(session, guild_id, user_id, display_name)
             row.track = parsed_track.value
+            moved = row.timezone != zone
             row.timezone = zone
             row.github = kept_or_cleaned(github, row.github, clean_github, None)
             row.skills = kept_or_cleaned(skills, row.skills, _skills_text, "")
             row.profile_set_at = self._clock.now()
             await session.flush()
+            if moved:  # her check-in prompts follow her clock
+                await retime_prompts(session, guild_id, self._clock.now(), user_id)
             return profile_of(row)
 
     async def get(self, guild_id: int, user_id: int) -> Profile | None:

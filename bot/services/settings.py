@@ -14,6 +14,7 @@ from bot.domain.schedules import DEFAULT_ZONE, zone_of
 from bot.domain.team_follow_ups import clean_follow_up_hours
 from bot.domain.timezones import clean_timezone
 from bot.services.cache import GuildCache
+from bot.services.checkins.prompts import retime_prompts
 from bot.services.schedules import retime
 from models import GuildSettings
 
@@ -82,7 +83,8 @@ class SettingsService:
 
     async def set_timezone(self, guild_id: int, typed: str) -> tuple[GuildConfig, int]:
         """Make the zone staff typed the server's (a ValidationError for an unknown zone, nothing
-        changed); active schedules keep their wall-clock times in the new zone. Returns the settings
+        changed); active schedules keep their wall-clock times in the new zone, and so do the next
+        check-in prompts of members without a zone of their own. Returns the settings
         and how many schedules moved."""
         zone = clean_timezone(typed)
         zone_of(zone)
@@ -90,6 +92,7 @@ class SettingsService:
 
         async def also(session: AsyncSession) -> None:
             moved.append(await retime(session, guild_id, zone, self._clock.now()))
+            await retime_prompts(session, guild_id, self._clock.now())  # members without a zone of their own
 
         config = await self._update(guild_id, also=also, timezone=zone)
         return config, sum(moved)

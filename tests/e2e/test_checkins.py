@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from bot.clock import MovableClock
 from bot.sandbox.emulator import DiscordEmulator
 from bot.sandbox.state import CREATE_PRIVATE_THREADS, EmuChannel, EmuMember, EmuMessage
-from models import CheckinAnswer, CheckinFlag, CheckinPrompt, CheckinSchedule
+from models import CheckinAnswer, CheckinFlag, CheckinMember, CheckinPrompt, CheckinSchedule
 from tests.e2e.test_matching import form_team, setup_learners
 from tests.harness import World, add_endpoint, bot_settings, running_bot
 
@@ -251,6 +251,28 @@ async def test_a_team_that_ends_leaves_the_staff_lists_of_blockers(world: World,
         assert "No open blockers" in emu.reply(await emu.command(world.admin, "cohort blockers")).text()
         shown = emu.reply(await emu.command(world.admin, "setup show")).text()
         assert "Open check-in blockers: none" in shown
+
+
+async def test_a_new_time_zone_moves_the_next_prompt_at_once(world: World, database_url, sessions):
+    """Check-ins are read on each member's own clock: a member's new zone moves their next prompt
+    now, not from the one after; the server's zone moves only members without a zone of their own."""
+    emu = world.emu
+    clock = MovableClock(START)  # Monday 09:00 UTC
+    emu.clock = clock.time
+    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+
+    async def next_prompt(member: EmuMember) -> datetime | None:
+        async with sessions() as session:
+            return await session.scalar(select(CheckinMember.next_prompt_at).where(CheckinMember.user_id == member.id))
+
+    async with running_bot(settings, emu, clock=clock):
+        a, _b, _thread = await _team(world)
+        await emu.command(a, "checkin setup", days="mon", time="11:00")
+        assert await next_prompt(a) == datetime(2026, 3, 2, 10, tzinfo=UTC)  # 11:00 in Lagos
+        await emu.command(a, "profile set", track="backend", timezone="Asia/Tokyo")
+        assert await next_prompt(a) == datetime(2026, 3, 9, 2, tzinfo=UTC)  # 11:00 in Tokyo, next Monday
+        await emu.command(world.admin, "setup timezone", zone="Europe/Paris")
+        assert await next_prompt(a) == datetime(2026, 3, 9, 2, tzinfo=UTC)  # her own zone decides
 
 
 async def test_the_check_in_button_works_after_a_restart(world: World, database_url):

@@ -98,6 +98,28 @@ async def reschedule(session: AsyncSession, schedule: CheckinSchedule, now: date
     return nexts
 
 
+async def retime_prompts(session: AsyncSession, guild_id: int, now: datetime, user_id: int | None = None) -> int:
+    """After a time-zone change (member `user_id`'s own, or the server's when None), move the next
+    prompts not yet due to the plan's time of day in each member's zone as it now is; how many moved.
+    A prompt already due is left for the pass that sends it."""
+    query = (
+        select(CheckinMember, CheckinSchedule)
+        .join(CheckinSchedule, CheckinSchedule.team_id == CheckinMember.team_id)
+        .where(CheckinMember.guild_id == guild_id, CheckinMember.next_prompt_at > now)
+    )
+    if user_id is not None:
+        query = query.where(CheckinMember.user_id == user_id)
+    rows = (await session.execute(query)).all()
+    zones = await member_zones(session, guild_id, [member.user_id for member, _ in rows])
+    moved = 0
+    for member, schedule in rows:
+        when = next_prompt(CheckinPlan.stored(schedule.days, schedule.at), zones[member.user_id], now)
+        if when != member.next_prompt_at:
+            member.next_prompt_at = when
+            moved += 1
+    return moved
+
+
 async def report_for(
     session: AsyncSession, team: Team, user_id: int, due_at: datetime, *, fresh: bool
 ) -> CheckinReport:
