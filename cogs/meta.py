@@ -106,8 +106,7 @@ class NexusCog(commands.GroupCog, group_name="nexus", group_description="About N
 
     @app_commands.command(name="export", description="Your notes compiled into a learning hub README")
     @app_commands.describe(
-        member="Whose notes (default: yours); another member's shows only what is public: their public notes, "
-        "project and partners"
+        member="Whose notes (default: yours); for another member only their public notes, project and partners"
     )
     async def export(self, interaction: discord.Interaction[NexusBot], member: discord.Member | None = None) -> None:
         assert interaction.guild_id is not None

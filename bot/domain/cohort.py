@@ -27,7 +27,6 @@ DISPLAY_NAME_MAX = 80
 CLEAR_WORDS = frozenset({"none", "-", "remove"})
 """What a learner types in an optional field to remove what is stored (a field left out keeps it):
 the repository of an announcement, a profile's GitHub handle and skills."""
-REPO_CLEAR_WORDS = CLEAR_WORDS
 
 REPO_URL_FORBIDDEN = frozenset("<>[]()`\"'|\\{}^*_~")
 """Characters a repository link may not hold: with them a link could carry markdown (a masked link,

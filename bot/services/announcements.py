@@ -168,7 +168,7 @@ class AnnouncementService:
     ) -> Announced:
         """Create or replace the learner's announcement; the old version goes to the history.
 
-        No `repo_url` keeps the repository the announcement has; one of REPO_CLEAR_WORDS removes it."""
+        No `repo_url` keeps the repository the announcement has; one of CLEAR_WORDS removes it."""
         parsed_track = parse_track(track)
         clean = clean_pitch(pitch)
         repo = repo_to_store(repo_url, None)  # checked before the transaction opens

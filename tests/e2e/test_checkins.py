@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import MovableClock
+from bot.config import Settings
 from bot.sandbox.emulator import DiscordEmulator
 from bot.sandbox.state import CREATE_PRIVATE_THREADS, EmuChannel, EmuMember, EmuMessage
 from models import CheckinAnswer, CheckinFlag, CheckinMember, CheckinPrompt, CheckinSchedule
@@ -55,6 +56,13 @@ async def answer(emu: DiscordEmulator, member: EmuMember, prompt: EmuMessage, do
     return emu.reply(await emu.submit_modal(member.user, opened, values))
 
 
+def _clocked(world: World, database_url: str) -> tuple[MovableClock, Settings]:
+    """The clock at START, shared with the emulator, and the bot's settings with quick passes."""
+    clock = MovableClock(START)
+    world.emu.clock = clock.time
+    return clock, bot_settings(world.emu, database_url, world.guild.id, **QUIET)
+
+
 async def _team(world: World) -> tuple[EmuMember, EmuMember, EmuChannel]:
     emu = world.emu
     await emu.command(world.admin, "setup channel", channel=world.project)
@@ -70,9 +78,7 @@ async def test_two_zones_one_report_late_answers_blockers_and_the_closed_dm_fall
     world: World, database_url, sessions
 ):
     emu = world.emu
-    clock = MovableClock(START)
-    emu.clock = clock.time
-    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    clock, settings = _clocked(world, database_url)
     async with running_bot(settings, emu, clock=clock) as bot:
         a, b, thread = await _team(world)
         await add_endpoint(emu, a, "GET", "/api/orders", "List orders")
@@ -235,9 +241,7 @@ async def test_silence_flags_once_and_bad_input_changes_nothing(world: World, da
 async def test_a_team_that_ends_leaves_the_staff_lists_of_blockers(world: World, database_url):
     """Nobody is left to close an ended team's blockers: /cohort blockers and /setup show drop them."""
     emu = world.emu
-    clock = MovableClock(START)
-    emu.clock = clock.time
-    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    clock, settings = _clocked(world, database_url)
     async with running_bot(settings, emu, clock=clock) as bot:
         a, b, _thread = await _team(world)
         await emu.command(a, "checkin setup", days="mon", time="11:00")
@@ -257,9 +261,7 @@ async def test_a_new_time_zone_moves_the_next_prompt_at_once(world: World, datab
     """Check-ins are read on each member's own clock: a member's new zone moves their next prompt
     now, not from the one after; the server's zone moves only members without a zone of their own."""
     emu = world.emu
-    clock = MovableClock(START)  # Monday 09:00 UTC
-    emu.clock = clock.time
-    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    clock, settings = _clocked(world, database_url)  # Monday 09:00 UTC
 
     async def next_prompt(member: EmuMember) -> datetime | None:
         async with sessions() as session:
@@ -277,9 +279,7 @@ async def test_a_new_time_zone_moves_the_next_prompt_at_once(world: World, datab
 
 async def test_the_check_in_button_works_after_a_restart(world: World, database_url):
     emu = world.emu
-    clock = MovableClock(START)
-    emu.clock = clock.time
-    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    clock, settings = _clocked(world, database_url)
     async with running_bot(settings, emu, clock=clock) as bot:
         a, b, thread = await _team(world)
         await emu.command(a, "checkin setup", days="mon", time="11:00")
@@ -298,9 +298,7 @@ async def test_a_team_without_a_thread_is_prompted_in_the_channel_and_forget_me_
     world: World, database_url, sessions
 ):
     emu = world.emu
-    clock = MovableClock(START)
-    emu.clock = clock.time
-    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    clock, settings = _clocked(world, database_url)
     async with running_bot(settings, emu, clock=clock) as bot:
         emu.deny_bot(world.project, CREATE_PRIVATE_THREADS)  # the team gets no thread
         await emu.command(world.admin, "setup channel", channel=world.project)
@@ -336,9 +334,7 @@ async def test_a_team_that_ended_gets_no_late_prompt_nor_report_in_the_channel(w
     a pass takes it over; the team's report, ready after it ended, is shown nowhere: neither goes to
     the public project channel in place of the team's closed thread."""
     emu = world.emu
-    clock = MovableClock(START)
-    emu.clock = clock.time
-    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    clock, settings = _clocked(world, database_url)
     async with running_bot(settings, emu, clock=clock) as bot:
         a, b, thread = await _team(world)
         await emu.command(a, "checkin setup", days="mon", time="11:00")
@@ -368,9 +364,7 @@ async def test_a_prompt_sent_again_after_its_record_was_lost_is_one_post(
     its lease and sends it again with the same nonce, so Discord returns the first post: one post,
     recorded, which forget-me deletes."""
     emu = world.emu
-    clock = MovableClock(START)
-    emu.clock = clock.time
-    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    clock, settings = _clocked(world, database_url)
     async with running_bot(settings, emu, clock=clock) as bot:
         emu.deny_bot(world.project, CREATE_PRIVATE_THREADS)
         await emu.command(world.admin, "setup channel", channel=world.project)
@@ -411,9 +405,7 @@ async def test_forget_me_deletes_her_prompt_in_the_team_thread_and_locks_it_agai
     her team (the thread is archived and locked); the prompt is still deleted, the thread reopened for
     it and closed again as it was."""
     emu = world.emu
-    clock = MovableClock(START)
-    emu.clock = clock.time
-    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    clock, settings = _clocked(world, database_url)
     async with running_bot(settings, emu, clock=clock) as bot:
         a, b, thread = await _team(world)
         await emu.command(a, "checkin setup", days="mon", time="11:00")
@@ -433,9 +425,7 @@ async def test_forget_me_deletes_her_prompt_in_the_team_thread_and_locks_it_agai
 
 async def test_a_report_discord_refuses_in_the_thread_is_retried_there_not_in_the_channel(world: World, database_url):
     emu = world.emu
-    clock = MovableClock(START)
-    emu.clock = clock.time
-    settings = bot_settings(emu, database_url, world.guild.id, **QUIET)
+    clock, settings = _clocked(world, database_url)
     async with running_bot(settings, emu, clock=clock) as bot:
         a, b, thread = await _team(world)
         await emu.command(a, "checkin setup", days="fri", time="11:00")  # no round of its own today

@@ -340,3 +340,20 @@ async def test_write_cooldown_says_when_to_try_again(world: World, database_url,
         assert "Africa/Cairo" in shown  # the refused write changed nothing
         other = emu.reply(await emu.command(world.learners[1], "profile set", track="frontend", timezone="UTC"))
         assert "Profile saved" in other.content  # per member
+
+
+def _descriptions(node: object) -> list[str]:
+    """Every description in a registered command's JSON, options and subcommands included."""
+    if isinstance(node, dict):
+        own = [node["description"]] if isinstance(node.get("description"), str) else []
+        return own + [d for value in node.values() for d in _descriptions(value)]
+    if isinstance(node, list):
+        return [d for value in node for d in _descriptions(value)]
+    return []
+
+
+async def test_no_help_text_is_cut_short(nexus, world: World):
+    """discord.py cuts a description over Discord's 100 characters with an ellipsis, so Discord
+    accepts it but members read half a sentence: every one must fit whole."""
+    cut = [d for d in _descriptions(world.emu.guild_commands[world.guild.id]) if d.endswith("…")]
+    assert cut == []
